@@ -1,0 +1,187 @@
+"""Append to and verify the hash-chained journal.
+
+Each event's hash is ``sha256(prev_hash ‖ seq ‖ at ‖ action ‖ subject_ref ‖ body)`` where
+``body`` is the canonical JSON of the whole event. Appends serialise on one lock (an advisory
+lock on PostgreSQL; SQLite's write lock, taken by ``BEGIN IMMEDIATE``) so that concurrent
+writers in several processes still build one chain. The caller owns the transaction: the event
+commits together with the action it describes, or not at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from lawful.audit.models import AuditEvent, AuditHead
+from lawful.audit.vocabulary import ACTIONS
+from lawful.errors import LawfulError
+from lawful.store.db import read_only
+
+GENESIS = "0" * 64
+_PG_CHAIN_LOCK = 0x1A3F_0001  # advisory lock id that serialises appends on PostgreSQL
+Scalar = str | int | float | bool | None
+
+
+@dataclass(frozen=True)
+class Event:
+    """An event to journal. ``details`` holds ids, counts and names — never personal data."""
+
+    action: str
+    actor: str
+    subject_ref: str | None = None
+    purpose: str | None = None
+    categories: Sequence[str] = ()
+    details: Mapping[str, Scalar] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    ok: bool
+    events: int
+    first_broken_seq: int | None = None
+    reason: str | None = None
+
+
+def canonical_json(obj: object) -> str:
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def format_instant(at: datetime) -> str:
+    if at.tzinfo is None:
+        raise LawfulError("audit timestamps must be timezone-aware")
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def link_hash(prev: str, seq: int, at: str, action: str, subject_ref: str | None, body: str) -> str:
+    message = f"{prev}\n{seq}\n{at}\n{action}\n{subject_ref or ''}\n{body}"
+    return hashlib.sha256(message.encode("utf-8")).hexdigest()
+
+
+def _body(event: Event, at: str) -> str:
+    if event.action not in ACTIONS:
+        raise LawfulError(f"unknown audit action {event.action!r}", field="action")
+    term = ACTIONS[event.action]
+    return canonical_json(
+        {
+            "action": event.action,
+            "actor": event.actor,
+            "at": at,
+            "categories": sorted(event.categories),
+            "details": dict(event.details),
+            "dpv": term.iri,
+            "dpv_broader": term.broader,
+            "purpose": event.purpose,
+            "subject": event.subject_ref,
+        }
+    )
+
+
+def _lock_head(session: Session) -> tuple[int, str]:
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(sa.select(sa.func.pg_advisory_xact_lock(_PG_CHAIN_LOCK)))
+    head = session.get(AuditHead, 1, populate_existing=True)
+    return (head.seq, head.hash) if head else (0, GENESIS)
+
+
+def append(session: Session, *events: Event, at: datetime | None = None) -> list[int]:
+    """Journal ``events`` in order, in the caller's transaction; return their sequence numbers."""
+    return append_many(session, events, at=at)
+
+
+def append_many(
+    session: Session, events: Iterable[Event], *, at: datetime | None = None
+) -> list[int]:
+    instant = format_instant(at or datetime.now(UTC))
+    seq, prev = _lock_head(session)
+    rows: list[dict[str, object]] = []
+    for event in events:
+        seq += 1
+        body = _body(event, instant)
+        digest = link_hash(prev, seq, instant, event.action, event.subject_ref, body)
+        rows.append(
+            {
+                "seq": seq,
+                "at": instant,
+                "action": event.action,
+                "subject_ref": event.subject_ref,
+                "body": body,
+                "prev_hash": prev,
+                "hash": digest,
+            }
+        )
+        prev = digest
+    if not rows:
+        return []
+    session.execute(sa.insert(AuditEvent), rows)
+    _move_head(session, seq, prev)
+    return [int(str(r["seq"])) for r in rows]
+
+
+def _move_head(session: Session, seq: int, digest: str) -> None:
+    updated = session.execute(
+        sa.update(AuditHead).where(AuditHead.id == 1).values(seq=seq, hash=digest)
+    )
+    if updated.rowcount == 0:  # type: ignore[attr-defined]
+        session.execute(sa.insert(AuditHead).values(id=1, seq=seq, hash=digest))
+
+
+def verify(engine: Engine, *, batch: int = 20_000) -> VerifyResult:
+    """Walk the chain from the first event; name the first link that does not hold."""
+    query = (
+        "SELECT seq, at, action, subject_ref, body, prev_hash, hash FROM audit_events ORDER BY seq"
+    )
+    expected_seq, prev, count = 1, GENESIS, 0
+    with engine.connect().execution_options(stream_results=True, yield_per=batch) as conn:
+        read_only(conn)
+        with conn.exec_driver_sql(query) as result:
+            for part in result.partitions(batch):
+                for seq, at, action, subject_ref, body, prev_hash, digest in part:
+                    problem = _check_link(
+                        seq, expected_seq, prev, at, action, subject_ref, body, prev_hash, digest
+                    )
+                    if problem:
+                        return VerifyResult(False, count, min(seq, expected_seq), problem)
+                    prev, expected_seq, count = digest, seq + 1, count + 1
+    return _check_head(engine, expected_seq - 1, prev, count)
+
+
+def _check_link(
+    seq: int,
+    expected: int,
+    prev: str,
+    at: str,
+    action: str,
+    subject_ref: str | None,
+    body: str,
+    prev_hash: str,
+    digest: str,
+) -> str | None:
+    if seq != expected:
+        return f"event {expected} is missing (next present is {seq})"
+    if prev_hash != prev:
+        return "its previous-hash does not match the event before it"
+    if link_hash(prev, seq, str(at), action, subject_ref, body) != digest:
+        return "its content does not match its hash (edited)"
+    return None
+
+
+def _check_head(engine: Engine, last_seq: int, last_hash: str, count: int) -> VerifyResult:
+    with engine.connect() as conn:
+        head = conn.execute(sa.select(AuditHead.seq, AuditHead.hash)).first()
+    head_seq, head_hash = (head[0], head[1]) if head else (0, GENESIS)
+    if head_seq > last_seq:
+        return VerifyResult(
+            False, count, last_seq + 1, f"events {last_seq + 1}..{head_seq} were cut from the end"
+        )
+    if head_seq < last_seq or head_hash != last_hash:
+        return VerifyResult(
+            False, count, head_seq + 1, "events after the recorded head were inserted"
+        )
+    return VerifyResult(True, count)

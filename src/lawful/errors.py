@@ -1,0 +1,61 @@
+"""The one exception tree of lawful.
+
+    LawfulError                     every error lawful raises on purpose
+    ├── ConfigError                 lawful.yaml cannot be loaded or is incoherent (carries Problems)
+    ├── MasterKeyError              the master key is missing, malformed or is not the right one
+    ├── PolicyViolation             an action the policy does not allow (undeclared purpose, ...)
+    ├── NotFound                    the thing asked for does not exist
+    ├── NeedsDecision               the law table has no confirmed figure: a person must decide
+    ├── StoreError                  the database is unreachable or its schema is not current
+    └── AuditChainBroken            the journal's hash chain does not verify
+
+Each surface maps these once: the CLI to one line and an exit code (``lawful.cli``), the HTTP
+API to RFC 9457 problem+json (``lawful.web.problems``). Messages never contain personal data:
+callers pass field names and pseudonymous references, never values.
+"""
+
+from __future__ import annotations
+
+
+class LawfulError(Exception):
+    """Root of every error lawful raises on purpose."""
+
+    #: Short machine-readable slug, used as the problem+json ``type`` suffix.
+    code = "error"
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class ConfigError(LawfulError):
+    code = "config"
+
+
+class MasterKeyError(LawfulError):
+    code = "master-key"
+
+
+class PolicyViolation(LawfulError):
+    code = "policy-violation"
+
+
+class NotFound(LawfulError):
+    code = "not-found"
+
+
+class NeedsDecision(LawfulError):
+    code = "needs-decision"
+
+
+class StoreError(LawfulError):
+    code = "store"
+
+
+class AuditChainBroken(LawfulError):
+    code = "audit-chain-broken"
+
+    def __init__(self, message: str, *, seq: int) -> None:
+        super().__init__(message)
+        self.seq = seq

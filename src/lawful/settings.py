@@ -1,0 +1,57 @@
+"""One typed settings object, made by a factory and passed in — never read at import time.
+
+Every setting comes from an environment variable; secrets may instead be read from a file
+named by ``<NAME>_FILE`` (the Docker/Kubernetes secrets convention).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+#: name -> help. A test checks that each one is documented in README.md.
+SETTINGS_HELP: dict[str, str] = {
+    "LAWFUL_DATA_DIR": "folder of the SQLite file, master key and exports (default ./lawful-data)",
+    "LAWFUL_CONFIG": "path of lawful.yaml (default ./lawful.yaml, else <data dir>/lawful.yaml)",
+    "LAWFUL_DATABASE_URL": "SQLAlchemy URL; default sqlite:///<data dir>/lawful.db",
+    "LAWFUL_MASTER_KEY": "base64 master key (32 bytes); overrides the key file",
+    "LAWFUL_MASTER_KEY_FILE": "path of the master key file (default <data dir>/master.key)",
+}
+
+
+def env_secret(name: str, env: Mapping[str, str]) -> str | None:
+    """Read ``name`` from the environment, or from the file named by ``name_FILE``."""
+    if value := env.get(name):
+        return value
+    if path := env.get(f"{name}_FILE"):
+        return Path(path).read_text(encoding="utf-8").strip()
+    return None
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    config_path: Path
+    database_url: str
+    master_key_b64: str | None
+    master_key_path: Path
+
+    @classmethod
+    def from_env(
+        cls, env: Mapping[str, str] | None = None, *, data_dir: Path | None = None
+    ) -> Settings:
+        env = os.environ if env is None else env
+        root = data_dir or Path(env.get("LAWFUL_DATA_DIR", "lawful-data"))
+        config = env.get("LAWFUL_CONFIG")
+        if config is None:
+            config = "lawful.yaml" if Path("lawful.yaml").exists() else str(root / "lawful.yaml")
+        return cls(
+            data_dir=root,
+            config_path=Path(config),
+            database_url=env_secret("LAWFUL_DATABASE_URL", env)
+            or f"sqlite:///{root / 'lawful.db'}",
+            master_key_b64=env_secret("LAWFUL_MASTER_KEY", env),
+            master_key_path=Path(env.get("LAWFUL_MASTER_KEY_FILE", str(root / "master.key"))),
+        )
