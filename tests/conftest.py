@@ -122,8 +122,12 @@ class DeclaredPurposes:
 def declared() -> DeclaredPurposes:
     return DeclaredPurposes(
         {
-            "inquiry": {"user.name", "user.contact.email", "user.contact.phone_number",
-                        "user.content.private"},
+            "inquiry": {
+                "user.name",
+                "user.contact.email",
+                "user.contact.phone_number",
+                "user.content.private",
+            },
             "marketing": {"user.contact.email"},
         }
     )

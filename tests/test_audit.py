@@ -19,8 +19,10 @@ def _journal(engine: Engine, n: int) -> None:
     sessions = make_session_factory(engine)
     with sessions.begin() as session:
         for i in range(n):
-            audit.append(session, audit.Event("record", "test", f"s{i % 3}", "inquiry",
-                                              ["user.name"], {"n": i}))
+            audit.append(
+                session,
+                audit.Event("record", "test", f"s{i % 3}", "inquiry", ["user.name"], {"n": i}),
+            )
 
 
 def test_an_untouched_chain_verifies(engine):
@@ -45,12 +47,23 @@ def test_every_event_names_its_dpv_term(engine):
         ("UPDATE audit_events SET subject_ref = 's9' WHERE seq = 7", 7),
         ("DELETE FROM audit_events WHERE seq = 5", 5),
         ("DELETE FROM audit_events WHERE seq = 10", 10),
-        ("INSERT INTO audit_events SELECT 11, at, action, subject_ref, body, hash, hash "
-         "FROM audit_events WHERE seq = 10", 11),
+        (
+            "INSERT INTO audit_events SELECT 11, at, action, subject_ref, body, hash, hash "
+            "FROM audit_events WHERE seq = 10",
+            11,
+        ),
         ("UPDATE audit_events SET seq = seq + 100 WHERE seq = 3", 3),
     ],
-    ids=["edit-body", "edit-action", "edit-time", "edit-subject", "delete-middle",
-         "delete-last", "insert-at-end", "renumber"],
+    ids=[
+        "edit-body",
+        "edit-action",
+        "edit-time",
+        "edit-subject",
+        "delete-middle",
+        "delete-last",
+        "insert-at-end",
+        "renumber",
+    ],
 )
 def test_any_edit_insertion_or_deletion_is_named(engine, tamper, broken_seq):
     _journal(engine, 10)

@@ -15,42 +15,76 @@ from tests.conftest import DeclaredPurposes
 EMAIL = "Anna.Petrova@Example.RU"
 
 
-def _new_person(sessions: sessionmaker[Session], ring: Keyring,
-                declared: DeclaredPurposes) -> str:
+def _new_person(sessions: sessionmaker[Session], ring: Keyring, declared: DeclaredPurposes) -> str:
     with sessions.begin() as session:
-        sid = subjects.create_subject(session=session, ring=ring, actor="test",
-                                      identifiers={"email": EMAIL, "phone": "+7 912 345-67-89"})
-        subjects.record(session=session, ring=ring, policy=declared, subject_id=sid,
-                        purpose="inquiry", actor="test",
-                        values={"user.name": "Анна Петрова", "user.contact.email": EMAIL})
+        sid = subjects.create_subject(
+            session=session,
+            ring=ring,
+            actor="test",
+            identifiers={"email": EMAIL, "phone": "+7 912 345-67-89"},
+        )
+        subjects.record(
+            session=session,
+            ring=ring,
+            policy=declared,
+            subject_id=sid,
+            purpose="inquiry",
+            actor="test",
+            values={"user.name": "Анна Петрова", "user.contact.email": EMAIL},
+        )
     return sid
 
 
-def test_a_subject_is_found_by_case_folded_email_and_by_phone_in_any_format(sessions, ring,
-                                                                         declared):
+def test_a_subject_is_found_by_case_folded_email_and_by_phone_in_any_format(
+    sessions, ring, declared
+):
     sid = _new_person(sessions, ring, declared)
     with sessions.begin() as session:
-        assert subjects.find_subject(session=session, ring=ring, kind="email",
-                                     value="anna.petrova@example.ru") == sid
-        assert subjects.find_subject(session=session, ring=ring, kind="phone",
-                                     value="8 (912) 345 67 89", default_region="RU") == sid
-        assert subjects.find_subject(session=session, ring=ring, kind="email",
-                                     value="someone.else@example.ru") is None
+        assert (
+            subjects.find_subject(
+                session=session, ring=ring, kind="email", value="anna.petrova@example.ru"
+            )
+            == sid
+        )
+        assert (
+            subjects.find_subject(
+                session=session,
+                ring=ring,
+                kind="phone",
+                value="8 (912) 345 67 89",
+                default_region="RU",
+            )
+            == sid
+        )
+        assert (
+            subjects.find_subject(
+                session=session, ring=ring, kind="email", value="someone.else@example.ru"
+            )
+            is None
+        )
 
 
 def test_export_returns_every_value_decrypted_by_purpose(sessions, ring, declared):
     sid = _new_person(sessions, ring, declared)
     with sessions.begin() as session:
         export = subjects.export_subject(session=session, ring=ring, subject_id=sid, actor="dpo")
-    assert export.by_purpose() == {"inquiry": {"user.name": ["Анна Петрова"],
-                                               "user.contact.email": [EMAIL]}}
+    assert export.by_purpose() == {
+        "inquiry": {"user.name": ["Анна Петрова"], "user.contact.email": [EMAIL]}
+    }
 
 
 def test_it_refuses_an_undeclared_purpose_and_changes_nothing(sessions, ring, declared):
     sid = _new_person(sessions, ring, declared)
     with pytest.raises(PolicyViolation) as err, sessions.begin() as session:
-        subjects.record(session=session, ring=ring, policy=declared, subject_id=sid,
-                        purpose="profiling", values={"user.name": "x"}, actor="test")
+        subjects.record(
+            session=session,
+            ring=ring,
+            policy=declared,
+            subject_id=sid,
+            purpose="profiling",
+            values={"user.name": "x"},
+            actor="test",
+        )
     assert err.value.field == "purpose"
     with sessions.begin() as session:
         assert session.query(PersonalValue).count() == 2
@@ -59,9 +93,15 @@ def test_it_refuses_an_undeclared_purpose_and_changes_nothing(sessions, ring, de
 def test_it_refuses_a_category_the_purpose_does_not_use(sessions, ring, declared):
     sid = _new_person(sessions, ring, declared)
     with pytest.raises(PolicyViolation) as err, sessions.begin() as session:
-        subjects.record(session=session, ring=ring, policy=declared, subject_id=sid,
-                        purpose="marketing", values={"user.contact.phone_number": "+79123456789"},
-                        actor="test")
+        subjects.record(
+            session=session,
+            ring=ring,
+            policy=declared,
+            subject_id=sid,
+            purpose="marketing",
+            values={"user.contact.phone_number": "+79123456789"},
+            actor="test",
+        )
     assert err.value.field == "user.contact.phone_number"
     assert "+7912" not in str(err.value)
 
@@ -69,31 +109,49 @@ def test_it_refuses_a_category_the_purpose_does_not_use(sessions, ring, declared
 def test_a_blocked_subject_gets_no_new_data_until_unblocked(sessions, ring, declared):
     sid = _new_person(sessions, ring, declared)
     with sessions.begin() as session:
-        subjects.set_blocked(session=session, subject_id=sid, blocked=True, actor="dpo",
-                             reason="accuracy disputed")
+        subjects.set_blocked(
+            session=session, subject_id=sid, blocked=True, actor="dpo", reason="accuracy disputed"
+        )
     with pytest.raises(PolicyViolation), sessions.begin() as session:
-        subjects.record(session=session, ring=ring, policy=declared, subject_id=sid,
-                        purpose="marketing", values={"user.contact.email": EMAIL}, actor="t")
+        subjects.record(
+            session=session,
+            ring=ring,
+            policy=declared,
+            subject_id=sid,
+            purpose="marketing",
+            values={"user.contact.email": EMAIL},
+            actor="t",
+        )
     with sessions.begin() as session:
-        subjects.set_blocked(session=session, subject_id=sid, blocked=False, actor="dpo",
-                             reason="verified")
-        subjects.record(session=session, ring=ring, policy=declared, subject_id=sid,
-                        purpose="marketing", values={"user.contact.email": EMAIL}, actor="t")
+        subjects.set_blocked(
+            session=session, subject_id=sid, blocked=False, actor="dpo", reason="verified"
+        )
+        subjects.record(
+            session=session,
+            ring=ring,
+            policy=declared,
+            subject_id=sid,
+            purpose="marketing",
+            values={"user.contact.email": EMAIL},
+            actor="t",
+        )
 
 
 def test_an_identifier_cannot_belong_to_two_subjects(sessions, ring, declared):
     _new_person(sessions, ring, declared)
     with pytest.raises(PolicyViolation) as err, sessions.begin() as session:
-        subjects.create_subject(session=session, ring=ring, actor="t",
-                                identifiers={"email": EMAIL.lower()})
+        subjects.create_subject(
+            session=session, ring=ring, actor="t", identifiers={"email": EMAIL.lower()}
+        )
     assert EMAIL.lower() not in str(err.value)
 
 
 def test_destroy_removes_every_row_and_journals_it(engine, sessions, ring, declared):
     sid = _new_person(sessions, ring, declared)
     with sessions.begin() as session:
-        result = subjects.destroy_subject(session=session, subject_id=sid, actor="dpo",
-                                          reason="erasure request")
+        result = subjects.destroy_subject(
+            session=session, subject_id=sid, actor="dpo", reason="erasure request"
+        )
     assert result.values == 2
     with sessions.begin() as session:
         assert subjects.find_subject(session=session, ring=ring, kind="email", value=EMAIL) is None
@@ -102,16 +160,25 @@ def test_destroy_removes_every_row_and_journals_it(engine, sessions, ring, decla
     assert audit.verify(engine).ok
 
 
-def test_bulk_recording_creates_findable_subjects_with_one_event_each(engine, sessions, ring,
-                                                                      declared):
-    people = [subjects.NewSubject({"email": f"p{i}@example.kz"}, "inquiry",
-                                  {"user.contact.email": f"p{i}@example.kz",
-                                   "user.name": f"Person {i}"}) for i in range(50)]
+def test_bulk_recording_creates_findable_subjects_with_one_event_each(
+    engine, sessions, ring, declared
+):
+    people = [
+        subjects.NewSubject(
+            {"email": f"p{i}@example.kz"},
+            "inquiry",
+            {"user.contact.email": f"p{i}@example.kz", "user.name": f"Person {i}"},
+        )
+        for i in range(50)
+    ]
     with sessions.begin() as session:
-        ids = subjects.record_bulk(session=session, ring=ring, policy=declared, people=people,
-                                   actor="import")
+        ids = subjects.record_bulk(
+            session=session, ring=ring, policy=declared, people=people, actor="import"
+        )
     with sessions.begin() as session:
-        assert subjects.find_subject(session=session, ring=ring, kind="email",
-                                     value="P17@example.kz") == ids[17]
+        assert (
+            subjects.find_subject(session=session, ring=ring, kind="email", value="P17@example.kz")
+            == ids[17]
+        )
     result = audit.verify(engine)
     assert result.ok and result.events == 50

@@ -1,0 +1,51 @@
+"""The ``lawful`` command: a thin adapter over the library.
+
+Each command parses its options, opens lawful (``lawful.context.open_lawful``), calls one
+service function and prints. Errors of lawful's own tree are mapped here, once: one line on
+stderr and exit code 1 (``ConfigError`` problems are printed one per line by ``check``).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+import typer
+
+from lawful.cli import admin_cmds, config_cmds, jobs_cmds, serve_cmds
+from lawful.errors import LawfulError
+
+app = typer.Typer(
+    name="lawful",
+    help="lawful — an operator's privacy policy, true by construction.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+for module in (config_cmds, admin_cmds, jobs_cmds, serve_cmds):
+    module.register(app)
+
+
+def run(entry: Callable[..., Any]) -> int:
+    """Run ``entry`` mapping lawful's errors to one line and exit code 1."""
+    try:
+        entry(standalone_mode=False)
+    except LawfulError as exc:
+        typer.secho(f"lawful: {exc.message}", err=True, fg=typer.colors.RED)
+        return 1
+    except typer.Exit as done:
+        return int(done.exit_code)
+    except typer.Abort:
+        typer.echo("Aborted.", err=True)
+        return 130
+    except click.ClickException as usage:  # bad options: click prints its own usage line
+        usage.show()
+        return usage.exit_code
+    return 0
+
+
+def main() -> None:
+    sys.exit(run(typer.main.get_command(app)))
