@@ -25,7 +25,15 @@ from ruamel.yaml.error import YAMLError
 
 from lawful.errors import LawfulError, NeedsDecision, NotFound
 from lawful.law.calendar import add_working_days
-from lawful.law.models import Jurisdiction, LawBook, LawBookError, Rule, RuleOverride, Unit
+from lawful.law.models import (
+    Jurisdiction,
+    LawBook,
+    LawBookError,
+    Rule,
+    RuleOverride,
+    SpecialCategory,
+    Unit,
+)
 
 JURISDICTIONS: tuple[str, ...] = ("ru", "kz", "vn", "ge", "eu")
 
@@ -48,13 +56,15 @@ class _Figure:
 def load_lawbook() -> LawBook:
     """Load and validate every shipped rule file (once per process)."""
     folder = files("lawful.law") / "rules"
-    return LawBook(
-        jurisdictions={key: _load_file(f"{key}.yaml", folder.joinpath(f"{key}.yaml").read_text(
-            encoding="utf-8")) for key in JURISDICTIONS}
-    )
+    loaded = {}
+    for key in JURISDICTIONS:
+        text = folder.joinpath(f"{key}.yaml").read_text(encoding="utf-8")
+        loaded[key] = parse_rule_file(f"{key}.yaml", text)
+    return LawBook(jurisdictions=loaded)
 
 
-def _load_file(filename: str, text: str) -> Jurisdiction:
+def parse_rule_file(filename: str, text: str) -> Jurisdiction:
+    """Validate one rule file's text; errors name the file and, where it applies, the rule."""
     try:
         doc = YAML(typ="safe", pure=True).load(text)
     except YAMLError as exc:
@@ -65,7 +75,7 @@ def _load_file(filename: str, text: str) -> Jurisdiction:
     try:
         jurisdiction = Jurisdiction.model_validate({**doc, "rules": rules})
     except ValidationError as exc:
-        raise LawBookError(f"rules/{filename}: {exc}") from exc
+        raise LawBookError(f"rules/{filename}: {_describe(exc)}") from exc
     if f"{jurisdiction.key}.yaml" != filename:
         raise LawBookError(f"rules/{filename}: key {jurisdiction.key!r} does not match the file")
     return jurisdiction
@@ -77,7 +87,15 @@ def _load_rule(filename: str, name: str, body: Any) -> Rule:
     try:
         return Rule.model_validate({"name": name, **body})
     except ValidationError as exc:
-        raise LawBookError(f"rules/{filename}: rule {name!r}: {exc}") from exc
+        raise LawBookError(f"rules/{filename}: rule {name!r}: {_describe(exc)}") from exc
+
+
+def _describe(exc: ValidationError) -> str:
+    # One line per problem, without pydantic's echo of the input and its help links.
+    return "; ".join(
+        f"{'.'.join(str(part) for part in error['loc']) or 'rule'}: {error['msg']}"
+        for error in exc.errors()
+    )
 
 
 # --- look-ups ------------------------------------------------------------------------------
@@ -116,7 +134,7 @@ def due(
     extended: bool = False,
     calendar_country: str | None = None,
 ) -> datetime:
-    """When the obligation ``rule_name`` triggered at ``start`` falls due, as an aware time in ``tz``.
+    """When ``rule_name``, triggered at ``start``, falls due: an aware datetime in ``tz``.
 
     Calendar days and months move the local wall-clock time; working days end at the last
     instant of the N-th working day after ``start``'s local date; hours move the instant.
@@ -147,13 +165,10 @@ def due(
 def _figures(
     jurisdiction: str, found: Rule, override: RuleOverride | None, extended: bool
 ) -> list[_Figure]:
-    if extended and found.extendable_by is None:
-        raise LawfulError(f"{jurisdiction}/{found.name} cannot be extended ({found.source})")
     law = _law_figure(found)
-    if law is None and override is None:
-        raise NeedsDecision(_needs_decision_message(jurisdiction, found), field=found.name)
     if law is None:
-        assert override is not None  # noqa: S101 - narrowed by the check above
+        if override is None:
+            raise NeedsDecision(_needs_decision_message(jurisdiction, found), field=found.name)
         gap_filler = _override_figure(override)
         return [_extend(jurisdiction, found, gap_filler) if extended else gap_filler]
     figures = [_extend(jurisdiction, found, law) if extended else law]
@@ -182,8 +197,9 @@ def _override_figure(override: RuleOverride) -> _Figure:
         return _Figure(override.days, "days", override.unit)
     if override.hours is not None:
         return _Figure(override.hours, "hours")
-    assert override.months is not None  # noqa: S101 - RuleOverride validates one figure
-    return _Figure(override.months, "months")
+    if override.months is not None:
+        return _Figure(override.months, "months")
+    raise ValueError("override without a figure")  # RuleOverride's validator rules this out
 
 
 def _rule_kind(found: Rule) -> Kind | None:
@@ -195,7 +211,8 @@ def _rule_kind(found: Rule) -> Kind | None:
 
 
 def _extend(jurisdiction: str, found: Rule, figure: _Figure) -> _Figure:
-    assert found.extendable_by is not None  # noqa: S101 - checked by _figures
+    if found.extendable_by is None:
+        raise LawfulError(f"{jurisdiction}/{found.name} cannot be extended ({found.source})")
     if _rule_kind(found) != figure.kind:
         raise NeedsDecision(
             f"{jurisdiction}/{found.name}: the extension is counted in {_rule_kind(found)}, "
@@ -308,7 +325,7 @@ def unmapped_special_categories(jurisdiction: str) -> tuple[str, ...]:
     return tuple(category.law_name for category in _special(jurisdiction) if not category.fides)
 
 
-def _special(jurisdiction: str) -> tuple[Any, ...]:
+def _special(jurisdiction: str) -> tuple[SpecialCategory, ...]:
     section = _jurisdiction(jurisdiction).special_categories
     if section.categories is None:
         raise NeedsDecision(
