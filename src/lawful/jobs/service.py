@@ -83,7 +83,10 @@ def enqueue(
         "unique_key": unique_key,
         "created_at": now,
     }
-    return session.scalar(_insert_ignoring_duplicates(session, values).returning(Job.id))
+    job_id: int | None = session.scalar(
+        _insert_ignoring_duplicates(session, values).returning(Job.id)
+    )
+    return job_id
 
 
 def _key_taken(session: Session, unique_key: str) -> bool:
@@ -255,7 +258,8 @@ def backoff_delay(
     The jitter spreads out retries of jobs that failed together (a CRM outage), so they do
     not all hit the recovering service in the same second.
     """
-    ceiling = min(base * 2 ** max(attempts - 1, 0), cap)
+    doublings = min(max(attempts - 1, 0), 32)  # bounded: timedelta overflows long before 2**64
+    ceiling = min(base * (1 << doublings), cap)
     return ceiling / 2 + ceiling / 2 * _random.random()
 
 
