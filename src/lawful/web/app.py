@@ -1,0 +1,152 @@
+"""The HTTP API: ``create_app(lawful)`` builds a FastAPI app over an opened :class:`Lawful`.
+
+A factory and no module state, so tests and ``lawful serve`` each build their own app over
+their own settings. Routers stay thin (parse, call the domain, render); errors become
+problem+json in :mod:`lawful.web.problems`. Three pure-ASGI guards wrap every request:
+
+* security headers on every response, errors included;
+* a request body limit, answered 413 before a large body is read into memory;
+* a last-resort handler that turns an unexpected exception into a generic 500 problem while
+  the response can still be sent — inside the security-headers guard, so it gets them too.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from lawful import __version__
+from lawful.context import Lawful
+from lawful.web import problems
+from lawful.web.routes import audit, health, operator
+
+MAX_BODY_BYTES = 1024 * 1024
+
+#: Paths served by FastAPI's Swagger UI, which loads its script and style from a CDN and
+#: boots with an inline script; only these pages get the relaxed policy.
+DOCS_PATHS = frozenset({"/docs", "/docs/oauth2-redirect"})
+
+API_CSP = "default-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+DOCS_CSP = (
+    "default-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'; "
+    "script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+    "img-src 'self' data: https://fastapi.tiangolo.com"
+)
+COMMON_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+
+
+def create_app(lawful: Lawful, *, max_body_bytes: int = MAX_BODY_BYTES) -> FastAPI:
+    """Build the API over ``lawful``; the caller keeps ownership of it (and closes it)."""
+    app = FastAPI(
+        title="lawful",
+        version=__version__,
+        summary="The operator's privacy policy, enforced.",
+        redoc_url=None,
+    )
+    app.state.lawful = lawful
+    problems.install(app)
+    app.include_router(health.router)
+    app.include_router(operator.router, prefix="/api/v1")
+    app.include_router(audit.router, prefix="/api/v1")
+    # add_middleware puts each new layer outside the previous one: the last added runs first.
+    app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
+    app.add_middleware(LastResort)
+    app.add_middleware(SecurityHeaders)
+    return app
+
+
+class SecurityHeaders:
+    """Add the security headers to every HTTP response that does not set its own."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        csp = DOCS_CSP if scope["path"] in DOCS_PATHS else API_CSP
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers.setdefault("Content-Security-Policy", csp)
+                for name, value in COMMON_HEADERS.items():
+                    headers.setdefault(name, value)
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+class LastResort:
+    """Answer an unexpected exception with a generic 500 problem, never its message."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        # The boundary between the server and every route: whatever escapes the known-error
+        # handlers is a bug, answered without its text (it may quote personal data).
+        except Exception as error:  # noqa: BLE001
+            if started:
+                raise
+            response = problems.problem_response(problems.unexpected_problem(error))
+            await response(scope, receive, send)
+
+
+class BodyLimit:
+    """Refuse bodies over ``max_bytes`` with 413: by Content-Length at once, else while read."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = Headers(scope=scope).get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            response = problems.problem_response(problems.http_problem(413, self._detail()))
+            await response(scope, receive, send)
+            return
+        await self.app(scope, self._counting(receive), send)
+
+    def _detail(self) -> str:
+        return f"the request body is larger than {self.max_bytes} bytes"
+
+    def _counting(self, receive: Receive) -> Receive:
+        """A ``receive`` that raises 413 once a chunked body passes the limit; FastAPI lets
+        an HTTPException from body reading through to the problem handler."""
+        received = 0
+
+        async def counting_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise HTTPException(413, self._detail())
+            return message
+
+        return counting_receive

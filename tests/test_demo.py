@@ -1,0 +1,121 @@
+"""``lawful demo``: a self-contained folder of synthetic people, sealed and findable."""
+
+from __future__ import annotations
+
+import stat
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from lawful import demo
+from lawful.cli import serve_cmds
+from lawful.config.init import available_templates, write_starter_config
+from lawful.config.loader import load_policy
+from lawful.context import Lawful, open_lawful
+from lawful.errors import ConfigError
+from lawful.settings import Settings
+from lawful.subjects.service import find_subject
+
+PEOPLE = 200
+
+
+def _cli() -> typer.Typer:
+    app = typer.Typer()
+    serve_cmds.register(app)
+    return app
+
+
+def _run_demo(folder: Path) -> str:
+    result = CliRunner().invoke(
+        _cli(), ["demo", "--no-serve", "--people", str(PEOPLE), "--dir", str(folder)]
+    )
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    return tmp_path / "lawful-demo"
+
+
+@pytest.fixture
+def seeded(folder: Path) -> Iterator[Lawful]:
+    """Run the demo once, then reopen its folder as a fresh process would."""
+    _run_demo(folder)
+    settings = replace(Settings.from_env({}, data_dir=folder), config_path=folder / "lawful.yaml")
+    opened = open_lawful(settings)
+    yield opened
+    opened.close()
+
+
+def _emails(folder: Path) -> list[str]:
+    policy = load_policy(folder / "lawful.yaml").policy
+    return [p.email for p in demo.synthetic_people(policy, PEOPLE)]
+
+
+def test_it_creates_the_policy_and_a_private_master_key(folder, seeded):
+    assert (folder / "lawful.yaml").is_file()
+    assert stat.S_IMODE((folder / "master.key").stat().st_mode) == 0o600
+
+
+def test_every_seeded_person_is_findable_by_e_mail(folder, seeded):
+    with seeded.sessions() as session:
+        found = {find_subject(session=session, ring=seeded.ring, kind="email", value=e)
+                 for e in _emails(folder)}
+    assert None not in found and len(found) == PEOPLE
+    assert demo.held(seeded)[0] == PEOPLE
+
+
+def test_the_summary_names_the_operator_and_the_urls(folder):
+    output = _run_demo(folder)
+    assert "Công ty TNHH Biển Xanh Digital" in output
+    assert f"{PEOPLE} subjects" in output
+    for path in ("/docs", "/health", "/api/v1/operator"):
+        assert f"http://127.0.0.1:8000{path}" in output
+
+
+def test_a_rerun_reuses_the_folder_and_adds_nobody(folder, seeded):
+    key = (folder / "master.key").read_bytes()
+    before = demo.held(seeded)
+    output = _run_demo(folder)
+    assert "nothing added" in output
+    assert demo.held(seeded) == before
+    assert (folder / "master.key").read_bytes() == key
+
+
+def test_no_seeded_e_mail_is_in_the_database_files_in_clear(folder, seeded):
+    raw = b"".join(
+        path.read_bytes() for path in (folder / "lawful.db", folder / "lawful.db-wal")
+        if path.exists()
+    )
+    assert len(raw) > 0
+    for email in _emails(folder):
+        assert email.encode() not in raw
+        assert email.split("@")[0].encode() not in raw
+
+
+def test_the_demo_purpose_is_derived_from_each_template(tmp_path):
+    for template in available_templates():
+        policy = load_policy(write_starter_config(tmp_path / f"{template}.yaml", template)).policy
+        purpose = demo.demo_purpose(policy)
+        assert all(purpose.uses(c) for c in (demo.NAME, demo.EMAIL, demo.PHONE))
+        assert purpose.legal_basis != "consent"
+
+
+def test_phones_are_valid_international_numbers_of_several_countries(folder, seeded):
+    policy = seeded.require_policy()
+    codes = {p.phone.split()[0] for p in demo.synthetic_people(policy, PEOPLE)}
+    assert {"+84", "+7", "+1"} <= codes
+
+
+def test_an_unknown_template_is_a_config_error(tmp_path):
+    result = CliRunner().invoke(
+        _cli(), ["demo", "--no-serve", "--template", "nope", "--dir", str(tmp_path / "d")]
+    )
+    assert result.exit_code != 0
+    assert isinstance(result.exception, ConfigError)
+    assert result.exception.field == "template"
