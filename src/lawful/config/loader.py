@@ -78,8 +78,13 @@ def load_policy(path: Path) -> LoadedPolicy:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        problem = Problem(str(path), 1, 1, f"cannot read the file ({exc.strerror})",
-                          "check the path, or run `lawful init` to create one")
+        problem = Problem(
+            str(path),
+            1,
+            1,
+            f"cannot read the file ({exc.strerror})",
+            "check the path, or run `lawful init` to create one",
+        )
         raise ConfigInvalid([problem]) from None
     return load_policy_text(text, str(path))
 
@@ -112,8 +117,13 @@ def _parse(text: str, path: str) -> Any:
         fix = "fix the indentation or quoting here (a value with ': ' or '#' needs quotes)"
         raise ConfigInvalid([Problem(path, line, column, what, fix)]) from None
     except YAMLError as exc:
-        raise ConfigInvalid([Problem(path, 1, 1, f"YAML error: {type(exc).__name__}",
-                                     "check the file is valid YAML")]) from None
+        raise ConfigInvalid(
+            [
+                Problem(
+                    path, 1, 1, f"YAML error: {type(exc).__name__}", "check the file is valid YAML"
+                )
+            ]
+        ) from None
 
 
 def _positions(node: Any, loc: Loc) -> Iterator[tuple[Loc, tuple[int, int]]]:
@@ -177,7 +187,7 @@ _EXPECTED = {
 
 
 def dotted(loc: Loc) -> str:
-    """``("categories", "user.contact.email", "special")`` as ``categories["user.contact.email"].special``."""
+    """A location as written in messages: ``categories["user.contact.email"].special``."""
     out = ""
     for part in loc:
         if isinstance(part, int):
@@ -192,11 +202,16 @@ def dotted(loc: Loc) -> str:
 def _translate(error: Any, path: str, positions: Mapping[Loc, tuple[int, int]]) -> Problem:
     loc: Loc = tuple(error["loc"])
     line, column = _nearest(positions, loc)
-    message, fix = _sentence(error["type"], loc, error.get("ctx") or {}, error["msg"])
+    message, fix = _sentence(error, loc)
     return Problem(path, line, column, message, fix)
 
 
-def _sentence(kind: str, loc: Loc, ctx: Mapping[str, Any], msg: str) -> tuple[str, str]:
+def _sentence(error: Any, loc: Loc) -> tuple[str, str]:
+    """What is wrong and how to fix it, from one pydantic error — without its input value."""
+    kind, ctx = error["type"], error.get("ctx") or {}
+    if loc and loc[-1] == "[key]":
+        what, fix = _sentence(error, loc[:-1])
+        return what.replace(" must be ", " is not an allowed key: use ", 1), fix
     name = dotted(loc)
     if kind == "lawful":
         return f"{name}: {ctx['message']}", str(ctx["fix"])
@@ -205,16 +220,29 @@ def _sentence(kind: str, loc: Loc, ctx: Mapping[str, Any], msg: str) -> tuple[st
     if kind == "extra_forbidden":
         return _unknown_field(loc)
     if kind == "literal_error":
-        return f"{name} must be one of {ctx.get('expected', '')}", "use one of the listed values"
+        return _not_listed(name, str(ctx.get("expected", "")), error.get("input"))
     if kind in _EXPECTED:
-        return f"{name} must be {_EXPECTED[kind]}", f"write {_EXPECTED[kind]} here"
-    if kind in ("too_short", "too_long"):
-        return f"{name} has the wrong number of items ({msg.lower()})", "add the missing entries"
+        return (
+            f"{name} must be {_EXPECTED[kind]}",
+            "check the indentation, or copy the template's form",
+        )
+    if kind == "too_short":
+        return f"{name} must not be empty", "list at least one entry"
     if kind in ("greater_than_equal", "greater_than"):
-        return f"{name} is too small ({msg.lower()})", "use a larger number"
+        return f"{name} must be at least {ctx.get('ge', ctx.get('gt', 1))}", "use a larger number"
     if kind == "string_pattern_mismatch":
         return f"{name} is not in the expected format", "for a colour write #RRGGBB, e.g. #1A5FB4"
-    return f"{name} is not valid ({msg})", "see the template comments for the expected form"
+    return (
+        f"{name} is not valid ({error['msg']})",
+        "see the template comments for the expected form",
+    )
+
+
+def _not_listed(name: str, expected: str, given: object) -> tuple[str, str]:
+    allowed = [part.strip(" '") for part in expected.replace(" or ", ", ").split(",")]
+    guess = closest(given, allowed) if isinstance(given, str) else None
+    fix = f"did you mean `{guess}`?" if guess else "use one of the listed values"
+    return f"{name} must be one of {expected}", fix
 
 
 def _unknown_field(loc: Loc) -> tuple[str, str]:

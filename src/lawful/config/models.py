@@ -210,7 +210,9 @@ class Purpose(Strict):
     @property
     def is_distribution(self) -> bool:
         """Disclosure to the public: needs its own consent (RU 152-FZ Art. 10.1)."""
-        return self.distribution or (self.consent is not None and self.consent.kind == "distribution")
+        return self.distribution or (
+            self.consent is not None and self.consent.kind == "distribution"
+        )
 
     def uses(self, category: str) -> bool:
         """True if this purpose may process ``category`` (a declared key or one beneath it)."""
@@ -259,6 +261,14 @@ class Deadline(Strict):
         if len(given) != 1:
             raise _invalid("a deadline needs exactly one of days, hours or months", "keep one")
         return self
+
+    def figure(self) -> dict[str, int | str]:
+        """The period alone, in the shape ``lawful.law.RuleOverride`` takes (unit for days)."""
+        if self.days is not None:
+            return {"days": self.days, "unit": self.unit}
+        if self.hours is not None:
+            return {"hours": self.hours}
+        return {"months": self.months or 0}
 
 
 # --- the whole policy ---------------------------------------------------------------------

@@ -23,8 +23,10 @@ CUSTOM_PREFIX = "custom."
 
 @cache
 def _taxonomy() -> dict[str, Any]:
-    raw = resources.files("lawful.config").joinpath("data/fideslang_taxonomy.json").read_text(
-        encoding="utf-8"
+    raw = (
+        resources.files("lawful.config")
+        .joinpath("data/fideslang_taxonomy.json")
+        .read_text(encoding="utf-8")
     )
     data: dict[str, Any] = json.loads(raw)
     return data
