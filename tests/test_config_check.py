@@ -577,3 +577,19 @@ def test_check_fails_on_warnings_only_when_strict(app: typer.Typer, tmp_path: Pa
     assert "warning: " in relaxed.output
     assert relaxed.output.strip().endswith("0 errors, 1 warning")
     assert strict.exit_code == 1
+
+
+def test_an_unconfirmed_special_category_list_is_a_warning_not_a_crash():
+    from importlib import resources
+
+    from lawful.config.check import check_policy
+    from lawful.config.loader import load_policy_text
+
+    text = (resources.files("lawful.config") / "templates" / "kz-messaging-saas.yaml").read_text(
+        encoding="utf-8"
+    )
+    problems = check_policy(
+        load_policy_text(text.replace("jurisdictions: [kz]", "jurisdictions: [kz, ge]"))
+    )
+    unconfirmed = [p for p in problems if "special categories of ge" in p.message]
+    assert [p.severity for p in unconfirmed] == ["warning"]

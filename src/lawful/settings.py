@@ -52,6 +52,7 @@ class Settings:
             config_path=Path(config),
             database_url=env_secret("LAWFUL_DATABASE_URL", env)
             or f"sqlite:///{root / 'lawful.db'}",
-            master_key_b64=env_secret("LAWFUL_MASTER_KEY", env),
+            # Not env_secret: LAWFUL_MASTER_KEY_FILE already names the key file itself.
+            master_key_b64=env.get("LAWFUL_MASTER_KEY") or None,
             master_key_path=Path(env.get("LAWFUL_MASTER_KEY_FILE", str(root / "master.key"))),
         )

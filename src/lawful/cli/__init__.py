@@ -8,9 +8,6 @@ stderr and exit code 1 (``ConfigError`` problems are printed one per line by ``c
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
-from typing import Any
-
 import click
 import typer
 
@@ -29,10 +26,13 @@ for module in (config_cmds, admin_cmds, jobs_cmds, serve_cmds):
     module.register(app)
 
 
-def run(entry: Callable[..., Any]) -> int:
-    """Run ``entry`` mapping lawful's errors to one line and exit code 1."""
+def run(args: list[str] | None = None) -> int:
+    """Run the command line ``args`` (default: sys.argv), mapping lawful's errors to one line on
+    stderr and exit code 1."""
     try:
-        entry(standalone_mode=False)
+        code = typer.main.get_command(app).main(
+            args=args, prog_name="lawful", standalone_mode=False
+        )
     except LawfulError as exc:
         typer.secho(f"lawful: {exc.message}", err=True, fg=typer.colors.RED)
         return 1
@@ -44,8 +44,8 @@ def run(entry: Callable[..., Any]) -> int:
     except click.ClickException as usage:  # bad options: click prints its own usage line
         usage.show()
         return usage.exit_code
-    return 0
+    return int(code or 0)
 
 
 def main() -> None:
-    sys.exit(run(typer.main.get_command(app)))
+    sys.exit(run())

@@ -24,6 +24,7 @@ from lawful import law
 from lawful.config.loader import LoadedPolicy, Problem
 from lawful.config.models import Policy, Purpose, Recipient
 from lawful.config.taxonomy import CUSTOM_PREFIX, Kind, closest, is_known, keys
+from lawful.errors import NeedsDecision
 
 Rule = Callable[[LoadedPolicy], Iterator[Problem]]
 
@@ -380,8 +381,17 @@ def _distribution_terms(loaded: LoadedPolicy, name: str, purpose: Purpose) -> It
 def special_categories_are_declared(loaded: LoadedPolicy) -> Iterator[Problem]:
     """Special categories are refused unless flagged special with a basis."""
     policy = loaded.policy
+    known, unconfirmed = _special_lists(policy)
+    for jurisdiction in unconfirmed:
+        yield loaded.problem(
+            ("operator", "jurisdictions"),
+            f"the special categories of {jurisdiction} are not confirmed in lawful's law tables",
+            "flag every sensitive category `special: true` with a basis yourself; "
+            "a person must review this list",
+            "warning",
+        )
     for key, category in policy.categories.items():
-        where = [j for j in _jurisdictions(policy) if law.is_special(j, key)]
+        where = [j for j in known if law.is_special(j, key)]
         if where and not category.special:
             yield loaded.problem(
                 ("categories", key),
@@ -395,6 +405,20 @@ def special_categories_are_declared(loaded: LoadedPolicy) -> Iterator[Problem]:
                 f"special category {key} has no basis",
                 "add `special_basis:` naming the lawful basis",
             )
+
+
+def _special_lists(policy: Policy) -> tuple[list[str], list[str]]:
+    """Split the operator's jurisdictions into those whose special-category list is known and
+    those where the law table has no confirmed list (a person decides; we never guess)."""
+    known, unconfirmed = [], []
+    for jurisdiction in _jurisdictions(policy):
+        try:
+            law.special_categories(jurisdiction)
+        except NeedsDecision:
+            unconfirmed.append(jurisdiction)
+        else:
+            known.append(jurisdiction)
+    return known, unconfirmed
 
 
 def transfers_have_basis(loaded: LoadedPolicy) -> Iterator[Problem]:
