@@ -1,7 +1,10 @@
 """The one exception tree of lawful.
 
     LawfulError                     every error lawful raises on purpose
-    ├── ConfigError                 lawful.yaml cannot be loaded or is incoherent (carries Problems)
+    ├── ConfigError                 lawful.yaml cannot be loaded or is incoherent
+    │   └── ConfigInvalid           ... with every Problem (file:line:column) (lawful.config.loader)
+    ├── LawBookError                a shipped law table is malformed (lawful.law.models)
+    ├── PermanentJobError           a job that must not be retried (lawful.jobs)
     ├── MasterKeyError              the master key is missing, malformed or is not the right one
     ├── PolicyViolation             an action the policy does not allow (undeclared purpose, ...)
     ├── NotFound                    the thing asked for does not exist
