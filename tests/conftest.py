@@ -16,7 +16,6 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-
 from sqlalchemy.orm import Session, sessionmaker
 
 from lawful.crypto.envelope import MasterKey

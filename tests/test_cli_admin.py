@@ -16,8 +16,12 @@ from lawful.subjects import service as subjects
 @pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
     monkeypatch.chdir(tmp_path)
-    for name in ("LAWFUL_DATABASE_URL", "LAWFUL_MASTER_KEY", "LAWFUL_MASTER_KEY_FILE",
-                 "LAWFUL_CONFIG"):
+    for name in (
+        "LAWFUL_DATABASE_URL",
+        "LAWFUL_MASTER_KEY",
+        "LAWFUL_MASTER_KEY_FILE",
+        "LAWFUL_CONFIG",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("LAWFUL_DATA_DIR", str(tmp_path / "data"))
     settings = Settings.from_env()
@@ -25,8 +29,12 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
     lawful = open_lawful(settings, load_config=False)
     with lawful.sessions.begin() as session:
         for n in range(3):
-            subjects.create_subject(session=session, ring=lawful.ring, actor="t",
-                                    identifiers={"email": f"p{n}@example.vn"})
+            subjects.create_subject(
+                session=session,
+                ring=lawful.ring,
+                actor="t",
+                identifiers={"email": f"p{n}@example.vn"},
+            )
     lawful.close()
     return settings
 
@@ -53,8 +61,9 @@ def test_keys_rotate_leaves_one_new_key_that_opens_everything(home, capsys):
     assert "3 data keys re-wrapped" in capsys.readouterr().out
     lawful = open_lawful(home, load_config=False)
     with lawful.sessions.begin() as session:
-        assert subjects.find_subject(session=session, ring=lawful.ring, kind="email",
-                                     value="p1@example.vn")
+        assert subjects.find_subject(
+            session=session, ring=lawful.ring, kind="email", value="p1@example.vn"
+        )
     lawful.close()
 
 

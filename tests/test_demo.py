@@ -64,8 +64,10 @@ def test_it_creates_the_policy_and_a_private_master_key(folder, seeded):
 
 def test_every_seeded_person_is_findable_by_e_mail(folder, seeded):
     with seeded.sessions() as session:
-        found = {find_subject(session=session, ring=seeded.ring, kind="email", value=e)
-                 for e in _emails(folder)}
+        found = {
+            find_subject(session=session, ring=seeded.ring, kind="email", value=e)
+            for e in _emails(folder)
+        }
     assert None not in found and len(found) == PEOPLE
     assert demo.held(seeded)[0] == PEOPLE
 
@@ -89,7 +91,8 @@ def test_a_rerun_reuses_the_folder_and_adds_nobody(folder, seeded):
 
 def test_no_seeded_e_mail_is_in_the_database_files_in_clear(folder, seeded):
     raw = b"".join(
-        path.read_bytes() for path in (folder / "lawful.db", folder / "lawful.db-wal")
+        path.read_bytes()
+        for path in (folder / "lawful.db", folder / "lawful.db-wal")
         if path.exists()
     )
     assert len(raw) > 0

@@ -51,10 +51,19 @@ def lawful(tmp_path: Path) -> Iterator[Lawful]:
     generate_master_key_file(settings.master_key_path)
     opened = open_lawful(settings)
     with opened.sessions.begin() as session:
-        record_bulk(session=session, ring=opened.ring, policy=opened.require_policy(),
-                    actor="test", people=[NewSubject(
-                        {"email": EMAIL, "phone": PHONE}, "inquiries",
-                        {"user.name": NAME, "user.contact.email": EMAIL})])
+        record_bulk(
+            session=session,
+            ring=opened.ring,
+            policy=opened.require_policy(),
+            actor="test",
+            people=[
+                NewSubject(
+                    {"email": EMAIL, "phone": PHONE},
+                    "inquiries",
+                    {"user.name": NAME, "user.contact.email": EMAIL},
+                )
+            ],
+        )
     yield opened
     opened.close()
 
@@ -202,8 +211,11 @@ def test_an_unexpected_exception_is_a_generic_500_without_its_message(client):
 
 
 def test_malformed_json_is_a_400_problem_naming_the_body(client):
-    response = client.post("/test/contacts", content=b'{"email": "' + EMAIL.encode() + b'",',
-                           headers={"content-type": "application/json"})
+    response = client.post(
+        "/test/contacts",
+        content=b'{"email": "' + EMAIL.encode() + b'",',
+        headers={"content-type": "application/json"},
+    )
     body = _assert_problem(response, 400)
     assert body["errors"][0]["field"] == "body"
 
@@ -216,8 +228,11 @@ def test_a_wrong_type_is_a_422_problem_naming_the_field_not_the_value(client):
 
 
 def test_a_body_over_the_limit_is_413_by_content_length(client):
-    response = client.post("/test/contacts", content=b"x" * (1024 * 1024 + 1),
-                           headers={"content-type": "application/json"})
+    response = client.post(
+        "/test/contacts",
+        content=b"x" * (1024 * 1024 + 1),
+        headers={"content-type": "application/json"},
+    )
     assert _assert_problem(response, 413)["type"] == "urn:lawful:problem:body-too-large"
 
 
@@ -231,8 +246,9 @@ def test_a_chunked_body_over_the_limit_is_413_while_read(lawful):
             yield b"a" * 200
 
     with TestClient(app) as client:
-        response = client.post("/test/contacts", content=chunks(),
-                               headers={"content-type": "application/json"})
+        response = client.post(
+            "/test/contacts", content=chunks(), headers={"content-type": "application/json"}
+        )
     _assert_problem(response, 413)
 
 
@@ -254,5 +270,7 @@ def test_only_the_docs_page_may_load_the_swagger_cdn(client):
     assert "cdn.jsdelivr.net" in client.get("/docs").headers["content-security-policy"]
     assert "cdn.jsdelivr.net" not in client.get("/health").headers["content-security-policy"]
     assert client.get("/openapi.json").json()["paths"].keys() >= {
-        "/health", "/api/v1/operator", "/api/v1/audit/verify"
+        "/health",
+        "/api/v1/operator",
+        "/api/v1/audit/verify",
     }

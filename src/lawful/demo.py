@@ -91,6 +91,7 @@ def prepare_folder(directory: Path, template: str) -> Settings:
 def demo_purpose(policy: Policy) -> Purpose:
     """The purpose a contact form would record under: it uses name, e-mail and phone, and
     needs no consent (the demo records none). Declaration order breaks ties."""
+
     def score(purpose: Purpose) -> tuple[int, bool]:
         used = sum(purpose.uses(c) for c in (NAME, EMAIL, PHONE))
         return used, purpose.legal_basis != "consent" and purpose.consent is None
@@ -99,7 +100,8 @@ def demo_purpose(policy: Policy) -> Purpose:
     if score(best) != (3, True):
         raise PolicyViolation(
             "no purpose in lawful.yaml records name, e-mail and phone without consent; "
-            "the demo needs one", field="purposes"
+            "the demo needs one",
+            field="purposes",
         )
     return best
 
@@ -201,8 +203,13 @@ def seed_demo(
     started, done = time.perf_counter(), 0
     for batch in _batches(synthetic_people(policy, people, seed=seed), BATCH):
         with lawful.sessions.begin() as session:
-            record_bulk(session=session, ring=lawful.ring, policy=policy, actor=ACTOR,
-                        people=[new_subject(p, purpose) for p in batch])
+            record_bulk(
+                session=session,
+                ring=lawful.ring,
+                policy=policy,
+                actor=ACTOR,
+                people=[new_subject(p, purpose) for p in batch],
+            )
         done += len(batch)
         if progress is not None:
             progress(done, people)

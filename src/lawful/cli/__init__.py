@@ -8,6 +8,7 @@ stderr and exit code 1 (``ConfigError`` problems are printed one per line by ``c
 from __future__ import annotations
 
 import sys
+
 import click
 import typer
 

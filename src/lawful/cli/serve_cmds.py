@@ -113,15 +113,24 @@ def _print_summary(
     base = f"http://127.0.0.1:{port}"
     grid = Table.grid(padding=(0, 2))
     grid.add_row("operator", summary.operator)
-    grid.add_row("people", f"{summary.subjects} subjects, {summary.values} sealed values "
-                           f"(purpose: {summary.purpose})")
-    grid.add_row("this run", f"recorded {summary.seeded} people in {summary.seconds:.1f} s"
-                 if summary.seeded else "the store already held people: nothing added")
+    grid.add_row(
+        "people",
+        f"{summary.subjects} subjects, {summary.values} sealed values (purpose: {summary.purpose})",
+    )
+    grid.add_row(
+        "this run",
+        f"recorded {summary.seeded} people in {summary.seconds:.1f} s"
+        if summary.seeded
+        else "the store already held people: nothing added",
+    )
     grid.add_row("policy", str(settings.config_path))
     grid.add_row("master key", f"{settings.master_key_path} (keep it secret: no key, no data)")
     grid.add_row("database", str(settings.data_dir / "lawful.db"))
-    for label, path in (("API docs", "/docs"), ("health", "/health"),
-                        ("policy API", "/api/v1/operator")):
+    for label, path in (
+        ("API docs", "/docs"),
+        ("health", "/health"),
+        ("policy API", "/api/v1/operator"),
+    ):
         grid.add_row(label, f"{base}{path}")
     console.print("[bold green]lawful demo is ready[/]")
     console.print(grid)

@@ -114,11 +114,18 @@ def lawful_problem(error: LawfulError) -> dict[str, Any]:
     kind, instance = kind_of(error), new_instance()
     if not kind.public:
         logger.error("%s answered %d as %s", type(error).__name__, kind.status, instance)
-        return problem_body(kind.status, title=kind.title, detail=GENERIC_DETAIL,
-                            code=error.code, instance=instance)
+        return problem_body(
+            kind.status, title=kind.title, detail=GENERIC_DETAIL, code=error.code, instance=instance
+        )
     errors = [{"field": error.field, "message": error.message}] if error.field else []
-    return problem_body(kind.status, title=kind.title, detail=error.message, code=error.code,
-                        instance=instance, errors=errors)
+    return problem_body(
+        kind.status,
+        title=kind.title,
+        detail=error.message,
+        code=error.code,
+        instance=instance,
+        errors=errors,
+    )
 
 
 def _field(loc: Iterable[object]) -> str:
