@@ -182,3 +182,28 @@ def test_bulk_recording_creates_findable_subjects_with_one_event_each(
         )
     result = audit.verify(engine)
     assert result.ok and result.events == 50
+
+
+def test_destroying_one_purpose_keeps_what_other_purposes_hold(sessions, ring, declared):
+    sid = _new_person(sessions, ring, declared)
+    with sessions.begin() as session:
+        subjects.record(
+            session=session,
+            ring=ring,
+            policy=declared,
+            subject_id=sid,
+            purpose="marketing",
+            values={"user.contact.email": EMAIL},
+            actor="t",
+        )
+        removed = subjects.destroy_purpose_values(
+            session=session,
+            subject_id=sid,
+            purpose="marketing",
+            actor="t",
+            reason="consent withdrawn",
+        )
+    assert removed == 1
+    with sessions.begin() as session:
+        export = subjects.export_subject(session=session, ring=ring, subject_id=sid, actor="t")
+    assert set(export.by_purpose()) == {"inquiry"}

@@ -351,3 +351,38 @@ def destroy_subject(*, session: Session, subject_id: str, actor: str, reason: st
         ),
     )
     return DestroyResult(subject_id, count, categories)
+
+
+def destroy_purpose_values(
+    *, session: Session, subject_id: str, purpose: str, actor: str, reason: str
+) -> int:
+    """Destroy what is held for one purpose only (consent withdrawn, purpose achieved).
+
+    Values held for other purposes survive: data held for several purposes lives until the
+    last of them ends."""
+    categories = sorted(
+        session.scalars(
+            sa.select(PersonalValue.category)
+            .where(PersonalValue.subject_id == subject_id, PersonalValue.purpose == purpose)
+            .distinct()
+        ).all()
+    )
+    removed = session.execute(
+        sa.delete(PersonalValue).where(
+            PersonalValue.subject_id == subject_id, PersonalValue.purpose == purpose
+        )
+    )
+    count = int(removed.rowcount)  # type: ignore[attr-defined]
+    if count:
+        audit.append(
+            session,
+            audit.Event(
+                "destroy",
+                actor,
+                subject_id,
+                purpose,
+                categories,
+                details={"reason": reason, "values": count},
+            ),
+        )
+    return count
