@@ -207,3 +207,60 @@ def test_destroying_one_purpose_keeps_what_other_purposes_hold(sessions, ring, d
     with sessions.begin() as session:
         export = subjects.export_subject(session=session, ring=ring, subject_id=sid, actor="t")
     assert set(export.by_purpose()) == {"inquiry"}
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "A.B@Example.COM",
+        "a+tag@sub.example.org",
+        "x@test",
+        "x@example.local",
+        "a..b@x.com",
+        ".a@x.com",
+        "a@-x.com",
+        "a@x.c",
+        "a@x.co1",
+        "a@localhost",
+        "Ivan_Petrov%1@mail.ru",
+        "анна@пример.рф",
+        "a@x.invalid",
+        "very.long." + "l" * 60 + "@example.com",
+        "a@[127.0.0.1]",
+        '"quoted"@example.com',
+        "trailing.@example.com",
+    ],
+)
+def test_the_email_shortcut_agrees_with_the_full_validator(address):
+    from email_validator import EmailNotValidError, validate_email
+
+    from lawful.crypto.normalise import _plain_email, normalise_identifier
+
+    try:
+        expected: str | None = validate_email(
+            address, check_deliverability=False
+        ).normalized.casefold()
+    except EmailNotValidError:
+        expected = None
+    shortcut = _plain_email(address)
+    assert shortcut is None or shortcut == expected
+    if expected is None:
+        with pytest.raises(PolicyViolation):
+            normalise_identifier("email", address)
+    else:
+        assert normalise_identifier("email", address) == expected
+
+
+def test_the_email_shortcut_agrees_on_thousands_of_realistic_addresses():
+    from email_validator import validate_email
+    from faker import Faker
+
+    from lawful.crypto.normalise import _plain_email
+
+    fake = Faker(["en_US", "ru_RU", "vi_VN"])
+    fake.seed_instance(7)
+    for _ in range(3000):
+        address = fake.email()
+        shortcut = _plain_email(address)
+        assert shortcut is not None
+        assert shortcut == validate_email(address, check_deliverability=False).normalized.casefold()

@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Protocol, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -210,6 +210,37 @@ def record(
     return len(values)
 
 
+Row = dict[str, object]
+
+
+def _rows_for(ring: Keyring, person: NewSubject, at: datetime) -> tuple[Row, list[Row], list[Row]]:
+    """The subject, identifier and value rows of one person recorded in bulk."""
+    subject_id, key = new_subject_id(), DataKey.generate()
+    subject: Row = {
+        "id": subject_id,
+        "wrapped_key": ring.wrap_data_key(key, subject_id),
+        "master_key_id": ring.current.key_id,
+        "created_at": at,
+    }
+    identifiers: list[Row] = [
+        {"subject_id": subject_id, "kind": kind, "digest": ring.digest(kind, value)}
+        for kind, value in person.identifiers.items()
+    ]
+    values: list[Row] = [
+        {
+            "subject_id": subject_id,
+            "purpose": person.purpose,
+            "category": category,
+            "sealed": seal_value(
+                key, value, context=_context(subject_id, person.purpose, category)
+            ),
+            "collected_at": at,
+        }
+        for category, value in person.values.items()
+    ]
+    return subject, identifiers, values
+
+
 def record_bulk(
     *,
     session: Session,
@@ -221,40 +252,24 @@ def record_bulk(
 ) -> list[str]:
     """Create many subjects with their values in one round of inserts (imports, seeding)."""
     at = now or datetime.now(UTC)
-    subjects, identifiers, values, events = [], [], [], []
+    subjects: list[Row] = []
+    identifiers: list[Row] = []
+    values: list[Row] = []
+    events = []
     for person in people:
         check_declared(policy, person.purpose, person.values)
-        subject_id, key = new_subject_id(), DataKey.generate()
-        subjects.append(
-            {
-                "id": subject_id,
-                "wrapped_key": ring.wrap_data_key(key, subject_id),
-                "master_key_id": ring.current.key_id,
-                "created_at": at,
-            }
-        )
-        identifiers += [
-            {"subject_id": subject_id, "kind": kind, "digest": ring.digest(kind, v)}
-            for kind, v in person.identifiers.items()
-        ]
-        values += [
-            {
-                "subject_id": subject_id,
-                "purpose": person.purpose,
-                "category": category,
-                "sealed": seal_value(
-                    key, v, context=_context(subject_id, person.purpose, category)
-                ),
-                "collected_at": at,
-            }
-            for category, v in person.values.items()
-        ]
+        subject, person_identifiers, person_values = _rows_for(ring, person, at)
+        subjects.append(subject)
+        identifiers += person_identifiers
+        values += person_values
         events.append(
-            audit.Event("collect", actor, subject_id, person.purpose, list(person.values))
+            audit.Event("collect", actor, str(subject["id"]), person.purpose, list(person.values))
         )
+    connection = session.connection()
+    # Core inserts on the tables: the ORM's bulk path would cost more than the crypto here.
     for table, rows in ((Subject, subjects), (Identifier, identifiers), (PersonalValue, values)):
         if rows:
-            session.execute(sa.insert(table), rows)
+            connection.execute(cast(sa.Table, table.__table__).insert(), rows)
     audit.append_many(session, events, at=at)
     return [str(s["id"]) for s in subjects]
 
