@@ -51,6 +51,12 @@ ADMINISTRATIVE: dict[str, Term] = {
     "identifier_link": _minted("IdentifierLink", "Organise"),
     "config_check": _minted("PolicyCheck", "LegalCompliance"),
     "audit_verify": _minted("AuditVerification", "LegalCompliance"),
+    "consent_give": _minted("ConsentGiving", "ConsentGiven"),
+    "consent_refuse": _minted("ConsentRefusal", "ConsentRefused"),
+    "consent_withdraw": _minted("ConsentWithdrawal", "ConsentWithdrawn"),
+    "consent_renewal": _minted("ConsentRenewalRequest", "ConsentRequested"),
+    "consent_expire": _minted("ConsentExpiry", "ConsentExpired"),
+    "consent_invalidate": _minted("ConsentInvalidation", "ConsentInvalidated"),
 }
 
 ACTIONS: dict[str, Term] = {**PROCESSING, **ADMINISTRATIVE}
