@@ -51,6 +51,7 @@ ADMINISTRATIVE: dict[str, Term] = {
     "identifier_link": _minted("IdentifierLink", "Organise"),
     "config_check": _minted("PolicyCheck", "LegalCompliance"),
     "audit_verify": _minted("AuditVerification", "LegalCompliance"),
+    "policy_publish": _minted("PolicyPublication", "PrivacyNotice"),
     "consent_give": _minted("ConsentGiving", "ConsentGiven"),
     "consent_refuse": _minted("ConsentRefusal", "ConsentRefused"),
     "consent_withdraw": _minted("ConsentWithdrawal", "ConsentWithdrawn"),

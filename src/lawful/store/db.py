@@ -94,6 +94,7 @@ def _import_all_models() -> None:
     import lawful.audit.models
     import lawful.consent.models
     import lawful.crypto.models
+    import lawful.documents.models
     import lawful.jobs.models
     import lawful.subjects.models  # noqa: F401
 

@@ -1,0 +1,97 @@
+"""HTML pages for published documents: the Markdown as HTML inside a small accessible page.
+
+Raw HTML in the Markdown is never passed through (markdown-it's ``html`` option is off), so an
+imported user agreement or an operator's name cannot inject markup or scripts into the page;
+the page itself is a Jinja2 template with HTML autoescaping. The version, effective date and
+hash are shown around the text, never inside it, so the text's hash stays the text's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+from markdown_it import MarkdownIt
+from markupsafe import Markup
+
+from lawful.documents.models import DocumentVersion
+
+STYLESHEET_PATH = "/documents/style.css"
+
+STYLESHEET = """\
+:root { color-scheme: light dark; --muted: #5f6368; }
+body { font: 1rem/1.6 system-ui, sans-serif; max-width: 48rem; margin: 0 auto; padding: 1rem; }
+header.meta { border-bottom: 1px solid #8884; margin-bottom: 1.5rem; color: var(--muted); }
+header.meta dl { display: grid; grid-template-columns: max-content 1fr; gap: .2rem 1rem; }
+header.meta dd { margin: 0; word-break: break-all; }
+table { border-collapse: collapse; width: 100%; display: block; overflow-x: auto; }
+th, td { border: 1px solid #8886; padding: .3rem .5rem; text-align: left; vertical-align: top; }
+blockquote { border-left: .25rem solid #8888; margin: 1rem 0; padding: .1rem 1rem; }
+code { font-size: .95em; }
+a:focus { outline: 2px solid; }
+"""
+
+
+@cache
+def _markdown() -> MarkdownIt:
+    return MarkdownIt("commonmark", {"html": False}).enable("table")
+
+
+def to_html(markdown: str) -> Markup:
+    """Markdown as safe HTML: raw HTML in the source comes out as text."""
+    return Markup(_markdown().render(markdown))  # noqa: S704 (html disabled in the parser)
+
+
+@cache
+def _environment() -> Environment:
+    return Environment(
+        loader=PackageLoader("lawful.documents", "templates"),
+        undefined=StrictUndefined,
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+@dataclass(frozen=True)
+class IndexRow:
+    kind: str
+    language: str
+    current: DocumentVersion
+    earlier: Sequence[DocumentVersion]
+
+
+def title_of(markdown: str, fallback: str) -> str:
+    """The text's first heading, for the page title."""
+    for line in markdown.splitlines():
+        if line.startswith("# "):
+            return line[2:].strip().replace("\\", "")
+    return fallback
+
+
+def document_page(
+    shown: DocumentVersion, all_versions: Sequence[DocumentVersion], now: datetime
+) -> str:
+    """One version as an HTML page, with its facts and links to its other versions."""
+    return (
+        _environment()
+        .get_template("page.html.j2")
+        .render(
+            doc=shown,
+            title=title_of(shown.markdown, shown.kind),
+            body=to_html(shown.markdown),
+            versions=all_versions,
+            upcoming=shown.effective_at > now,
+            stylesheet=STYLESHEET_PATH,
+        )
+    )
+
+
+def index_page(rows: Sequence[IndexRow]) -> str:
+    """Every published document with its current version and links to the earlier ones."""
+    return (
+        _environment().get_template("index.html.j2").render(rows=rows, stylesheet=STYLESHEET_PATH)
+    )
