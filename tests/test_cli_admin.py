@@ -72,3 +72,9 @@ def test_a_missing_master_key_is_one_line_and_exit_1(home, capsys):
     assert run(["migrate"]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "lawful init" in err
+
+
+def test_a_bad_option_is_a_usage_line_and_exit_2(home, capsys):
+    assert run(["keys", "rotate", "--batch", "0"]) == 2
+    err = capsys.readouterr().err
+    assert "--batch" in err and "Traceback" not in err

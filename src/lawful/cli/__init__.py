@@ -27,6 +27,15 @@ for module in (config_cmds, admin_cmds, jobs_cmds, serve_cmds, policy_cmds):
     module.register(app)
 
 
+#: Newer typer vendors its own copy of click: catch the usage errors of whichever click raises.
+USAGE_ERRORS: tuple[type[click.ClickException], ...] = tuple(
+    {
+        click.ClickException,
+        *(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException"),
+    }
+)
+
+
 def run(args: list[str] | None = None) -> int:
     """Run the command line ``args`` (default: sys.argv), mapping lawful's errors to one line on
     stderr and exit code 1."""
@@ -42,7 +51,7 @@ def run(args: list[str] | None = None) -> int:
     except typer.Abort:
         typer.echo("Aborted.", err=True)
         return 130
-    except click.ClickException as usage:  # bad options: click prints its own usage line
+    except USAGE_ERRORS as usage:  # bad options: click prints its own usage line
         usage.show()
         return usage.exit_code
     return int(code or 0)
