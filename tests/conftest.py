@@ -18,6 +18,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from lawful.context import Lawful
 from lawful.crypto.envelope import MasterKey
 from lawful.crypto.keyring import Keyring, open_keyring
 from lawful.store.db import create_engine_for, make_session_factory, migrate
@@ -146,3 +147,37 @@ def sessions(engine: Engine) -> sessionmaker[Session]:
 def ring(sessions: sessionmaker[Session], master_keys: list[MasterKey]) -> Keyring:
     with sessions.begin() as session:
         return open_keyring(session, master_keys)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database URL on each backend (PostgreSQL: a fresh schema via search_path)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'lawful.db'}"
+        return
+    request.getfixturevalue("pg_available")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine_for(PG_URL)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    yield f"{PG_URL}?options=-csearch_path%3D{schema}"
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+def open_template(tmp_path: Path, database_url: str, template: str) -> Lawful:
+    """Open lawful over one of the shipped templates, with a fresh key, on ``database_url``."""
+    from dataclasses import replace
+
+    from lawful.config.init import write_starter_config
+    from lawful.context import open_lawful
+    from lawful.crypto.keyfile import generate_master_key_file
+    from lawful.settings import Settings
+
+    config = write_starter_config(tmp_path / "lawful.yaml", template)
+    settings = replace(
+        Settings.from_env({}, data_dir=tmp_path), config_path=config, database_url=database_url
+    )
+    generate_master_key_file(settings.master_key_path)
+    return open_lawful(settings)
