@@ -3,8 +3,6 @@ with receipts that validate. Every storage test runs on SQLite and PostgreSQL.""
 
 from __future__ import annotations
 
-import hashlib
-import importlib.util
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -25,6 +23,7 @@ from lawful.consent.eligibility import blind_indexer, fast_email, normalise_emai
 from lawful.consent.models import ConsentEvent, ConsentRecord
 from lawful.crypto.envelope import blind_index
 from lawful.crypto.normalise import normalise_identifier
+from lawful.documents import service as documents
 from lawful.documents.models import DocumentRef
 from lawful.errors import PolicyViolation
 from lawful.jobs.models import Job
@@ -43,7 +42,6 @@ PORTFOLIO_TERMS = {
     "user.content.public": {"permitted": True, "prohibit_transfer": True},
     "user.content.self_image": {"permitted": False},
 }
-HAS_DOCUMENTS = importlib.util.find_spec("lawful.documents.service") is not None
 
 
 def template(name: str) -> Policy:
@@ -67,37 +65,17 @@ class Published:
 
 
 @pytest.fixture
-def published(sessions, policy, monkeypatch) -> Published:
-    if HAS_DOCUMENTS:
-        from lawful.documents import service as documents
-
-        with sessions.begin() as session:
-            documents.publish(session=session, policy=policy, now=NOW, actor="test")
-            refs = {}
-            for key, purpose in policy.purposes.items():
-                for language in policy.operator.languages:
-                    if purpose.consent is not None:
-                        found = documents.current(
-                            session=session, kind=f"consent-{key}", language=language
-                        )
-                        assert found is not None
-                        refs[f"consent-{key}/{language}"] = found.ref
-        return Published(refs)
-    # Until lawful.documents.service lands: version 1 of every consent text is current.
-    refs = {
-        f"consent-{key}/{lang}": DocumentRef(
-            f"consent-{key}", lang, 1, hashlib.sha256(text.encode()).hexdigest()
-        )
-        for key, purpose in policy.purposes.items()
-        if purpose.consent
-        for lang, text in purpose.consent.text.items()
-    }
-
-    def ensure_current(session, document, field):
-        if refs.get(f"{document.kind}/{document.language}") != document:
-            raise PolicyViolation("not the current version", field=field)
-
-    monkeypatch.setattr(service, "_ensure_current", ensure_current)
+def published(sessions, policy) -> Published:
+    with sessions.begin() as session:
+        documents.publish(session=session, policy=policy, now=NOW, actor="test")
+        refs = {}
+        for key, purpose in policy.purposes.items():
+            for language in policy.operator.languages:
+                if purpose.consent is not None:
+                    kind = f"consent-{key}"
+                    found = documents.current(session=session, kind=kind, language=language)
+                    assert found is not None
+                    refs[f"{kind}/{language}"] = found.ref
     return Published(refs)
 
 

@@ -56,7 +56,6 @@ class ConsentRecord(Base):
             sqlite_where=sa.text("is_current = 1"),
             postgresql_where=sa.text("is_current"),
         ),
-        sa.Index("ix_consent_records_purpose_current", "purpose", "is_current"),
     )
 
     id: Mapped[str] = mapped_column(sa.String(32), primary_key=True)

@@ -39,6 +39,7 @@ from lawful.consent.models import ACTIVE_STATES, ConsentEvent, ConsentRecord
 from lawful.crypto.envelope import DataKey, open_value, seal_value
 from lawful.crypto.keyring import Keyring
 from lawful.documents.models import DocumentRef
+from lawful.documents.service import ensure_current
 from lawful.errors import NeedsDecision, NotFound, PolicyViolation
 from lawful.subjects.models import Subject
 
@@ -182,7 +183,7 @@ def accept_user_agreement(
         )
     if method in NEVER_CONSENT:
         raise PolicyViolation(f"{method} is not acceptance", field="method")
-    _ensure_current(session, document, "user_agreement.document_version")
+    ensure_current(session=session, ref=document, field="user_agreement.document_version")
     record = _new_record(
         session,
         ring,
@@ -298,15 +299,7 @@ def _check_document(
             f"{document.language!r} is not one of the operator's languages",
             field=f"consents.{declared.key}.document_language",
         )
-    _ensure_current(session, document, f"consents.{declared.key}.document_version")
-
-
-def _ensure_current(session: Session, document: DocumentRef, field: str) -> None:
-    """``documents.service.ensure_current``, imported when first needed: documents' flows
-    import this module (to flag consents for renewal), so a top-level import would be a cycle."""
-    from lawful.documents.service import ensure_current
-
-    ensure_current(session=session, ref=document, field=field)
+    ensure_current(session=session, ref=document, field=f"consents.{declared.key}.document_version")
 
 
 def _distribution_terms(

@@ -47,9 +47,6 @@ def upgrade() -> None:
     )
     op.create_index("ix_consent_records_subject_id", "consent_records", ["subject_id"])
     op.create_index(
-        "ix_consent_records_purpose_current", "consent_records", ["purpose", "is_current"]
-    )
-    op.create_index(
         "uq_consent_records_current",
         "consent_records",
         ["subject_id", "purpose"],
@@ -87,6 +84,5 @@ def downgrade() -> None:
     op.drop_index("ix_consent_events_consent_id", table_name="consent_events")
     op.drop_table("consent_events")
     op.drop_index("uq_consent_records_current", table_name="consent_records")
-    op.drop_index("ix_consent_records_purpose_current", table_name="consent_records")
     op.drop_index("ix_consent_records_subject_id", table_name="consent_records")
     op.drop_table("consent_records")

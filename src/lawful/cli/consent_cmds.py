@@ -1,0 +1,112 @@
+"""``lawful consent filter``: split a mailing list into who may be written to and who may not.
+
+A thin adapter over :func:`lawful.consent.service.check_identifiers`: it reads the CSV,
+checks every address against the purpose in one pass and writes two CSVs, the refused rows
+with their reason. Nothing is recorded: checking is not processing of anyone's data.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from lawful.consent import service
+from lawful.context import open_lawful
+from lawful.errors import PolicyViolation
+from lawful.settings import Settings
+
+consent_app = typer.Typer(help="Consents: who may be contacted, for what.", no_args_is_help=True)
+REASON = "reason"
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(consent_app, name="consent")
+
+
+def _rows(path: Path) -> tuple[list[str], list[dict[str, str]]]:
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        reader = csv.DictReader(handle)
+        return list(reader.fieldnames or []), list(reader)
+
+
+@consent_app.command("filter")
+def filter_cmd(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="The list (CSV).")],
+    purpose: Annotated[str, typer.Option("--purpose", help="Purpose key in lawful.yaml.")],
+    column: Annotated[str, typer.Option("--column", help="Column holding the address.")] = "email",
+    out_allowed: Annotated[
+        Path | None, typer.Option("--out-allowed", help="Rows that may be contacted.")
+    ] = None,
+    out_refused: Annotated[
+        Path | None, typer.Option("--out-refused", help="Rows that may not, with the reason.")
+    ] = None,
+) -> None:
+    """Split FILE.csv into allowed and refused rows for PURPOSE (default outputs beside it:
+    FILE.allowed.csv and FILE.refused.csv)."""
+    header, rows = _rows(file)
+    if column not in header:
+        raise PolicyViolation(f"{file.name} has no column {column!r}", field="column")
+    allowed_path = out_allowed or file.with_suffix(".allowed.csv")
+    refused_path = out_refused or file.with_suffix(".refused.csv")
+    lawful = open_lawful(Settings.from_env())
+    policy = lawful.require_policy()
+    policy.purpose(purpose)
+    counts: Counter[str] = Counter()
+    try:
+        with (
+            lawful.sessions() as session,
+            allowed_path.open("w", newline="", encoding="utf-8") as allowed_file,
+            refused_path.open("w", newline="", encoding="utf-8") as refused_file,
+            _progress() as progress,
+        ):
+            allowed = csv.DictWriter(allowed_file, header)
+            refused = csv.DictWriter(refused_file, [*header, REASON])
+            allowed.writeheader()
+            refused.writeheader()
+            task = progress.add_task("checking", total=len(rows))
+            answers = service.check_identifiers(
+                session=session,
+                ring=lawful.ring,
+                policy=policy,
+                identifiers=(row[column] or "" for row in rows),
+                purpose=purpose,
+                now=datetime.now(UTC),
+            )
+            for number, (row, (_, answer)) in enumerate(zip(rows, answers, strict=True), 1):
+                counts[answer.reason] += 1
+                if answer.allowed:
+                    allowed.writerow(row)
+                else:
+                    refused.writerow({**row, REASON: answer.reason})
+                if number % 10_000 == 0:
+                    progress.update(task, completed=number)
+            progress.update(task, completed=len(rows))
+    finally:
+        lawful.close()
+    _summary(counts, allowed_path, refused_path)
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    )
+
+
+def _summary(counts: Counter[str], allowed: Path, refused: Path) -> None:
+    ok = sum(n for reason, n in counts.items() if reason.startswith("allowed:"))
+    typer.echo(f"allowed: {ok} -> {allowed}")
+    typer.echo(f"refused: {sum(counts.values()) - ok} -> {refused}")
+    for reason, n in sorted(counts.items()):
+        typer.echo(f"  {reason}: {n}")
