@@ -25,7 +25,9 @@ def _plain_email(value: str) -> str | None:
     if not folded.isascii() or len(folded) > 254 or not _PLAIN_EMAIL.fullmatch(folded):
         return None
     local, _, domain = folded.partition("@")
-    if len(local) > 64 or domain.rsplit(".", 1)[-1] in _SPECIAL_USE_TLDS:
+    # "--" in a domain label is reserved (IDNA "xn--" punycode and friends): the validator
+    # decodes or refuses such labels, so leave them to it.
+    if len(local) > 64 or "--" in domain or domain.rsplit(".", 1)[-1] in _SPECIAL_USE_TLDS:
         return None
     return folded
 
