@@ -20,7 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from lawful import __version__
 from lawful.context import Lawful
 from lawful.web import problems
-from lawful.web.routes import audit, consents, health, operator
+from lawful.web.routes import audit, consents, health, operator, submissions
 from lawful.web.routes import documents as document_routes
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -57,8 +57,10 @@ def create_app(lawful: Lawful, *, max_body_bytes: int = MAX_BODY_BYTES) -> FastA
     app.include_router(health.router)
     app.include_router(operator.router, prefix="/api/v1")
     app.include_router(audit.router, prefix="/api/v1")
-    app.include_router(consents.router, prefix="/api/v1")
     document_routes.include(app)
+    app.include_router(consents.router, prefix="/api/v1")
+    app.include_router(submissions.router, prefix="/api/v1")
+    app.include_router(submissions.well_known)
     # add_middleware puts each new layer outside the previous one: the last added runs first.
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
     app.add_middleware(LastResort)
