@@ -1,0 +1,1 @@
+"""Performance benchmarks for lawful (not part of the installed package)."""
