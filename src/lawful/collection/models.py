@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lawful.store.db import Base
+from lawful.store.types import UTCDateTime
 
 
 class IdempotencyKey(Base):
@@ -19,4 +20,4 @@ class IdempotencyKey(Base):
     request_digest: Mapped[bytes] = mapped_column(sa.LargeBinary(32))
     status: Mapped[int] = mapped_column(sa.Integer)
     response: Mapped[str] = mapped_column(sa.Text)  # JSON without personal data
-    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

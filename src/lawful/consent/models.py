@@ -20,8 +20,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from lawful.jobs.models import UTCDateTime
 from lawful.store.db import Base
+from lawful.store.types import UTCDateTime
 
 ConsentState = Literal["given", "refused", "renewal_needed", "withdrawn", "expired", "invalidated"]
 RecordKind = Literal["processing", "marketing", "distribution", "cross_border", "user_agreement"]

@@ -16,8 +16,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from lawful.jobs.models import UTCDateTime
 from lawful.store.db import Base
+from lawful.store.types import UTCDateTime
 
 _JSON = sa.JSON().with_variant(JSONB(), "postgresql")
 

@@ -10,16 +10,16 @@ meaningless references) and let the handler load what it needs from the sealed s
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lawful.store.db import Base
+from lawful.store.types import UTCDateTime
 
 #: A job's arguments: a JSON object of ids and flags, never personal data.
 Payload = dict[str, Any]
@@ -32,34 +32,6 @@ class JobStatus(StrEnum):
     RUNNING = "running"
     DONE = "done"
     DEAD = "dead"
-
-
-class UTCDateTime(sa.TypeDecorator[datetime]):
-    """A timestamp that is always timezone-aware UTC in Python, on every backend.
-
-    SQLite has no time zones and hands back naive values; PostgreSQL hands back the session's
-    zone. Normalising here keeps comparisons such as ``run_at <= now`` right everywhere, and
-    refusing naive values stops local wall-clock times from sneaking in.
-    """
-
-    impl = sa.DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime: lawful stores aware UTC datetimes only")
-        value = value.astimezone(UTC)
-        # SQLite stores text: keep the UTC wall clock so that text order is time order.
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
 
 
 _STATUSES = ", ".join(f"'{status.value}'" for status in JobStatus)

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lawful.store.db import Base
+from lawful.store.types import UTCDateTime
 
 
 class Subject(Base):
@@ -18,8 +19,8 @@ class Subject(Base):
     id: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
     wrapped_key: Mapped[bytes] = mapped_column(sa.LargeBinary)
     master_key_id: Mapped[str] = mapped_column(sa.String(16), index=True)
-    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
-    blocked_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    blocked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class Identifier(Base):
@@ -52,4 +53,4 @@ class PersonalValue(Base):
     purpose: Mapped[str] = mapped_column(sa.String(64))
     category: Mapped[str] = mapped_column(sa.String(128))
     sealed: Mapped[bytes] = mapped_column(sa.LargeBinary)
-    collected_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    collected_at: Mapped[datetime] = mapped_column(UTCDateTime())

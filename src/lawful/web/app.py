@@ -20,7 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from lawful import __version__
 from lawful.context import Lawful
 from lawful.web import problems
-from lawful.web.routes import audit, consents, health, operator, submissions
+from lawful.web.routes import audit, consents, health, operator, submissions, widget
 from lawful.web.routes import documents as document_routes
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -65,6 +65,7 @@ def create_app(lawful: Lawful, *, max_body_bytes: int = MAX_BODY_BYTES) -> FastA
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
     app.add_middleware(LastResort)
     app.add_middleware(SecurityHeaders)
+    widget.install(app)  # /widget.js, its config, and CORS (outermost) for the operator's site
     return app
 
 
