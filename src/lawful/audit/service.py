@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from lawful.audit.models import AuditEvent, AuditHead
 from lawful.audit.vocabulary import ACTIONS
 from lawful.errors import LawfulError
+from lawful.store.bulk import bulk_insert
 
 GENESIS = "0" * 64
 _PG_CHAIN_LOCK = 0x1A3F_0001  # advisory lock id that serialises appends on PostgreSQL
@@ -119,7 +120,7 @@ def append_many(
         prev = digest
     if not rows:
         return []
-    session.connection().execute(cast(sa.Table, AuditEvent.__table__).insert(), rows)
+    bulk_insert(session.connection(), cast(sa.Table, AuditEvent.__table__), rows)
     _move_head(session, seq, prev)
     return [int(str(r["seq"])) for r in rows]
 

@@ -15,7 +15,8 @@ from lawful.store.types import UTCDateTime
 class Subject(Base):
     __tablename__ = "subjects"
 
-    # Random, meaningless id: it doubles as the pseudonymous reference in audit events.
+    # Time-ordered random id (see service.new_subject_id); it carries no personal data and
+    # doubles as the pseudonymous reference in audit events.
     id: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
     wrapped_key: Mapped[bytes] = mapped_column(sa.LargeBinary)
     master_key_id: Mapped[str] = mapped_column(sa.String(16), index=True)
