@@ -113,3 +113,29 @@ def test_concurrent_writers_in_several_processes_keep_one_chain(engine):
     result = audit.verify(engine)
     assert result.ok, result.reason
     assert result.events == 160
+
+
+def test_a_rolled_back_transaction_journals_nothing(engine):
+    sessions = make_session_factory(engine)
+    with pytest.raises(RuntimeError), sessions.begin() as session:
+        audit.append(session, audit.Event("use", "test"))
+        raise RuntimeError("the action failed")
+    _journal(engine, 2)
+    result = audit.verify(engine)
+    assert result.ok and result.events == 2
+
+
+def test_an_open_transaction_does_not_hold_the_chain_for_other_writers(engine):
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite serialises whole write transactions by design")
+    sessions = make_session_factory(engine)
+    slow = sessions()
+    slow.begin()
+    audit.append(slow, audit.Event("use", "slow writer"))
+    with sessions.begin() as quick:
+        quick.execute(sa.text("SET LOCAL statement_timeout = '3s'"))
+        audit.append(quick, audit.Event("use", "quick writer"))
+    slow.commit()
+    slow.close()
+    result = audit.verify(engine)
+    assert result.ok and result.events == 2

@@ -1,10 +1,11 @@
 """Append to and verify the hash-chained journal.
 
 Each event's hash is ``sha256(prev_hash ‖ seq ‖ at ‖ action ‖ subject_ref ‖ body)`` where
-``body`` is the canonical JSON of the whole event. Appends serialise on one lock (an advisory
-lock on PostgreSQL; SQLite's write lock, taken by ``BEGIN IMMEDIATE``) so that concurrent
-writers in several processes still build one chain. The caller owns the transaction: the event
-commits together with the action it describes, or not at all.
+``body`` is the canonical JSON of the whole event. Events appended in a transaction are
+chained when it commits, under one lock (an advisory lock on PostgreSQL; SQLite's write lock,
+taken by ``BEGIN IMMEDIATE``), so that concurrent writers in several processes still build one
+chain while holding the lock only for the final statements. The caller owns the transaction:
+an event commits together with the action it describes, or not at all.
 """
 
 from __future__ import annotations
@@ -90,42 +91,65 @@ def _body(event: Event, at: str) -> str:
 def _lock_head(session: Session) -> tuple[int, str]:
     if session.get_bind().dialect.name == "postgresql":
         session.execute(sa.select(sa.func.pg_advisory_xact_lock(_PG_CHAIN_LOCK)))
-    head = session.get(AuditHead, 1, populate_existing=True)
-    return (head.seq, head.hash) if head else (0, GENESIS)
+    head = session.execute(
+        sa.select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1)
+    ).first()
+    return (head[0], head[1]) if head else (0, GENESIS)
 
 
-def append(session: Session, *events: Event, at: datetime | None = None) -> list[int]:
-    """Journal ``events`` in order, in the caller's transaction; return their sequence numbers."""
-    return append_many(session, events, at=at)
+#: Key in ``Session.info`` of the events appended in the current transaction, not yet chained.
+_PENDING = "lawful.audit.pending"
+Pending = tuple[str, str, str | None, str]  # at, action, subject_ref, body
 
 
-def append_many(
-    session: Session, events: Iterable[Event], *, at: datetime | None = None
-) -> list[int]:
+def append(session: Session, *events: Event, at: datetime | None = None) -> None:
+    """Journal ``events`` with the caller's transaction.
+
+    Each event is checked and rendered now, and chained when the transaction commits, in
+    order: the chain lock (an advisory lock on PostgreSQL) is then held only for the last
+    few statements of the transaction instead of all of it, so concurrent writers do not
+    queue behind each other. A rolled-back transaction journals nothing."""
+    append_many(session, events, at=at)
+
+
+def append_many(session: Session, events: Iterable[Event], *, at: datetime | None = None) -> None:
     instant = format_instant(at or datetime.now(UTC))
+    pending: list[Pending] = session.info.setdefault(_PENDING, [])
+    pending.extend((instant, e.action, e.subject_ref, _body(e, instant)) for e in events)
+
+
+@sa.event.listens_for(Session, "before_commit")
+def _chain_pending(session: Session) -> None:
+    if pending := session.info.pop(_PENDING, None):
+        write_chain(session, pending)
+
+
+@sa.event.listens_for(Session, "after_rollback")
+def _discard_pending(session: Session) -> None:
+    session.info.pop(_PENDING, None)
+
+
+def write_chain(session: Session, pending: Sequence[Pending]) -> None:
+    """Link ``pending`` events onto the chain's head and insert them (one lock, one insert)."""
     seq, prev = _lock_head(session)
     rows: list[dict[str, object]] = []
-    for event in events:
+    for instant, action, subject_ref, body in pending:
         seq += 1
-        body = _body(event, instant)
-        digest = link_hash(prev, seq, instant, event.action, event.subject_ref, body)
+        digest = link_hash(prev, seq, instant, action, subject_ref, body)
         rows.append(
             {
                 "seq": seq,
                 "at": instant,
-                "action": event.action,
-                "subject_ref": event.subject_ref,
+                "action": action,
+                "subject_ref": subject_ref,
                 "body": body,
                 "prev_hash": prev,
                 "hash": digest,
             }
         )
         prev = digest
-    if not rows:
-        return []
     bulk_insert(session.connection(), cast(sa.Table, AuditEvent.__table__), rows)
     _move_head(session, seq, prev)
-    return [int(str(r["seq"])) for r in rows]
 
 
 def _move_head(session: Session, seq: int, digest: str) -> None:
