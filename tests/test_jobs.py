@@ -415,3 +415,24 @@ def test_the_jobs_migration_matches_the_model(engine: Engine) -> None:
         differences = compare_metadata(context, Base.metadata)
 
     assert [d for d in differences if "jobs" in repr(d)] == []
+
+
+def test_every_process_that_runs_jobs_knows_every_builtin_job_kind():
+    import subprocess
+    import sys
+
+    from lawful.consent.service import DESTROY_JOB
+
+    # A fresh interpreter, as `lawful worker` starts: nothing but the loader has run.
+    code = (
+        "from lawful.context import load_job_handlers\n"
+        "from lawful.jobs.registry import default_registry\n"
+        "load_job_handlers()\n"
+        "print(','.join(sorted(default_registry.kinds())))\n"
+    )
+    kinds = (
+        subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
+        .stdout.strip()
+        .split(",")
+    )
+    assert DESTROY_JOB in kinds

@@ -3,6 +3,7 @@ app and the worker build once and pass to the domain services."""
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -59,3 +60,14 @@ def _load_policy(settings: Settings) -> Policy | None:
     from lawful.config.loader import load_policy
 
     return load_policy(settings.config_path).policy
+
+
+#: Modules whose import registers job handlers on ``lawful.jobs.default_registry``. Every
+#: process that runs jobs (``lawful worker``, ``lawful serve``) loads them all, so that no
+#: queued job waits for a worker that does not know its kind.
+JOB_HANDLER_MODULES = ("lawful.consent.jobs",)
+
+
+def load_job_handlers() -> None:
+    for module in JOB_HANDLER_MODULES:
+        importlib.import_module(module)

@@ -14,6 +14,7 @@ from typing import Annotated
 
 import typer
 
+from lawful.context import load_job_handlers
 from lawful.jobs.registry import default_registry
 from lawful.jobs.worker import default_worker_id, run_workers
 from lawful.settings import Settings
@@ -37,6 +38,7 @@ def worker(
     ] = 1.0,
 ) -> None:
     """Run queued and periodic jobs; several workers may share one database."""
+    load_job_handlers()
     engine = create_engine_for(Settings.from_env().database_url)
     migrate(engine)
     stop_event = threading.Event()

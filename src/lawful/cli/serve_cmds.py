@@ -18,7 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedCo
 from rich.table import Table
 
 from lawful import demo as demo_data
-from lawful.context import Lawful, open_lawful
+from lawful.context import Lawful, load_job_handlers, open_lawful
 from lawful.jobs import default_registry, start_in_thread
 from lawful.settings import Settings
 from lawful.web import create_app
@@ -55,6 +55,7 @@ def run_server(lawful: Lawful, *, host: str, port: int, worker: bool) -> None:
     """
     stop: tuple[threading.Thread, threading.Event] | None = None
     if worker:
+        load_job_handlers()
         stop = start_in_thread(lawful.engine, default_registry)
     try:
         uvicorn.run(create_app(lawful), host=host, port=port, access_log=False)
