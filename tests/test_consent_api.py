@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import warnings
 from collections.abc import Iterator
-from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,15 +13,13 @@ import jsonschema
 import pytest
 from starlette.exceptions import StarletteDeprecationWarning
 
-from lawful.config.init import write_starter_config
 from lawful.consent import receipts, service
-from lawful.context import Lawful, open_lawful
-from lawful.crypto.keyfile import generate_master_key_file
+from lawful.context import Lawful
 from lawful.documents import service as documents
-from lawful.settings import Settings
 from lawful.subjects.service import create_subject
 from lawful.web import create_app
 from lawful.web.problems import MEDIA_TYPE
+from tests.conftest import open_template
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", StarletteDeprecationWarning)
@@ -32,11 +29,8 @@ EMAIL = "Irina.K@example.ru"
 
 
 @pytest.fixture
-def lawful(tmp_path: Path) -> Iterator[Lawful]:
-    config = write_starter_config(tmp_path / "lawful.yaml", "ru-design-studio")
-    settings = replace(Settings.from_env({}, data_dir=tmp_path), config_path=config)
-    generate_master_key_file(settings.master_key_path)
-    opened = open_lawful(settings)
+def lawful(tmp_path: Path, database_url: str) -> Iterator[Lawful]:
+    opened = open_template(tmp_path, database_url, "ru-design-studio")
     yield opened
     opened.close()
 
@@ -192,6 +186,7 @@ def test_the_filter_command_splits_a_mailing_list(
     )
     monkeypatch.setenv("LAWFUL_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("LAWFUL_CONFIG", str(lawful.settings.config_path))
+    monkeypatch.setenv("LAWFUL_DATABASE_URL", lawful.settings.database_url)
     allowed, refused = tmp_path / "a.csv", tmp_path / "r.csv"
     code = run(
         [

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import uuid
 import warnings
 from collections.abc import Iterator
 from dataclasses import replace
@@ -18,19 +17,17 @@ from starlette.exceptions import StarletteDeprecationWarning
 
 import lawful.consent.service as consent_service
 from lawful.audit.models import AuditEvent
-from lawful.config.init import template_text, write_starter_config
+from lawful.config.init import template_text
 from lawful.config.loader import load_policy_text
 from lawful.config.models import Policy
-from lawful.context import Lawful, open_lawful
-from lawful.crypto.keyfile import generate_master_key_file
+from lawful.context import Lawful
 from lawful.documents import flows, html, render, service
 from lawful.documents.changes import MaterialChange
 from lawful.documents.models import DocumentRef
 from lawful.errors import NotFound, PolicyViolation
-from lawful.settings import Settings
-from lawful.store.db import Base, create_engine_for
+from lawful.store.db import Base
 from lawful.web import create_app
-from tests.conftest import PG_URL
+from tests.conftest import open_template
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", StarletteDeprecationWarning)
@@ -310,32 +307,10 @@ def test_the_documents_migration_matches_the_model(engine):
 # --- publication flow ----------------------------------------------------------------------
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A database URL on each backend (PostgreSQL: a fresh schema via search_path)."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'lawful.db'}"
-        return
-    request.getfixturevalue("pg_available")
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine_for(PG_URL)
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    yield f"{PG_URL}?options=-csearch_path%3D{schema}"
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
-
-
 @pytest.fixture
 def lawful(tmp_path: Path, database_url: str) -> Iterator[Lawful]:
     """A lawful over the ru-design-studio template, on each backend."""
-    config = write_starter_config(tmp_path / "lawful.yaml", "ru-design-studio")
-    settings = replace(
-        Settings.from_env({}, data_dir=tmp_path), config_path=config, database_url=database_url
-    )
-    generate_master_key_file(settings.master_key_path)
-    opened = open_lawful(settings)
+    opened = open_template(tmp_path, database_url, "ru-design-studio")
     yield opened
     opened.close()
 
