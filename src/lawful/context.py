@@ -46,11 +46,15 @@ def open_lawful(settings: Settings, *, load_config: bool = True) -> Lawful:
     if settings.database_url.startswith("sqlite:///"):
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = create_engine_for(settings.database_url)
-    migrate(engine)
-    sessions = make_session_factory(engine)
-    with sessions.begin() as session:
-        ring = open_keyring(session, masters)
-    policy = _load_policy(settings) if load_config else None
+    try:
+        migrate(engine)
+        sessions = make_session_factory(engine)
+        with sessions.begin() as session:
+            ring = open_keyring(session, masters)
+        policy = _load_policy(settings) if load_config else None
+    except BaseException:
+        engine.dispose()  # a failed open leaves no connection behind
+        raise
     return Lawful(settings, engine, sessions, ring, policy)
 
 
