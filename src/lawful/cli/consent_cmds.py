@@ -56,10 +56,10 @@ def filter_cmd(
     allowed_path = out_allowed or file.with_suffix(".allowed.csv")
     refused_path = out_refused or file.with_suffix(".refused.csv")
     lawful = open_lawful(Settings.from_env())
-    policy = lawful.require_policy()
-    policy.purpose(purpose)
     counts: Counter[str] = Counter()
     try:
+        policy = lawful.require_policy()
+        policy.purpose(purpose)  # an undeclared purpose is refused before any file is written
         with (
             lawful.sessions() as session,
             allowed_path.open("w", newline="", encoding="utf-8") as allowed_file,
