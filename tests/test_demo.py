@@ -122,3 +122,25 @@ def test_an_unknown_template_is_a_config_error(tmp_path):
     assert result.exit_code != 0
     assert isinstance(result.exception, ConfigError)
     assert result.exception.field == "template"
+
+
+def test_the_demo_publishes_the_documents_its_form_links_to(folder, seeded):
+    from lawful.documents import service as documents
+
+    language = seeded.require_policy().operator.languages[0]
+    with seeded.sessions() as session:
+        policy = documents.current(session=session, kind="privacy-policy", language=language)
+    assert policy is not None and policy.version == 1
+
+
+def test_the_demo_page_carries_a_plain_form_wired_to_the_widget(folder, seeded):
+    from fastapi.testclient import TestClient
+
+    from lawful.web.app import create_app
+
+    page = TestClient(create_app(seeded, demo_site=True)).get("/demo")
+    assert page.status_code == 200
+    assert '<script src="/widget.js" defer></script>' in page.text
+    assert 'data-lawful-purposes="inquiries,marketing"' in page.text
+    assert 'data-lawful-category="user.contact.email"' in page.text
+    assert TestClient(create_app(seeded)).get("/demo").status_code == 404

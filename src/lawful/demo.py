@@ -227,3 +227,43 @@ def _batches(people: Iterator[Person], size: int) -> Iterator[Sequence[Person]]:
             batch = []
     if batch:
         yield batch
+
+
+#: The inputs a demo contact form offers, by category: (input type, label).
+FORM_INPUTS: dict[str, tuple[str, str]] = {
+    NAME: ("text", "Name"),
+    EMAIL: ("email", "E-mail"),
+    PHONE: ("tel", "Phone"),
+    "user.content.private": ("textarea", "Message"),
+}
+
+
+@dataclass(frozen=True)
+class DemoForm:
+    """A contact form as the operator's website would carry it, wired to lawful's widget."""
+
+    form_id: str
+    language: str
+    purposes: list[str]
+    inputs: list[tuple[str, str, str]]  # category, input type, label
+
+
+def demo_form(policy: Policy) -> DemoForm:
+    """The demo purpose's fields, plus every consent that only asks for those fields
+    (marketing, processing, cross-border — never publication) as the widget's checkboxes."""
+    main = demo_purpose(policy)
+    categories = [c for c in FORM_INPUTS if main.uses(c)]
+    extra = [
+        p.key
+        for p in policy.purposes.values()
+        if p.consent is not None
+        and p.consent.kind != "distribution"
+        and p.categories
+        and all(c in categories for c in p.categories)
+    ]
+    return DemoForm(
+        form_id="demo-contact-form",
+        language=policy.operator.languages[0],
+        purposes=[main.key, *extra],
+        inputs=[(c, *FORM_INPUTS[c]) for c in categories],
+    )

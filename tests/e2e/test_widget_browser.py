@@ -35,21 +35,9 @@ from lawful.documents import flows
 from lawful.settings import Settings
 from lawful.subjects import service as subjects
 from lawful.web.app import create_app
-from tests.conftest import IN_CI
+from tests.e2e.conftest import TIMEOUT_MS
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SENT = "Спасибо, форма отправлена."
-TIMEOUT_MS = 10_000
 
 PAGE = """<!doctype html>
 <html lang="ru">
@@ -156,23 +144,6 @@ def _open_studio(folder: Path, *, website: str) -> Lawful:
     )
     generate_master_key_file(settings.master_key_path)
     return open_lawful(settings)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        reason = f"Chromium is not installed at {CHROMIUM} (apt-get install -y chromium)"
-        if IN_CI:
-            pytest.fail(reason + " — CI requires the browser test", pytrace=False)
-        pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

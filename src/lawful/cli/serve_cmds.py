@@ -19,6 +19,7 @@ from rich.table import Table
 
 from lawful import demo as demo_data
 from lawful.context import Lawful, load_job_handlers, open_lawful
+from lawful.documents.flows import publish_and_flag
 from lawful.jobs import default_registry, start_in_thread
 from lawful.settings import Settings
 from lawful.web import create_app
@@ -47,7 +48,9 @@ def serve(
         lawful.close()
 
 
-def run_server(lawful: Lawful, *, host: str, port: int, worker: bool) -> None:
+def run_server(
+    lawful: Lawful, *, host: str, port: int, worker: bool, demo_site: bool = False
+) -> None:
     """Serve until interrupted; the worker finishes its job in hand before the process ends.
 
     Uvicorn's access log is off: request paths and query strings can carry e-mails or phone
@@ -58,7 +61,8 @@ def run_server(lawful: Lawful, *, host: str, port: int, worker: bool) -> None:
         load_job_handlers()
         stop = start_in_thread(lawful.engine, default_registry)
     try:
-        uvicorn.run(create_app(lawful), host=host, port=port, access_log=False)
+        app = create_app(lawful, demo_site=demo_site)
+        uvicorn.run(app, host=host, port=port, access_log=False)
     finally:
         if stop is not None:
             thread, event = stop
@@ -85,9 +89,11 @@ def demo(
     lawful = open_lawful(settings)
     try:
         summary = _seed_once(lawful, people, console)
+        # The documents the form links to; publishing an unchanged policy adds no version.
+        publish_and_flag(lawful, actor="demo")
         _print_summary(console, summary, settings, port)
         if not no_serve:
-            run_server(lawful, host="127.0.0.1", port=port, worker=True)
+            run_server(lawful, host="127.0.0.1", port=port, worker=True, demo_site=True)
     finally:
         lawful.close()
 
@@ -128,6 +134,8 @@ def _print_summary(
     grid.add_row("master key", f"{settings.master_key_path} (keep it secret: no key, no data)")
     grid.add_row("database", str(settings.data_dir / "lawful.db"))
     for label, path in (
+        ("try a form", "/demo"),
+        ("documents", "/documents"),
         ("API docs", "/docs"),
         ("health", "/health"),
         ("policy API", "/api/v1/operator"),

@@ -21,6 +21,7 @@ from lawful import __version__
 from lawful.context import Lawful
 from lawful.web import problems
 from lawful.web.routes import audit, consents, health, operator, submissions, widget
+from lawful.web.routes import demo_site as demo_site_routes
 from lawful.web.routes import documents as document_routes
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -44,8 +45,11 @@ COMMON_HEADERS = {
 }
 
 
-def create_app(lawful: Lawful, *, max_body_bytes: int = MAX_BODY_BYTES) -> FastAPI:
-    """Build the API over ``lawful``; the caller keeps ownership of it (and closes it)."""
+def create_app(
+    lawful: Lawful, *, max_body_bytes: int = MAX_BODY_BYTES, demo_site: bool = False
+) -> FastAPI:
+    """Build the API over ``lawful``; the caller keeps ownership of it (and closes it).
+    ``demo_site`` adds ``/demo``, a page of the operator's site with a lawful form."""
     app = FastAPI(
         title="lawful",
         version=__version__,
@@ -61,6 +65,8 @@ def create_app(lawful: Lawful, *, max_body_bytes: int = MAX_BODY_BYTES) -> FastA
     app.include_router(consents.router, prefix="/api/v1")
     app.include_router(submissions.router, prefix="/api/v1")
     app.include_router(submissions.well_known)
+    if demo_site:
+        app.include_router(demo_site_routes.router)
     # add_middleware puts each new layer outside the previous one: the last added runs first.
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
     app.add_middleware(LastResort)
