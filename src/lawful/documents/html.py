@@ -32,6 +32,14 @@ th, td { border: 1px solid #8886; padding: .3rem .5rem; text-align: left; vertic
 blockquote { border-left: .25rem solid #8888; margin: 1rem 0; padding: .1rem 1rem; }
 code { font-size: .95em; }
 a:focus { outline: 2px solid; }
+input, textarea, button { font: inherit; }
+form input:not([type=checkbox]), form textarea { width: 100%; max-width: 32rem;
+  box-sizing: border-box; padding: .45rem .6rem; border: 1px solid #8889; border-radius: .3rem; }
+form fieldset { border: 1px solid #8886; border-radius: .4rem; margin: 1rem 0; }
+form button[type=submit] { padding: .5rem 1.4rem; border-radius: .3rem; border: 0;
+  background: #1a5fb4; color: #fff; cursor: pointer; }
+[aria-invalid=true] { border-color: #c01c28; }
+[role=alert] { color: #c01c28; }
 """
 
 
