@@ -231,3 +231,43 @@ def test_a_gpc_signal_does_not_cancel_a_newsletter_ticked_in_the_same_form(clien
         "/api/v1/submissions", json=_form(client), headers={"Sec-GPC": "1"}
     ).json()
     assert receipt["gpc_objections"] == [] and "newsletters" in receipt["recorded"]
+
+
+def _publish_agreement(studio: Lawful) -> None:
+    from datetime import UTC, datetime
+
+    from lawful.documents import service as documents
+
+    with studio.sessions.begin() as session:
+        documents.import_document(
+            session=session,
+            kind="user-agreement",
+            language="ru",
+            markdown="# Публичная оферта\n\nУсловия.",
+            actor="test",
+            now=datetime.now(UTC),
+        )
+
+
+def test_accepting_the_user_agreement_is_recorded_on_its_current_version(client, studio):
+    _publish_agreement(studio)
+    body = _form(client, user_agreement={"document_version": 1})
+    answer = client.post("/api/v1/submissions", json=body)
+    assert answer.status_code == 201, answer.text
+    with studio.sessions.begin() as session:
+        kinds = session.scalars(
+            sa.select(ConsentRecord.kind).where(
+                ConsentRecord.subject_id == answer.json()["subject_ref"]
+            )
+        ).all()
+    assert sorted(kinds) == ["marketing", "user_agreement"]
+
+
+def test_accepting_a_user_agreement_version_that_is_not_current_is_refused(client, studio):
+    _publish_agreement(studio)
+    _refused(
+        client,
+        studio,
+        _form(client, user_agreement={"document_version": 2}),
+        "user_agreement.document_version",
+    )

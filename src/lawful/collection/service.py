@@ -15,7 +15,12 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from lawful.collection.schemas import ConsentGiven, Submission, SubmissionReceipt
+from lawful.collection.schemas import (
+    AgreementAccepted,
+    ConsentGiven,
+    Submission,
+    SubmissionReceipt,
+)
 from lawful.config.models import Policy, Purpose
 from lawful.consent import service as consent
 from lawful.crypto.keyring import Keyring
@@ -158,20 +163,37 @@ def _documents(
     session: Session, language: str, decisions: Mapping[str, ConsentGiven]
 ) -> dict[str, DocumentRef]:
     """The exact consent text each decision was made on; it must be the current one."""
-    refs = {}
-    for key, decision in decisions.items():
-        field = f"consents.{key}.document_version"
-        current = documents.current(session=session, kind=f"consent-{key}", language=language)
-        if current is None:
-            raise PolicyViolation(f"no consent text for {key!r} is published", field=field)
-        ref = DocumentRef(
-            current.kind,
+    return {
+        key: _shown(
+            session,
+            f"consent-{key}",
             language,
-            decision.document_version,
-            decision.content_hash or current.content_hash,
+            decision,
+            field=f"consents.{key}.document_version",
+            missing=f"no consent text for {key!r} is published",
         )
-        refs[key] = documents.ensure_current(session=session, ref=ref, field=field).ref
-    return refs
+        for key, decision in decisions.items()
+    }
+
+
+def _shown(
+    session: Session,
+    kind: str,
+    language: str,
+    shown: ConsentGiven | AgreementAccepted,
+    *,
+    field: str,
+    missing: str,
+) -> DocumentRef:
+    """The current version of ``kind``, if it is the one the form says it showed (a form that
+    sends no hash showed the current text). Read once, checked before anything is written."""
+    current = documents.current(session=session, kind=kind, language=language)
+    if current is None:
+        raise PolicyViolation(missing, field=field)
+    ref = DocumentRef(
+        kind, language, shown.document_version, shown.content_hash or current.content_hash
+    )
+    return documents.check_shown(current, ref, field).ref
 
 
 def _link_or_create(
@@ -308,19 +330,14 @@ def _accept_agreement(
     accepted = submission.user_agreement
     if accepted is None:
         return
-    field = "user_agreement.document_version"
-    current = documents.current(
-        session=session, kind="user-agreement", language=submission.language
-    )
-    if current is None:
-        raise PolicyViolation("the operator has published no user agreement", field=field)
-    ref = DocumentRef(
+    ref = _shown(
+        session,
         "user-agreement",
         submission.language,
-        accepted.document_version,
-        accepted.content_hash or current.content_hash,
+        accepted,
+        field="user_agreement.document_version",
+        missing="the operator has published no user agreement",
     )
-    ref = documents.ensure_current(session=session, ref=ref, field=field).ref
     consent.accept_user_agreement(
         session=session,
         ring=ring,

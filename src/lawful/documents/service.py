@@ -277,7 +277,11 @@ def versions(
 def ensure_current(*, session: Session, ref: DocumentRef, field: str) -> DocumentVersion:
     """The version ``ref`` names, if it is the current one with the same text; otherwise
     ``PolicyViolation(field=field)``: a consent can only be given on the text now published."""
-    found = current(session=session, kind=ref.kind, language=ref.language)
+    return check_shown(current(session=session, kind=ref.kind, language=ref.language), ref, field)
+
+
+def check_shown(found: DocumentVersion | None, ref: DocumentRef, field: str) -> DocumentVersion:
+    """``ensure_current`` for a caller that has already read the current version ``found``."""
     if found is None or found.version != ref.version or found.content_hash != ref.content_hash:
         raise PolicyViolation(
             f"{ref.kind}/{ref.language} v{ref.version} is not the current version", field=field
