@@ -18,6 +18,7 @@ SETTINGS_HELP: dict[str, str] = {
     "LAWFUL_DATABASE_URL": "SQLAlchemy URL; default sqlite:///<data dir>/lawful.db",
     "LAWFUL_MASTER_KEY": "base64 master key (32 bytes); overrides the key file",
     "LAWFUL_MASTER_KEY_FILE": "path of the master key file (default <data dir>/master.key)",
+    "LAWFUL_PDF_FONT": "Unicode .ttf for PDF output (default DejaVu Sans, fonts-dejavu-core)",
 }
 
 
