@@ -21,10 +21,10 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -41,6 +41,7 @@ from lawful.crypto.keyring import Keyring
 from lawful.documents.models import DocumentRef
 from lawful.documents.service import ensure_current
 from lawful.errors import NeedsDecision, NotFound, PolicyViolation
+from lawful.store.bulk import bulk_insert
 from lawful.subjects.models import Subject
 
 #: Job kind of the destruction that follows a withdrawal (handler: ``lawful.consent.jobs``).
@@ -78,6 +79,107 @@ class Evidence:
 # --- giving and refusing -------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Planned:
+    """One decision checked against the policy and ready to record; nothing read yet.
+
+    ``give``, ``refuse``, ``accept_user_agreement`` and ``object_to`` each plan one and record
+    it; a batch of web submissions plans many and records them with :func:`record_many`."""
+
+    purpose: str | None
+    kind: str
+    state: str
+    document: DocumentRef | None
+    method: str
+    channel: str
+    evidence: Evidence
+    action: str
+    expires_at: datetime | None = None
+    terms: dict[str, Any] | None = None
+    reason: str | None = None
+
+
+def plan_give(
+    policy: Policy,
+    *,
+    purpose: str,
+    document: DocumentRef,
+    method: str,
+    channel: str,
+    evidence: Evidence,
+    now: datetime,
+    distribution_terms: Mapping[str, DistributionTerms | Mapping[str, Any]] | None = None,
+) -> Planned:
+    """Check a consent against the policy (everything but the document being current)."""
+    declared = _consent_purpose(policy, purpose)
+    _check_method(policy, purpose, method)
+    _check_own_document(policy, declared, document)
+    return Planned(
+        purpose=purpose,
+        kind=declared.consent.kind if declared.consent else "processing",
+        state="given",
+        document=document,
+        method=method,
+        channel=channel,
+        evidence=evidence,
+        action="consent_give",
+        expires_at=_expiry(declared, now),
+        terms=_distribution_terms(declared, distribution_terms),
+    )
+
+
+def plan_refuse(
+    policy: Policy,
+    *,
+    purpose: str,
+    document: DocumentRef | None,
+    method: str,
+    channel: str,
+    evidence: Evidence,
+    reason: str | None = None,
+) -> Planned:
+    """Check a refusal (or, with ``reason="objection"``, an objection) against the policy."""
+    declared = _refusable(policy, purpose)
+    if method not in METHODS:
+        raise PolicyViolation(f"unknown consent method {method!r}", field="method")
+    if document is not None:
+        _check_own_document(policy, declared, document)
+    return Planned(
+        purpose=purpose,
+        kind=declared.consent.kind if declared.consent else "processing",
+        state="refused",
+        document=document,
+        method=method,
+        channel=channel,
+        evidence=evidence,
+        action="consent_refuse",
+        reason=reason,
+    )
+
+
+def plan_agreement(
+    *, document: DocumentRef, method: str, channel: str, evidence: Evidence
+) -> Planned:
+    """Check an acceptance of the user agreement: a contract, never a consent."""
+    if document.kind != USER_AGREEMENT:
+        raise PolicyViolation(
+            "the user agreement is accepted on the user-agreement document",
+            field="document.kind",
+        )
+    if method in NEVER_CONSENT:
+        raise PolicyViolation(f"{method} is not acceptance", field="method")
+    return Planned(
+        purpose=None,
+        kind="user_agreement",
+        state="given",
+        document=document,
+        method=method,
+        channel=channel,
+        evidence=evidence,
+        action="consent_give",
+    )
+
+
 def give(
     *,
     session: Session,
@@ -94,29 +196,18 @@ def give(
     distribution_terms: Mapping[str, DistributionTerms | Mapping[str, Any]] | None = None,
 ) -> ConsentRecord:
     """Record that the subject consents to ``purpose`` on ``document`` as shown to them."""
-    declared = _consent_purpose(policy, purpose)
-    _check_method(policy, purpose, method)
-    _check_document(session, policy, declared, document)
-    terms = _distribution_terms(declared, distribution_terms)
-    subject = _subject(session, subject_id)
-    record = _new_record(
-        session,
-        ring,
+    planned = plan_give(
         policy,
-        subject,
         purpose=purpose,
-        kind=declared.consent.kind if declared.consent else "processing",
-        state="given",
         document=document,
         method=method,
         channel=channel,
         evidence=evidence,
         now=now,
-        expires_at=_expiry(declared, now),
-        terms=terms,
+        distribution_terms=distribution_terms,
     )
-    _journal(session, record, None, actor, now, "consent_give")
-    return record
+    ensure_current(session=session, ref=document, field=f"consents.{purpose}.document_version")
+    return _record_one(session, ring, policy, subject_id, planned, now=now, actor=actor)
 
 
 def refuse(
@@ -136,29 +227,17 @@ def refuse(
     """Record a refusal (a consent purpose) or an objection (legitimate interest, GPC).
 
     Either way ``check`` answers no for the purpose until the subject consents again."""
-    declared = _refusable(policy, purpose)
-    if method not in METHODS:
-        raise PolicyViolation(f"unknown consent method {method!r}", field="method")
-    if document is not None:
-        _check_document(session, policy, declared, document)
-    record = _new_record(
-        session,
-        ring,
+    planned = plan_refuse(
         policy,
-        _subject(session, subject_id),
         purpose=purpose,
-        kind=declared.consent.kind if declared.consent else "processing",
-        state="refused",
         document=document,
         method=method,
         channel=channel,
         evidence=evidence,
-        now=now,
-        expires_at=None,
-        terms=None,
     )
-    _journal(session, record, None, actor, now, "consent_refuse")
-    return record
+    if document is not None:
+        ensure_current(session=session, ref=document, field=f"consents.{purpose}.document_version")
+    return _record_one(session, ring, policy, subject_id, planned, now=now, actor=actor)
 
 
 def accept_user_agreement(
@@ -176,32 +255,9 @@ def accept_user_agreement(
 ) -> ConsentRecord:
     """Record acceptance of the operator's public offer. It is a contract, not a consent:
     it lets no consent-based purpose proceed (no bundling)."""
-    if document.kind != USER_AGREEMENT:
-        raise PolicyViolation(
-            "the user agreement is accepted on the user-agreement document",
-            field="document.kind",
-        )
-    if method in NEVER_CONSENT:
-        raise PolicyViolation(f"{method} is not acceptance", field="method")
+    planned = plan_agreement(document=document, method=method, channel=channel, evidence=evidence)
     ensure_current(session=session, ref=document, field="user_agreement.document_version")
-    record = _new_record(
-        session,
-        ring,
-        policy,
-        _subject(session, subject_id),
-        purpose=None,
-        kind="user_agreement",
-        state="given",
-        document=document,
-        method=method,
-        channel=channel,
-        evidence=evidence,
-        now=now,
-        expires_at=None,
-        terms=None,
-    )
-    _journal(session, record, None, actor, now, "consent_give")
-    return record
+    return _record_one(session, ring, policy, subject_id, planned, now=now, actor=actor)
 
 
 def object_to(
@@ -218,25 +274,91 @@ def object_to(
     """Record an objection (a ``Sec-GPC: 1`` signal, an unsubscribe) to a purpose that rests
     on consent or legitimate interest: ``check`` answers ``refused:objection`` (or
     ``refused:no-consent``) until the subject consents again. Nothing personal is kept."""
-    declared = _refusable(policy, purpose)
-    record = _new_record(
-        session,
-        None,
+    planned = plan_refuse(
         policy,
-        _subject(session, subject_id),
         purpose=purpose,
-        kind=declared.consent.kind if declared.consent else "processing",
-        state="refused",
         document=None,
         method=method,
         channel=channel,
         evidence=Evidence(),
-        now=now,
-        expires_at=None,
-        terms=None,
+        reason="objection",
     )
-    _journal(session, record, None, actor, now, "consent_refuse", reason="objection")
-    return record
+    return _record_one(session, None, policy, subject_id, planned, now=now, actor=actor)
+
+
+@dataclass(frozen=True)
+class ToRecord:
+    """A planned decision for one subject, with the subject's data key to seal the evidence."""
+
+    subject_id: str
+    key: DataKey | None
+    planned: Planned
+
+
+def record_many(
+    *,
+    session: Session,
+    policy: Policy,
+    decisions: Sequence[ToRecord],
+    now: datetime,
+    actor: str,
+    new_subjects: Collection[str] = (),
+) -> list[str]:
+    """Record many planned decisions in a few statements; return their record ids in order.
+
+    The documents must already be checked as current. Each decision supersedes the subject's
+    previous one about the same purpose, including an earlier one in ``decisions``;
+    ``new_subjects`` (created in this transaction) have no previous decision to look for."""
+    rows = [_record_row(d.subject_id, d.key, policy, d.planned, now) for d in decisions]
+    latest: dict[tuple[str, str | None], dict[str, Any]] = {}
+    for row in rows:
+        if (earlier := latest.get((row["subject_id"], row["purpose"]))) is not None:
+            earlier["is_current"] = False
+        latest[(row["subject_id"], row["purpose"])] = row
+    _supersede(session, [k for k in latest if k[0] not in new_subjects])
+    connection = session.connection()
+    bulk_insert(connection, cast(sa.Table, ConsentRecord.__table__), rows)
+    bulk_insert(
+        connection,
+        cast(sa.Table, ConsentEvent.__table__),
+        [
+            _event_row(row, None, actor, now, d.planned)
+            for row, d in zip(rows, decisions, strict=True)
+        ],
+    )
+    audit.append_many(
+        session,
+        [
+            _audit_event(row, actor, d.planned.action, d.planned.reason)
+            for row, d in zip(rows, decisions, strict=True)
+        ],
+        at=now,
+    )
+    return [str(row["id"]) for row in rows]
+
+
+def _supersede(session: Session, pairs: Sequence[tuple[str, str | None]]) -> None:
+    """Mark the subjects' current decisions about these purposes as no longer current."""
+    with_purpose = [(s, p) for s, p in pairs if p is not None]
+    agreements = [s for s, p in pairs if p is None]
+    current = ConsentRecord.is_current.is_(True)
+    if with_purpose:
+        session.execute(
+            sa.update(ConsentRecord)
+            .where(
+                current,
+                sa.tuple_(ConsentRecord.subject_id, ConsentRecord.purpose).in_(with_purpose),
+            )
+            .values(is_current=False)
+        )
+    if agreements:
+        session.execute(
+            sa.update(ConsentRecord)
+            .where(
+                current, ConsentRecord.purpose.is_(None), ConsentRecord.subject_id.in_(agreements)
+            )
+            .values(is_current=False)
+        )
 
 
 def _refusable(policy: Policy, purpose: str) -> Purpose:
@@ -283,10 +405,9 @@ def _check_method(policy: Policy, purpose: str, method: str) -> None:
                 )
 
 
-def _check_document(
-    session: Session, policy: Policy, declared: Purpose, document: DocumentRef
-) -> None:
-    """The purpose's own consent document, in its current version (never another one)."""
+def _check_own_document(policy: Policy, declared: Purpose, document: DocumentRef) -> None:
+    """The purpose's own consent document in one of the operator's languages, never another
+    one; that it is the current version is checked against the store by the caller."""
     own = f"consent-{declared.key}"
     if document.kind != own:
         raise PolicyViolation(
@@ -299,7 +420,6 @@ def _check_document(
             f"{document.language!r} is not one of the operator's languages",
             field=f"consents.{declared.key}.document_language",
         )
-    ensure_current(session=session, ref=document, field=f"consents.{declared.key}.document_version")
 
 
 def _distribution_terms(
@@ -365,57 +485,63 @@ def _subject(session: Session, subject_id: str) -> Subject:
     return subject
 
 
-def _new_record(
+def _record_one(
     session: Session,
     ring: Keyring | None,
     policy: Policy | None,
-    subject: Subject,
+    subject_id: str,
+    planned: Planned,
     *,
-    purpose: str | None,
-    kind: str,
-    state: str,
-    document: DocumentRef | None,
-    method: str,
-    channel: str,
-    evidence: Evidence,
     now: datetime,
-    expires_at: datetime | None,
-    terms: dict[str, Any] | None,
+    actor: str,
 ) -> ConsentRecord:
-    record_id = uuid.uuid4().hex
+    """Record one planned decision, superseding the subject's previous one, and journal it."""
+    subject = _subject(session, subject_id)
+    key = _data_key(ring, subject) if ring is not None else None
     session.execute(
         sa.update(ConsentRecord)
         .where(
             ConsentRecord.subject_id == subject.id,
-            _same_purpose(purpose),
+            _same_purpose(planned.purpose),
             ConsentRecord.is_current.is_(True),
         )
         .values(is_current=False)
     )
-    record = ConsentRecord(
-        id=record_id,
-        subject_id=subject.id,
-        purpose=purpose,
-        kind=kind,
-        state=state,
-        is_current=True,
-        document_kind=document.kind if document else None,
-        document_language=document.language if document else None,
-        document_version=document.version if document else None,
-        text_hash=document.content_hash if document else None,
-        method=method,
-        channel=channel,
-        given_at=now,
-        state_changed_at=now,
-        expires_at=expires_at,
-        evidence_sealed=_seal_evidence(ring, subject, record_id, evidence) if ring else None,
-        form_id=evidence.form_id,
-        jurisdictions=list(policy.operator.jurisdictions) if policy else [],
-        distribution_terms=terms,
-    )
+    record = ConsentRecord(**_record_row(subject.id, key, policy, planned, now))
     session.add(record)
     session.flush()
+    _journal(session, record, None, actor, now, planned.action, reason=planned.reason)
     return record
+
+
+def _record_row(
+    subject_id: str, key: DataKey | None, policy: Policy | None, planned: Planned, now: datetime
+) -> dict[str, Any]:
+    """The ``consent_records`` row of a planned decision (the evidence sealed with ``key``)."""
+    record_id = uuid.uuid4().hex
+    document = planned.document
+    evidence = planned.evidence
+    return {
+        "id": record_id,
+        "subject_id": subject_id,
+        "purpose": planned.purpose,
+        "kind": planned.kind,
+        "state": planned.state,
+        "is_current": True,
+        "document_kind": document.kind if document else None,
+        "document_language": document.language if document else None,
+        "document_version": document.version if document else None,
+        "text_hash": document.content_hash if document else None,
+        "method": planned.method,
+        "channel": planned.channel,
+        "given_at": now,
+        "state_changed_at": now,
+        "expires_at": planned.expires_at,
+        "evidence_sealed": _seal_evidence(key, record_id, evidence) if key else None,
+        "form_id": evidence.form_id,
+        "jurisdictions": list(policy.operator.jurisdictions) if policy else [],
+        "distribution_terms": planned.terms,
+    }
 
 
 def _same_purpose(purpose: str | None) -> sa.ColumnElement[bool]:
@@ -435,14 +561,12 @@ def _data_key(ring: Keyring, subject: Subject) -> DataKey:
     return ring.unwrap_data_key(subject.wrapped_key, subject.master_key_id, subject.id)
 
 
-def _seal_evidence(
-    ring: Keyring, subject: Subject, record_id: str, evidence: Evidence
-) -> bytes | None:
+def _seal_evidence(key: DataKey, record_id: str, evidence: Evidence) -> bytes | None:
     personal = {"ip": evidence.ip, "user_agent": evidence.user_agent, "page_url": evidence.page_url}
     if not any(personal.values()):
         return None
     clear = json.dumps(personal, ensure_ascii=False, sort_keys=True)
-    return seal_value(_data_key(ring, subject), clear, context=_evidence_context(record_id))
+    return seal_value(key, clear, context=_evidence_context(record_id))
 
 
 def open_evidence(*, session: Session, ring: Keyring, record: ConsentRecord) -> Evidence:
@@ -471,33 +595,48 @@ def _journal(
     channel: str | None = None,
     reason: str | None = None,
 ) -> None:
-    session.add(
-        ConsentEvent(
-            consent_id=record.id,
-            subject_id=record.subject_id,
-            purpose=record.purpose,
-            state=record.state,
-            previous_state=previous,
-            at=now,
-            channel=channel or record.channel,
-            actor=actor,
-            reason=reason,
-        )
-    )
+    row = {c.key: getattr(record, c.key) for c in ConsentRecord.__table__.columns}
+    session.add(ConsentEvent(**_event_row(row, previous, actor, now, None, channel, reason)))
+    audit.append(session, _audit_event(row, actor, action, reason), at=now)
+
+
+def _event_row(
+    record: Mapping[str, Any],
+    previous: str | None,
+    actor: str,
+    now: datetime,
+    planned: Planned | None,
+    channel: str | None = None,
+    reason: str | None = None,
+) -> dict[str, Any]:
+    """The ``consent_events`` row of a record's change of state."""
+    return {
+        "consent_id": record["id"],
+        "subject_id": record["subject_id"],
+        "purpose": record["purpose"],
+        "state": record["state"],
+        "previous_state": previous,
+        "at": now,
+        "channel": channel or record["channel"],
+        "actor": actor,
+        "reason": reason or (planned.reason if planned else None),
+    }
+
+
+def _audit_event(
+    record: Mapping[str, Any], actor: str, action: str, reason: str | None
+) -> audit.Event:
+    """The journal's view of a record: ids, kind, state and document — nothing personal."""
     details: dict[str, Scalar] = {
-        "consent": record.id,
-        "kind": record.kind,
-        "state": record.state,
-        "document": record.document_kind,
-        "version": record.document_version,
+        "consent": record["id"],
+        "kind": record["kind"],
+        "state": record["state"],
+        "document": record["document_kind"],
+        "version": record["document_version"],
     }
     if reason:
         details["reason"] = reason
-    audit.append(
-        session,
-        audit.Event(action, actor, record.subject_id, record.purpose, details=details),
-        at=now,
-    )
+    return audit.Event(action, actor, record["subject_id"], record["purpose"], details=details)
 
 
 def _change_state(
