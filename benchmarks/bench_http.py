@@ -22,7 +22,7 @@ Access log off and no job worker, as ``lawful serve --no-worker``. Then:
   packaged;
 * **phase 2b** — when the server's maximum is below twice the phase-2 rate, the same at half
   the measured maximum (no target: it shows the latency of a server that is not saturated);
-* **in-process** — ``run_once`` + ``collection.submit`` called directly (no HTTP), one thread,
+* **in-process** — ``collection.prepare`` + ``writer.write_batch`` of one (no HTTP), one thread,
   server stopped: the CPU per submission bounds what one process can do;
 * **checks** — after each run, the subjects created equal the 201 answers (plus the requests
   wrk abandoned in flight when its time ran out) and every acknowledged ``subject_ref`` exists;
@@ -1159,15 +1159,18 @@ def measure_fixed_rate(
 def measure_direct(
     args: argparse.Namespace, report: Report, lawful_: Any, consent: tuple[int, str]
 ) -> None:
-    """The route's work without HTTP: ``idempotency.run_once`` around ``collection.submit``,
-    one thread, in this process, the server stopped. Its CPU per call bounds what one server
-    process can do; with ``--profile``, cProfile's cumulative share per lawful function."""
+    """The route's work without HTTP: ``collection.prepare`` and a batch of one through
+    ``writer.write_batch`` (its own transaction and commit, as a lone request gets), one
+    thread, in this process, the server stopped. Its CPU per call bounds what one server
+    process can do without group commit; with ``--profile``, cProfile's cumulative share per
+    lawful function."""
     import cProfile
     import pstats
 
     from lawful.collection import idempotency
     from lawful.collection import service as collection
     from lawful.collection.schemas import Submission
+    from lawful.collection.writer import write_batch
     from lawful.consent.service import Evidence
 
     policy = lawful_.require_policy()
@@ -1176,29 +1179,16 @@ def measure_direct(
     def one(n: int) -> None:
         raw = bodies.submission(n)
         submission = Submission.model_validate_json(raw[raw.index(b"\r\n\r\n") + 4 :])
-        now = datetime.now(UTC)
         evidence = Evidence(
             ip="127.0.0.1", user_agent="bench", form_id=submission.form_id, page_url=None
         )
-        context = collection.Context(evidence=evidence, gpc=False, now=now)
-
-        def act(session: Any) -> tuple[int, dict[str, Any]]:
-            receipt = collection.submit(
-                session=session,
-                ring=lawful_.ring,
-                policy=policy,
-                submission=submission,
-                context=context,
-            )
-            return 201, receipt.model_dump()
-
-        idempotency.run_once(
-            sessions=lawful_.sessions,
-            ring=lawful_.ring,
-            key=f"bench-{n}",
-            request=submission.model_dump_json().encode(),
-            now=now,
-            action=act,
+        context = collection.Context(evidence=evidence, gpc=False, now=datetime.now(UTC))
+        plan = collection.prepare(
+            ring=lawful_.ring, policy=policy, submission=submission, context=context
+        )
+        keyed = idempotency.Keyed(f"bench-{n}", submission.model_dump_json().encode())
+        write_batch(
+            sessions=lawful_.sessions, ring=lawful_.ring, policy=policy, plans=[(plan, keyed)]
         )
 
     calls, base = args.direct, 7 * BLOCK
@@ -1223,7 +1213,7 @@ def measure_direct(
     report.add(
         Metric(
             "direct_cpu_ms",
-            "in-process submit (run_once + submit, no HTTP): CPU per call",
+            "in-process submit (prepare + write_batch of one, no HTTP): CPU per call",
             cpu_ms,
             "ms",
             note=f"≈ {1000 / cpu_ms:.0f}/s per fully used core; wall p50 "
@@ -1240,7 +1230,7 @@ def measure_direct(
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     profiler.dump_stats(str(RESULTS_DIR / f"http-direct-{report.backend}.pstats"))
     stats = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
-    total = sum(v[3] for k, v in stats.items() if k[2] == "run_once")
+    total = sum(v[3] for k, v in stats.items() if k[2] == "one")
     rows = sorted(
         ((v[3], v[1], k) for k, v in stats.items() if "/lawful/" in k[0]),
         reverse=True,
@@ -1366,7 +1356,7 @@ def render(report: Report) -> None:
         print(f"\npy-spy failed: {prof}", flush=True)
     direct = (report.profile or {}).get("direct")
     if direct:
-        print("\ncProfile of in-process submit: lawful functions, cumulative share of run_once")
+        print("\ncProfile of in-process submit: lawful functions, share of a submission")
         for row in direct:
             print(
                 f"    {row['cumulative_pct']:5.1f} %  {row['calls_per_submission']:4.1f}/call  "

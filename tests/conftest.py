@@ -181,3 +181,14 @@ def open_template(tmp_path: Path, database_url: str, template: str) -> Lawful:
     )
     generate_master_key_file(settings.master_key_path)
     return open_lawful(settings)
+
+
+@pytest.fixture
+def published_studio(tmp_path: Path, database_url: str) -> Iterator[Lawful]:
+    """The ru-design-studio operator on each backend with its documents published."""
+    from lawful.documents import flows
+
+    lawful = open_template(tmp_path, database_url, "ru-design-studio")
+    flows.publish_and_flag(lawful, actor="test")
+    yield lawful
+    lawful.close()

@@ -4,8 +4,6 @@ record per purpose, all or nothing; refusals name the field and change nothing."
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,21 +13,16 @@ from fastapi.testclient import TestClient
 from lawful import audit
 from lawful.consent.models import ConsentRecord
 from lawful.context import Lawful
-from lawful.documents import flows
 from lawful.subjects import service as subjects
 from lawful.subjects.models import PersonalValue, Subject
 from lawful.web.app import create_app
-from tests.conftest import open_template
 
 EMAIL = "Marina.Sokolova@example.ru"
 
 
 @pytest.fixture
-def studio(tmp_path: Path, database_url: str) -> Iterator[Lawful]:
-    lawful = open_template(tmp_path, database_url, "ru-design-studio")
-    flows.publish_and_flag(lawful, actor="test")
-    yield lawful
-    lawful.close()
+def studio(published_studio: Lawful) -> Lawful:
+    return published_studio
 
 
 @pytest.fixture

@@ -4,8 +4,6 @@ for the operator's website (the browser test is tests/e2e/test_widget_browser.py
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -20,11 +18,8 @@ SITE = "https://liniya-i-tsvet.example"  # operator.website in the ru-design-stu
 
 
 @pytest.fixture
-def studio(tmp_path: Path, database_url: str) -> Iterator[Lawful]:
-    lawful = open_template(tmp_path, database_url, "ru-design-studio")
-    flows.publish_and_flag(lawful, actor="test")
-    yield lawful
-    lawful.close()
+def studio(published_studio: Lawful) -> Lawful:
+    return published_studio
 
 
 @pytest.fixture

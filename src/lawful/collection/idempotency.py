@@ -1,26 +1,29 @@
 """``Idempotency-Key``: the first request with a key acts and its answer is stored in the same
 transaction; a retry with the same key and body gets that answer again, with nothing done twice.
 The same key with a different body is refused. Two racing requests with one key cannot both
-commit: the key is the table's primary key, and the loser replays the winner's answer."""
+commit: the key is the table's primary key, so the loser's transaction fails, and on its retry
+:func:`look_up` finds the winner's answer to replay.
+
+Keys and bodies are stored as keyed digests (the blind index key): a key or a body may quote
+personal data."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
 import json
-from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from lawful.collection.models import IdempotencyKey
 from lawful.crypto.keyring import Keyring
 from lawful.errors import PolicyViolation
-
-Action = Callable[[Session], tuple[int, dict[str, Any]]]
+from lawful.store.bulk import bulk_insert
 
 
 @dataclass(frozen=True)
@@ -30,56 +33,71 @@ class Outcome:
     replayed: bool
 
 
+@dataclass(frozen=True)
+class Keyed:
+    """A request's idempotency key (if it sent one) and the bytes that identify its body."""
+
+    key: str | None
+    request: bytes
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An answer to store under a request's key."""
+
+    request: Keyed
+    status: int
+    payload: dict[str, Any]
+
+
 def _digest(ring: Keyring, label: bytes, data: bytes) -> bytes:
     return hmac.new(ring.index_key, label + b"\x00" + data, hashlib.sha256).digest()
 
 
-def run_once(
-    *,
-    sessions: sessionmaker[Session],
-    ring: Keyring,
-    key: str | None,
-    request: bytes,
-    now: datetime,
-    action: Action,
-) -> Outcome:
-    """Run ``action`` in a transaction at most once per ``key``."""
-    if key is None:
-        with sessions.begin() as session:
-            status, payload = action(session)
-        return Outcome(status, payload, False)
-    key_digest = _digest(ring, b"idempotency-key", key.encode())
-    request_digest = _digest(ring, b"idempotency-request", request)
-    try:
-        with sessions.begin() as session:
-            if (stored := _stored(session, key_digest, request_digest)) is not None:
-                return stored
-            status, payload = action(session)
-            session.add(
-                IdempotencyKey(
-                    key_digest=key_digest,
-                    request_digest=request_digest,
-                    status=status,
-                    response=json.dumps(payload),
-                    created_at=now,
-                )
-            )
-            session.flush()
-    except sa.exc.IntegrityError:
-        with sessions.begin() as session:
-            stored = _stored(session, key_digest, request_digest)
-        if stored is None:
-            raise
-        return stored
-    return Outcome(status, payload, False)
+def _key_digest(ring: Keyring, key: str) -> bytes:
+    return _digest(ring, b"idempotency-key", key.encode())
 
 
-def _stored(session: Session, key_digest: bytes, request_digest: bytes) -> Outcome | None:
-    row = session.get(IdempotencyKey, key_digest)
+def look_up(
+    session: Session, ring: Keyring, requests: Sequence[Keyed]
+) -> list[Outcome | PolicyViolation | None]:
+    """For each request: the stored answer to replay, a ``PolicyViolation`` when its key was
+    used for a different body, or None (act, then :func:`store`). One query for all."""
+    digests = {r.key: _key_digest(ring, r.key) for r in requests if r.key is not None}
+    rows = {}
+    if digests:
+        query = sa.select(IdempotencyKey).where(IdempotencyKey.key_digest.in_(digests.values()))
+        rows = {bytes(row.key_digest): row for row in session.execute(query).scalars()}
+    return [
+        _replay(rows.get(digests[r.key]), _digest(ring, b"idempotency-request", r.request))
+        if r.key is not None
+        else None
+        for r in requests
+    ]
+
+
+def _replay(row: IdempotencyKey | None, request_digest: bytes) -> Outcome | PolicyViolation | None:
     if row is None:
         return None
     if not hmac.compare_digest(row.request_digest, request_digest):
-        raise PolicyViolation(
+        return PolicyViolation(
             "this Idempotency-Key was already used for a different request", field="Idempotency-Key"
         )
     return Outcome(row.status, json.loads(row.response), True)
+
+
+def store(session: Session, ring: Keyring, answers: Sequence[Answer], *, now: datetime) -> None:
+    """Keep the answers of keyed requests with the caller's transaction (requests without a
+    key are skipped)."""
+    rows = [
+        {
+            "key_digest": _key_digest(ring, a.request.key),
+            "request_digest": _digest(ring, b"idempotency-request", a.request.request),
+            "status": a.status,
+            "response": json.dumps(a.payload),
+            "created_at": now,
+        }
+        for a in answers
+        if a.request.key is not None
+    ]
+    bulk_insert(session.connection(), cast(sa.Table, IdempotencyKey.__table__), rows)

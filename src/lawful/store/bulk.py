@@ -1,9 +1,10 @@
 """Insert many rows the fastest way each backend offers.
 
-Bulk recording (imports, seeding) is dominated by per-row overhead, not by the database: on
-PostgreSQL ``executemany`` sends one INSERT per row, so rows go through ``COPY``; on SQLite the
-parameters skip SQLAlchemy's per-row compilation and go straight to the driver, each value
-converted once by its column type's own bind processor, exactly as SQLAlchemy would store it.
+Bulk recording (imports, seeding, batches of web submissions) is dominated by per-row
+overhead, not by the database: on PostgreSQL ``executemany`` sends one INSERT per row, so rows
+go through ``COPY``; on SQLite the parameters skip SQLAlchemy's per-row compilation and go
+straight to the driver. On both, each value is converted once by its column type's own bind
+processor (aware datetimes, JSON), exactly as SQLAlchemy would store it.
 """
 
 from __future__ import annotations
@@ -24,14 +25,35 @@ def bulk_insert(connection: sa.Connection, table: sa.Table, rows: Sequence[Row])
     unknown = [c for c in columns if c not in table.c]
     if unknown:  # names are spliced into SQL below: only the table's own columns may pass
         raise ValueError(f"{table.name} has no column {', '.join(unknown)}")
+    params = _bound(connection, table, columns, rows)
     if connection.dialect.name == "postgresql":
-        _copy(connection, table, columns, rows)
+        _copy(connection, table, columns, params)
     else:
-        _executemany(connection, table, columns, rows)
+        _executemany(connection, table, columns, params)
+
+
+def _bound(
+    connection: sa.Connection, table: sa.Table, columns: list[str], rows: Sequence[Row]
+) -> list[tuple[Any, ...]]:
+    dialect = connection.dialect
+    processors: list[tuple[int, Callable[[Any], Any]]] = []
+    for index, column in enumerate(columns):
+        processor = table.c[column].type.dialect_impl(dialect).bind_processor(dialect)
+        if processor is not None:
+            processors.append((index, processor))
+    if not processors:
+        return [tuple(row[c] for c in columns) for row in rows]
+    params = []
+    for row in rows:
+        values = [row[c] for c in columns]
+        for index, process in processors:
+            values[index] = process(values[index])
+        params.append(tuple(values))
+    return params
 
 
 def _copy(
-    connection: sa.Connection, table: sa.Table, columns: list[str], rows: Sequence[Row]
+    connection: sa.Connection, table: sa.Table, columns: list[str], params: list[tuple[Any, ...]]
 ) -> None:
     driver: Any = connection.connection.dbapi_connection
     names = ", ".join(f'"{c}"' for c in columns)
@@ -39,24 +61,13 @@ def _copy(
         driver.cursor() as cursor,
         cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy,
     ):
-        for row in rows:
-            copy.write_row([row[c] for c in columns])
+        for row in params:
+            copy.write_row(row)
 
 
 def _executemany(
-    connection: sa.Connection, table: sa.Table, columns: list[str], rows: Sequence[Row]
+    connection: sa.Connection, table: sa.Table, columns: list[str], params: list[tuple[Any, ...]]
 ) -> None:
-    dialect = connection.dialect
-    processors: list[Callable[[Any], Any] | None] = [
-        table.c[c].type.dialect_impl(dialect).bind_processor(dialect) for c in columns
-    ]
-    params = [
-        tuple(
-            value if p is None else p(value)
-            for p, value in zip(processors, (row[c] for c in columns), strict=True)
-        )
-        for row in rows
-    ]
     names = ", ".join(f'"{c}"' for c in columns)
     marks = ", ".join("?" for _ in columns)
     statement = f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})'  # noqa: S608 (checked names)

@@ -77,7 +77,8 @@ def new_subject_id() -> str:
     return f"{millis:012x}{secrets.token_hex(10)}"
 
 
-def _context(subject_id: str, purpose: str, category: str) -> bytes:
+def value_context(subject_id: str, purpose: str, category: str) -> bytes:
+    """The associated data a value is sealed with: it opens only in its own row."""
     return f"{subject_id}\x00{purpose}\x00{category}".encode()
 
 
@@ -209,7 +210,9 @@ def record(
                 "subject_id": subject_id,
                 "purpose": purpose,
                 "category": category,
-                "sealed": seal_value(key, value, context=_context(subject_id, purpose, category)),
+                "sealed": seal_value(
+                    key, value, context=value_context(subject_id, purpose, category)
+                ),
                 "collected_at": at,
             }
             for category, value in values.items()
@@ -241,7 +244,7 @@ def _rows_for(ring: Keyring, person: NewSubject, at: datetime) -> tuple[Row, lis
             "purpose": person.purpose,
             "category": category,
             "sealed": seal_value(
-                key, value, context=_context(subject_id, person.purpose, category)
+                key, value, context=value_context(subject_id, person.purpose, category)
             ),
             "collected_at": at,
         }
@@ -298,7 +301,7 @@ def export_subject(
         .order_by(PersonalValue.id)
     ).all()
     values = [
-        ExportedValue(p, c, open_value(key, sealed, context=_context(subject_id, p, c)), t)
+        ExportedValue(p, c, open_value(key, sealed, context=value_context(subject_id, p, c)), t)
         for p, c, sealed, t in rows
     ]
     audit.append(

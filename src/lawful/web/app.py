@@ -12,12 +12,16 @@ problem+json in :mod:`lawful.web.problems`. Three pure-ASGI guards wrap every re
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from lawful import __version__
+from lawful.collection.writer import SubmissionWriter
 from lawful.context import Lawful
 from lawful.web import problems
 from lawful.web.routes import audit, consents, health, operator, submissions, widget
@@ -50,13 +54,24 @@ def create_app(
 ) -> FastAPI:
     """Build the API over ``lawful``; the caller keeps ownership of it (and closes it).
     ``demo_site`` adds ``/demo``, a page of the operator's site with a lawful form."""
+    writer = SubmissionWriter(
+        sessions=lawful.sessions, ring=lawful.ring, policy=lawful.require_policy
+    )
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        writer.close()  # what was acknowledged is committed; write what is queued
+
     app = FastAPI(
         title="lawful",
         version=__version__,
         summary="The operator's privacy policy, enforced.",
         redoc_url=None,
+        lifespan=lifespan,
     )
     app.state.lawful = lawful
+    app.state.submission_writer = writer
     problems.install(app)
     app.include_router(health.router)
     app.include_router(operator.router, prefix="/api/v1")

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Request, Response
-from sqlalchemy.orm import Session
+from fastapi.responses import JSONResponse
 
 from lawful.collection import idempotency
 from lawful.collection import service as collection
 from lawful.collection.schemas import Submission, SubmissionReceipt
+from lawful.collection.writer import SubmissionWriter
 from lawful.consent.service import Evidence
 from lawful.context import Lawful
 
@@ -18,17 +20,15 @@ router = APIRouter(tags=["collection"])
 
 
 @router.post("/submissions", status_code=201, response_model=SubmissionReceipt)
-def create_submission(
+async def create_submission(
     submission: Submission,
     request: Request,
-    response: Response,
     idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
     sec_gpc: Annotated[str | None, Header()] = None,
-) -> Any:
+) -> Response:
     """Store a form's values under the purposes ticked and record each consent, in one
     transaction. Retry safely with the same `Idempotency-Key`."""
     lawful: Lawful = request.app.state.lawful
-    now = datetime.now(UTC)
     context = collection.Context(
         evidence=Evidence(
             ip=request.client.host if request.client else None,
@@ -37,31 +37,18 @@ def create_submission(
             page_url=submission.page_url,
         ),
         gpc=sec_gpc == "1",
-        now=now,
+        now=datetime.now(UTC),
     )
-
-    def act(session: Session) -> tuple[int, dict[str, Any]]:
-        receipt = collection.submit(
-            session=session,
-            ring=lawful.ring,
-            policy=lawful.require_policy(),
-            submission=submission,
-            context=context,
-        )
-        return 201, receipt.model_dump()
-
-    outcome = idempotency.run_once(
-        sessions=lawful.sessions,
-        ring=lawful.ring,
-        key=idempotency_key,
-        request=submission.model_dump_json().encode() + (b"|gpc" if context.gpc else b""),
-        now=now,
-        action=act,
+    plan = collection.prepare(
+        ring=lawful.ring, policy=lawful.require_policy(), submission=submission, context=context
     )
-    response.status_code = outcome.status
-    if outcome.replayed:
-        response.headers["Idempotent-Replayed"] = "true"
-    return outcome.payload
+    body = submission.model_dump_json().encode() + (b"|gpc" if context.gpc else b"")
+    writer: SubmissionWriter = request.app.state.submission_writer
+    outcome = await asyncio.wrap_future(
+        writer.submit(plan, idempotency.Keyed(idempotency_key, body))
+    )
+    headers = {"Idempotent-Replayed": "true"} if outcome.replayed else None
+    return JSONResponse(outcome.payload, status_code=outcome.status, headers=headers)
 
 
 #: Served at the site root, not under /api/v1.

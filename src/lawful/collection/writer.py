@@ -1,0 +1,183 @@
+"""Group commit for web submissions: many requests, one transaction, each answered after it.
+
+A submission costs a handful of rows; what costs time is everything around them — a
+transaction, the journal's chain lock, a commit (an fsync on SQLite), a dozen statements.
+So the web route prepares a submission (policy checks, in its own request) and hands it to
+the one writer thread of its process, which takes every submission waiting, writes them with
+:func:`lawful.collection.service.write` in one transaction and only then answers each
+request. Under load the batches grow by themselves; alone, a submission is a batch of one.
+
+Nothing is acknowledged before its commit. A submission refused in the batch (its document
+is no longer current, the person is blocked) writes nothing and fails alone. If the batch as
+a whole fails (a racing process created the same person or used the same key first), each of
+its submissions is tried again on its own, so one failure never sinks the others.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, sessionmaker
+
+from lawful.collection import idempotency
+from lawful.collection import service as collection
+from lawful.config.models import Policy
+from lawful.crypto.keyring import Keyring
+from lawful.errors import PolicyViolation
+
+log = logging.getLogger(__name__)
+
+#: Submissions written per transaction at most: large enough to absorb a burst, small enough
+#: that a batch's transaction stays short (the writer holds the SQLite write lock meanwhile).
+MAX_BATCH = 128
+
+
+@dataclass
+class _Job:
+    plan: collection.Plan
+    request: idempotency.Keyed
+    future: Future[idempotency.Outcome] = field(default_factory=Future)
+
+
+def write_batch(
+    *,
+    sessions: sessionmaker[Session],
+    ring: Keyring,
+    policy: Policy,
+    plans: Sequence[tuple[collection.Plan, idempotency.Keyed]],
+) -> list[idempotency.Outcome | PolicyViolation]:
+    """Write ``plans`` in one transaction; for each, its answer or the refusal."""
+    now = datetime.now(UTC)
+    with sessions.begin() as session:
+        stored = idempotency.look_up(session, ring, [request for _, request in plans])
+        fresh = [i for i, found in enumerate(stored) if found is None]
+        written = collection.write(
+            session=session, ring=ring, policy=policy, plans=[plans[i][0] for i in fresh]
+        )
+        answers: list[idempotency.Outcome | PolicyViolation | None] = list(stored)
+        to_store = []
+        for i, outcome in zip(fresh, written, strict=True):
+            if isinstance(outcome, PolicyViolation):
+                answers[i] = outcome
+                continue
+            payload = outcome.model_dump(mode="json")
+            answers[i] = idempotency.Outcome(201, payload, replayed=False)
+            to_store.append(idempotency.Answer(plans[i][1], 201, payload))
+        idempotency.store(session, ring, to_store, now=now)
+    return [a for a in answers if a is not None]
+
+
+class SubmissionWriter:
+    """The writer thread of one process; :meth:`submit` returns a future of the answer."""
+
+    def __init__(
+        self,
+        *,
+        sessions: sessionmaker[Session],
+        ring: Keyring,
+        policy: Callable[[], Policy],
+        max_batch: int = MAX_BATCH,
+    ) -> None:
+        self._sessions, self._ring, self._policy = sessions, ring, policy
+        self._max_batch = max_batch
+        self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._carried: list[_Job] = []
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def submit(
+        self, plan: collection.Plan, request: idempotency.Keyed
+    ) -> Future[idempotency.Outcome]:
+        job = _Job(plan, request)
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the submission writer is closed")
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="lawful-submissions", daemon=True
+                )
+                self._thread.start()
+            self._queue.put(job)
+        return job.future
+
+    def close(self, timeout: float = 30) -> None:
+        """Write what is queued, then stop the thread."""
+        with self._lock:
+            self._closed = True
+            thread = self._thread
+        if thread is not None:
+            self._queue.put(None)
+            thread.join(timeout)
+
+    def _run(self) -> None:
+        while True:
+            batch, stop = self._next_batch()
+            if batch:
+                self._write(batch)
+            if stop and not self._carried:
+                return
+
+    def _next_batch(self) -> tuple[list[_Job], bool]:
+        """Every job waiting (at least one), never two with the same key in one batch: the
+        second must see the first one's stored answer, so it waits for the next batch."""
+        pending, self._carried = self._carried, []
+        stop = False
+        if not pending:
+            first = self._queue.get()
+            if first is None:
+                return [], True
+            pending.append(first)
+        while len(pending) < self._max_batch:
+            try:
+                job = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if job is None:
+                stop = True
+                break
+            pending.append(job)
+        batch, keys = [], set()
+        for job in pending:
+            key = job.request.key
+            if key is not None and key in keys:
+                self._carried.append(job)
+                continue
+            keys.add(key)
+            batch.append(job)
+        return batch, stop
+
+    def _write(self, jobs: list[_Job], *, retry: bool = True) -> None:
+        try:
+            answers = write_batch(
+                sessions=self._sessions,
+                ring=self._ring,
+                policy=self._policy(),
+                plans=[(job.plan, job.request) for job in jobs],
+            )
+        # A failed transaction wrote nothing; its submissions are retried one by one so that
+        # the failure stays with the one that caused it, and a lost race turns into a replay.
+        except (sa.exc.DBAPIError, sa.exc.IntegrityError) as failure:
+            if len(jobs) > 1 or retry:
+                for job in jobs:
+                    self._write([job], retry=False)
+                return
+            log.warning("submission failed: %s", type(failure).__name__)
+            jobs[0].future.set_exception(failure)
+            return
+        except Exception as bug:  # noqa: BLE001 - the request must be answered, not left hanging
+            for job in jobs:
+                job.future.set_exception(bug)
+            return
+        for job, answer in zip(jobs, answers, strict=True):
+            if isinstance(answer, PolicyViolation):
+                job.future.set_exception(answer)
+            else:
+                job.future.set_result(answer)

@@ -1,0 +1,221 @@
+"""Group commit of web submissions: many in one transaction, each answered on its own.
+
+A batch behaves as its submissions would one by one: the same person twice is one subject,
+a stale document refuses only its own submission, a key used twice acts once; a batch that
+fails as a whole is retried submission by submission; nothing is answered before its commit.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+
+from lawful import audit
+from lawful.audit.models import AuditEvent
+from lawful.collection import idempotency
+from lawful.collection import service as collection
+from lawful.collection import writer as writer_module
+from lawful.collection.schemas import Submission
+from lawful.collection.writer import SubmissionWriter, write_batch
+from lawful.consent.models import ConsentRecord
+from lawful.consent.service import Evidence
+from lawful.context import Lawful
+from lawful.documents import service as documents
+from lawful.errors import PolicyViolation
+from lawful.subjects.models import Identifier, PersonalValue, Subject
+from lawful.web.app import create_app
+
+
+@pytest.fixture
+def studio(published_studio: Lawful) -> Lawful:
+    return published_studio
+
+
+def _consent_version(lawful: Lawful) -> dict[str, Any]:
+    with lawful.sessions() as session:
+        current = documents.current(session=session, kind="consent-newsletters", language="ru")
+        assert current is not None
+        return {"document_version": current.version, "content_hash": current.content_hash}
+
+
+def _submission(lawful: Lawful, n: int, **consent: Any) -> Submission:
+    return Submission.model_validate(
+        {
+            "form_id": "order-form",
+            "language": "ru",
+            "fields": {
+                "user.name": "Марина Соколова",
+                "user.contact.email": f"person.{n}@example.ru",
+                "user.content.private": "Нужен логотип",
+            },
+            "purposes": ["order_details", "newsletters"],
+            "consents": {"newsletters": {"given": True, **_consent_version(lawful), **consent}},
+        }
+    )
+
+
+def _planned(lawful: Lawful, n: int, key: str | None = None, **consent: Any) -> Any:
+    submission = _submission(lawful, n, **consent)
+    context = collection.Context(
+        evidence=Evidence(ip="203.0.113.7", form_id="order-form"), gpc=False, now=datetime.now(UTC)
+    )
+    plan = collection.prepare(
+        ring=lawful.ring, policy=lawful.require_policy(), submission=submission, context=context
+    )
+    return plan, idempotency.Keyed(key, submission.model_dump_json().encode())
+
+
+def _count(lawful: Lawful, model: Any) -> int:
+    with lawful.sessions() as session:
+        return session.scalar(sa.select(sa.func.count()).select_from(model)) or 0
+
+
+def _write(lawful: Lawful, plans: list[Any]) -> list[Any]:
+    return write_batch(
+        sessions=lawful.sessions, ring=lawful.ring, policy=lawful.require_policy(), plans=plans
+    )
+
+
+def test_a_batch_writes_each_submission_as_if_alone(studio):
+    answers = _write(studio, [_planned(studio, n) for n in range(5)])
+    assert [a.status for a in answers] == [201] * 5
+    refs = {a.payload["subject_ref"] for a in answers}
+    assert len(refs) == 5
+    assert _count(studio, Subject) == 5
+    stored = sum(len(c) for a in answers for c in a.payload["recorded"].values())
+    assert set(answers[0].payload["recorded"]) == {"order_details", "newsletters"}
+    assert _count(studio, PersonalValue) == stored
+    assert _count(studio, ConsentRecord) == 5
+    with studio.sessions() as session:
+        actions = session.scalars(sa.select(AuditEvent.action)).all()
+    assert actions.count("subject_create") == 5
+    assert actions.count("consent_give") == 5
+    assert audit.verify(studio.engine).ok
+
+
+def test_the_same_person_twice_in_one_batch_is_one_subject_with_one_current_consent(studio):
+    answers = _write(studio, [_planned(studio, 7), _planned(studio, 7)])
+    first, second = (a.payload for a in answers)
+    assert first["subject_ref"] == second["subject_ref"]
+    assert (first["new_subject"], second["new_subject"]) == (True, False)
+    assert _count(studio, Subject) == 1
+    assert _count(studio, Identifier) == 1
+    with studio.sessions() as session:
+        current = session.scalars(
+            sa.select(ConsentRecord.id).where(ConsentRecord.is_current.is_(True))
+        ).all()
+    assert current == [second["consents"]["newsletters"]]
+
+
+def test_a_later_batch_supersedes_the_earlier_decision(studio):
+    (first,) = _write(studio, [_planned(studio, 3)])
+    (second,) = _write(studio, [_planned(studio, 3, given=False)])
+    assert second.payload["refused"] == ["newsletters"]
+    with studio.sessions() as session:
+        rows = dict(session.execute(sa.select(ConsentRecord.id, ConsentRecord.is_current)).all())
+    assert rows == {
+        first.payload["consents"]["newsletters"]: False,
+        second.payload["consents"]["newsletters"]: True,
+    }
+
+
+def test_a_stale_document_refuses_only_its_own_submission(studio):
+    stale = _planned(studio, 2, content_hash="0" * 64)
+    answers = _write(studio, [_planned(studio, 1), stale, _planned(studio, 3)])
+    assert isinstance(answers[1], PolicyViolation)
+    assert answers[1].field == "consents.newsletters.document_version"
+    assert [answers[0].status, answers[2].status] == [201, 201]
+    assert _count(studio, Subject) == 2
+
+
+def test_a_key_already_answered_replays_and_a_reused_key_is_refused(studio):
+    plan = _planned(studio, 4, key="k-4")
+    (first,) = _write(studio, [plan])
+    other = _planned(studio, 5, key="k-4")
+    replay, refused = _write(studio, [plan, other])
+    assert replay.replayed and replay.payload == first.payload
+    assert isinstance(refused, PolicyViolation) and refused.field == "Idempotency-Key"
+    assert _count(studio, Subject) == 1
+
+
+def _writer(lawful: Lawful) -> SubmissionWriter:
+    return SubmissionWriter(
+        sessions=lawful.sessions, ring=lawful.ring, policy=lawful.require_policy
+    )
+
+
+def test_the_writer_answers_every_concurrent_submission_after_it_commits(studio):
+    writer = _writer(studio)
+    futures = []
+    start = threading.Barrier(8)
+
+    def send(n: int) -> None:
+        start.wait()
+        futures.append(writer.submit(*_planned(studio, n, key=f"k-{n % 20}")))
+
+    threads = [
+        threading.Thread(target=lambda i=i: [send(i * 25 + j) for j in range(25)]) for i in range(8)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    answers = [f.result(timeout=30) for f in futures if f.exception(timeout=30) is None]
+    refused = [f.exception() for f in futures if f.exception() is not None]
+    writer.close()
+    # 200 submissions over 20 keys: one acts per key, later ones with the same body replay and
+    # ones with another body (another person) are refused — none acts twice.
+    acted = {a.payload["subject_ref"] for a in answers if not a.replayed}
+    assert len(acted) == 20
+    assert all(isinstance(r, PolicyViolation) for r in refused)
+    assert len(answers) + len(refused) == 200
+    assert _count(studio, Subject) == 20
+
+
+def test_a_failed_batch_is_retried_one_submission_at_a_time(studio, monkeypatch):
+    real_write = collection.write
+    batches = []
+
+    def fail_when_shared(**kwargs: Any) -> Any:
+        batches.append(len(kwargs["plans"]))
+        if len(kwargs["plans"]) > 1:
+            raise sa.exc.IntegrityError("INSERT", {}, Exception("a racing process won"))
+        return real_write(**kwargs)
+
+    monkeypatch.setattr(writer_module.collection, "write", fail_when_shared)
+    writer = _writer(studio)
+    jobs = [writer_module._Job(*_planned(studio, n)) for n in range(3)]
+    writer._write(jobs)
+    assert batches == [3, 1, 1, 1]
+    assert [job.future.result(timeout=5).status for job in jobs] == [201, 201, 201]
+    assert _count(studio, Subject) == 3
+
+
+def test_an_unexpected_error_fails_its_requests_instead_of_leaving_them_waiting(
+    studio, monkeypatch
+):
+    def broken(**kwargs: Any) -> Any:
+        raise ValueError("a bug")
+
+    monkeypatch.setattr(writer_module.collection, "write", broken)
+    writer = _writer(studio)
+    future = writer.submit(*_planned(studio, 1))
+    with pytest.raises(ValueError, match="a bug"):
+        future.result(timeout=10)
+    writer.close()
+    assert _count(studio, Subject) == 0
+
+
+def test_closing_the_app_writes_what_was_queued(studio):
+    with TestClient(create_app(studio)) as client:
+        body = _submission(studio, 9).model_dump(mode="json")
+        assert client.post("/api/v1/submissions", json=body).status_code == 201
+        writer = client.app.state.submission_writer  # type: ignore[attr-defined]
+    with pytest.raises(RuntimeError, match="closed"):
+        writer.submit(*_planned(studio, 10))
+    assert _count(studio, Subject) == 1
