@@ -266,8 +266,10 @@ def test_withdrawal_refuses_at_once_and_destroys_only_that_purpose_later(
 
     import lawful.consent.jobs  # noqa: F401  (registers the handler)
 
-    assert jobs.run_once(engine, jobs.default_registry, now=NOW + timedelta(days=29)) == 0
-    assert jobs.run_once(engine, jobs.default_registry, now=NOW + timedelta(days=30)) == 1
+    before = _values(sessions, person)
+    jobs.run_once(engine, jobs.default_registry, now=NOW + timedelta(days=29))
+    assert _values(sessions, person) == before  # not before the grace period ends
+    jobs.run_once(engine, jobs.default_registry, now=NOW + timedelta(days=30))
     assert _values(sessions, person) == [("order_details", "user.contact.email")]
 
 
@@ -328,6 +330,46 @@ def test_a_consent_expires_at_the_end_of_its_term(sessions, ring, policy, publis
     with sessions.begin() as session:
         assert service.expire_due(session=session, policy=policy, now=NOW.replace(year=2029)) == 1
         assert session.scalar(sa.select(sa.func.count()).select_from(Job)) == 1
+
+
+def test_the_worker_expires_consents_every_hour_with_the_policy_it_was_given(
+    engine, sessions, ring, policy, published, person
+):
+    import lawful.consent.jobs as consent_jobs
+    from lawful.context import WorkerContext
+
+    give(
+        sessions,
+        ring,
+        policy,
+        published,
+        person,
+        purpose="portfolio_publication",
+        method="signature",
+        distribution_terms=PORTFOLIO_TERMS,
+    )
+    later = NOW.replace(year=2029)
+    blind = WorkerContext(engine, sessions, policy=None, clock=lambda: later)
+    jobs.run_once(engine, jobs.default_registry, now=later, context=blind)
+    assert _state(sessions, "portfolio_publication") == "given"  # no policy: nothing decided
+    knowing = WorkerContext(engine, sessions, policy=policy, clock=lambda: later)
+    ran = jobs.run_once(
+        engine, jobs.default_registry, now=later + timedelta(hours=1), context=knowing
+    )
+    assert ran >= 1
+    assert _state(sessions, "portfolio_publication") == "expired"
+    with sessions() as session:
+        kinds = session.scalars(sa.select(Job.kind)).all()
+    assert consent_jobs.EXPIRE_JOB in kinds and service.DESTROY_JOB in kinds
+
+
+def _state(sessions, purpose):
+    with sessions() as session:
+        return session.scalar(
+            sa.select(ConsentRecord.state).where(
+                ConsentRecord.purpose == purpose, ConsentRecord.is_current.is_(True)
+            )
+        )
 
 
 def test_a_material_change_needs_renewal(sessions, ring, policy, published, person):

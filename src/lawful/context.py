@@ -4,7 +4,9 @@ app and the worker build once and pass to the domain services."""
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import Engine
@@ -12,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from lawful.crypto.keyfile import load_master_key
 from lawful.crypto.keyring import Keyring, open_keyring
+from lawful.jobs.registry import JobContext
 from lawful.settings import Settings
 from lawful.store.db import create_engine_for, make_session_factory, migrate
 
@@ -56,6 +59,31 @@ def open_lawful(settings: Settings, *, load_config: bool = True) -> Lawful:
         engine.dispose()  # a failed open leaves no connection behind
         raise
     return Lawful(settings, engine, sessions, ring, policy)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class WorkerContext(JobContext):
+    """What lawful's own workers give each job: the policy (None without a lawful.yaml) and
+    the clock, so that handlers which apply the policy over time can be tested in time."""
+
+    policy: Policy | None = None
+    clock: Callable[[], datetime] = field(default=_now)
+
+
+def worker_context(
+    engine: Engine, settings: Settings, policy: Policy | None = None
+) -> WorkerContext:
+    """The job context for a worker over ``engine`` (the policy loaded from settings)."""
+    return WorkerContext(engine, make_session_factory(engine), policy or load_policy(settings))
+
+
+def load_policy(settings: Settings) -> Policy | None:
+    """The operator's policy from ``settings.config_path``; None when there is none yet."""
+    return _load_policy(settings)
 
 
 def _load_policy(settings: Settings) -> Policy | None:

@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from lawful.context import load_job_handlers
+from lawful.context import load_job_handlers, worker_context
 from lawful.jobs.registry import default_registry
 from lawful.jobs.worker import default_worker_id, run_workers
 from lawful.settings import Settings
@@ -39,7 +39,8 @@ def worker(
 ) -> None:
     """Run queued and periodic jobs; several workers may share one database."""
     load_job_handlers()
-    engine = create_engine_for(Settings.from_env().database_url)
+    settings = Settings.from_env()
+    engine = create_engine_for(settings.database_url)
     migrate(engine)
     stop_event = threading.Event()
     try:
@@ -52,6 +53,7 @@ def worker(
                 once=once,
                 poll_interval=poll_interval,
                 stop_event=stop_event,
+                context=worker_context(engine, settings),
             )
     finally:
         engine.dispose()

@@ -18,7 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedCo
 from rich.table import Table
 
 from lawful import demo as demo_data
-from lawful.context import Lawful, load_job_handlers, open_lawful
+from lawful.context import Lawful, WorkerContext, load_job_handlers, open_lawful
 from lawful.documents.flows import publish_and_flag
 from lawful.jobs import default_registry, start_in_thread
 from lawful.settings import Settings
@@ -59,7 +59,8 @@ def run_server(
     stop: tuple[threading.Thread, threading.Event] | None = None
     if worker:
         load_job_handlers()
-        stop = start_in_thread(lawful.engine, default_registry)
+        context = WorkerContext(lawful.engine, lawful.sessions, lawful.policy)
+        stop = start_in_thread(lawful.engine, default_registry, context=context)
     try:
         app = create_app(lawful, demo_site=demo_site)
         uvicorn.run(app, host=host, port=port, access_log=False)

@@ -1,23 +1,47 @@
-"""The job that destroys a purpose's values after its consent was withdrawn or expired.
+"""Consent's jobs: destroy a purpose's values after withdrawal or expiry; expire consents.
 
-Payload ``{"subject_id", "purpose"}``: a random id and a purpose key, never personal data.
-The handler runs when the retention rule and the law say the data must go
-(``service.destruction_due``); it is idempotent, and it keeps the data if by then the subject
-has consented again or the purpose rests on another basis.
+``consent.destroy_purpose_values`` — payload ``{"subject_id", "purpose"}``: a random id and a
+purpose key, never personal data. It runs when the retention rule and the law say the data
+must go (``service.destruction_due``); it is idempotent, and it keeps the data if by then the
+subject has consented again or the purpose rests on another basis.
+
+``consent.expire`` — every hour: consents whose term has run out become ``expired`` and their
+data's destruction is queued (``service.expire_due``). ``check`` refuses them from the instant
+of expiry anyway; the sweep records the fact and starts the retention clock.
 """
 
 from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
 from lawful.config.models import Policy
 from lawful.consent.models import ConsentRecord
-from lawful.consent.service import DESTROY_JOB
+from lawful.consent.service import DESTROY_JOB, expire_due
 from lawful.jobs import JobContext, Payload, PermanentJobError, default_registry
 from lawful.subjects.models import Subject
 from lawful.subjects.service import destroy_purpose_values
 
 ACTOR = "lawful:consent"
+EXPIRE_JOB = "consent.expire"
+
+log = logging.getLogger(__name__)
+
+
+@default_registry.periodic(EXPIRE_JOB, every=timedelta(hours=1))
+def expire_consents(payload: Payload, context: JobContext) -> None:
+    policy = getattr(context, "policy", None)
+    if not isinstance(policy, Policy):
+        log.warning("consent.expire skipped: this worker has no lawful.yaml")
+        return
+    clock = getattr(context, "clock", None)
+    now = clock() if callable(clock) else datetime.now(UTC)
+    with context.sessions.begin() as session:
+        expired = expire_due(session=session, policy=policy, now=now, actor=ACTOR)
+    if expired:
+        log.info("consent.expire: %d consents expired", expired)
 
 
 @default_registry.handler(DESTROY_JOB)

@@ -98,6 +98,20 @@ def document_page(
     )
 
 
+def plain_page(markdown: str, *, language: str) -> str:
+    """A page made from Markdown that is not a published version (e.g. a live register)."""
+    return (
+        _environment()
+        .get_template("plain.html.j2")
+        .render(
+            language=language,
+            title=title_of(markdown, "lawful"),
+            body=to_html(markdown),
+            stylesheet=STYLESHEET_PATH,
+        )
+    )
+
+
 def index_page(rows: Sequence[IndexRow]) -> str:
     """Every published document with its current version and links to the earlier ones."""
     return (

@@ -178,6 +178,7 @@ def run_workers(
     once: bool = False,
     poll_interval: float = 1.0,
     stop_event: threading.Event,
+    context: JobContext | None = None,
 ) -> None:
     """Run ``concurrency`` workers as threads of this process (jobs wait mostly on I/O)."""
     threads = [
@@ -189,6 +190,7 @@ def run_workers(
                 "once": once,
                 "poll_interval": poll_interval,
                 "stop_event": stop_event,
+                "context": context,
             },
             name=f"lawful-worker-{index}",
         )

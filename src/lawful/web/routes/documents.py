@@ -3,6 +3,8 @@
 * ``/documents`` — every document, its current version and earlier ones (HTML);
 * ``/documents/{kind}/{language}`` — the current version; ``.../v{n}`` — version *n* for ever;
   either with ``.md`` — the exact Markdown whose SHA-256 is the published hash;
+* ``/documents/distribution-conditions/{language}/register`` (and its JSON under ``/api/v1``)
+  — the terms each person set for their data made public, live from the consent records;
 * ``/api/v1/documents`` and ``/api/v1/documents/{kind}/{language}/current`` — the same as JSON,
   for the consent widget and forms, which must quote the version they show.
 """
@@ -11,12 +13,14 @@ from __future__ import annotations
 
 import itertools
 from datetime import UTC, datetime
+from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
+from lawful.consent import distribution
 from lawful.documents import html
 from lawful.documents import service as documents
 from lawful.documents.models import DocumentVersion
@@ -85,6 +89,16 @@ def stylesheet() -> Response:
     )
 
 
+@pages.get("/documents/distribution-conditions/{language}/register", response_class=HTMLResponse)
+def distribution_register_page(language: str, lawful: LawfulDep) -> HTMLResponse:
+    """The conditions and prohibitions each person set for their data made public, live."""
+    policy = lawful.require_policy()
+    with documents.reading(lawful.engine) as session:
+        entries = distribution.register(session=session, policy=policy, now=datetime.now(UTC))
+    markdown = distribution.register_markdown(entries, policy, language)
+    return HTMLResponse(html.plain_page(markdown, language=language))
+
+
 @pages.get("/documents/{kind}/{language}.md")
 def current_markdown(kind: str, language: str, lawful: LawfulDep) -> Response:
     """The current version's exact Markdown text."""
@@ -133,6 +147,24 @@ def _markdown(row: DocumentVersion) -> Response:
 
 
 # --- JSON ----------------------------------------------------------------------------------
+
+
+class PublishedTerms(BaseModel):
+    reference: str
+    purpose: str
+    published_at: datetime
+    terms: dict[str, dict[str, Any]]
+
+
+@api.get("/distribution-conditions/register", response_model=list[PublishedTerms])
+def distribution_register(lawful: LawfulDep) -> list[PublishedTerms]:
+    """Every distribution consent in force: its record, purpose and the person's terms per
+    category (152-FZ Art. 10.1(9)); never who the person is."""
+    with documents.reading(lawful.engine) as session:
+        entries = distribution.register(
+            session=session, policy=lawful.require_policy(), now=datetime.now(UTC)
+        )
+    return [PublishedTerms(**vars(e)) for e in entries]
 
 
 @api.get("", response_model=list[DocumentOut])
