@@ -311,16 +311,7 @@ def test_withdrawing_everything_leaves_the_user_agreement_alone(
 
 
 def test_a_consent_expires_at_the_end_of_its_term(sessions, ring, policy, published, person):
-    given = give(
-        sessions,
-        ring,
-        policy,
-        published,
-        person,
-        purpose="portfolio_publication",
-        method="signature",
-        distribution_terms=PORTFOLIO_TERMS,
-    )
+    given = _give_portfolio(sessions, ring, policy, published, person)
     assert given.expires_at == NOW.replace(year=2029)  # "3 years from signature"
     purpose = "portfolio_publication"
     assert check(sessions, policy, person, purpose, NOW.replace(year=2028)).allowed
@@ -338,16 +329,7 @@ def test_the_worker_expires_consents_every_hour_with_the_policy_it_was_given(
     import lawful.consent.jobs as consent_jobs
     from lawful.context import WorkerContext
 
-    give(
-        sessions,
-        ring,
-        policy,
-        published,
-        person,
-        purpose="portfolio_publication",
-        method="signature",
-        distribution_terms=PORTFOLIO_TERMS,
-    )
+    _give_portfolio(sessions, ring, policy, published, person)
     later = NOW.replace(year=2029)
     blind = WorkerContext(engine, sessions, policy=None, clock=lambda: later)
     jobs.run_once(engine, jobs.default_registry, now=later, context=blind)
@@ -361,6 +343,19 @@ def test_the_worker_expires_consents_every_hour_with_the_policy_it_was_given(
     with sessions() as session:
         kinds = session.scalars(sa.select(Job.kind)).all()
     assert consent_jobs.EXPIRE_JOB in kinds and service.DESTROY_JOB in kinds
+
+
+def _give_portfolio(sessions, ring, policy, published, person):
+    return give(
+        sessions,
+        ring,
+        policy,
+        published,
+        person,
+        purpose="portfolio_publication",
+        method="signature",
+        distribution_terms=PORTFOLIO_TERMS,
+    )
 
 
 def _state(sessions, purpose):
