@@ -118,11 +118,21 @@ def test_the_same_idempotency_key_with_another_body_is_refused(client, studio):
     assert _counts(studio) == counts
 
 
-def _refused(client: TestClient, studio: Lawful, body: Any, field: str, status: int = 422) -> None:
+def _refused(
+    client: TestClient,
+    studio: Lawful,
+    body: Any,
+    field: str,
+    status: int = 422,
+    code: str | None = None,
+) -> None:
     answer = client.post("/api/v1/submissions", json=body)
     assert answer.status_code == status, answer.text
     assert answer.headers["content-type"].startswith("application/problem+json")
-    assert field in [error["field"] for error in answer.json().get("errors", [])]
+    errors = {error["field"]: error for error in answer.json().get("errors", [])}
+    assert field in errors
+    if code is not None:  # the code a form turns into words in the person's language
+        assert errors[field]["code"] == code
     assert _counts(studio) == (0, 0, 0)
     assert EMAIL not in answer.text and "Соколова" not in answer.text
 
@@ -130,19 +140,19 @@ def _refused(client: TestClient, studio: Lawful, body: Any, field: str, status: 
 def test_an_invalid_email_is_refused_naming_the_field(client, studio):
     body = _form(client)
     body["fields"]["user.contact.email"] = "marina@@example"
-    _refused(client, studio, body, "fields.user.contact.email")
+    _refused(client, studio, body, "fields.user.contact.email", code="invalid-email")
 
 
 def test_an_invalid_phone_is_refused_naming_the_field(client, studio):
     body = _form(client)
     body["fields"]["user.contact.phone_number"] = "12"
-    _refused(client, studio, body, "fields.user.contact.phone_number")
+    _refused(client, studio, body, "fields.user.contact.phone_number", code="invalid-phone")
 
 
 def test_a_field_no_ticked_purpose_uses_is_refused(client, studio):
     body = _form(client)
     body["fields"]["user.device.ip_address"] = "203.0.113.7"
-    _refused(client, studio, body, "fields.user.device.ip_address")
+    _refused(client, studio, body, "fields.user.device.ip_address", code="field-not-used")
 
 
 def test_an_unknown_purpose_is_refused(client, studio):

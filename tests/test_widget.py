@@ -169,3 +169,23 @@ def test_the_allowed_origin_is_the_website_origin(studio, website, origin):
         update={"operator": policy.operator.model_copy(update={"website": website})}
     )
     assert widget.website_origin(changed) == origin
+
+
+def test_every_field_refusal_code_has_words_in_every_widget_language():
+    """Every ``reason=`` lawful raises is a code the widget can say in each of its languages."""
+    import re
+    from pathlib import Path
+
+    import lawful
+    from lawful.web.routes.widget import TEXTS
+
+    source = Path(lawful.__file__).parent
+    codes = {
+        code
+        for path in source.rglob("*.py")
+        for code in re.findall(r'reason="([a-z]+-[a-z-]+)"', path.read_text("utf-8"))
+    }
+    assert {"invalid-email", "invalid-phone", "document-not-current"} <= codes
+    for language, texts in TEXTS.items():
+        missing = {c for c in codes if f"error.{c}" not in texts}
+        assert not missing, (language, missing)

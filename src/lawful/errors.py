@@ -26,10 +26,15 @@ class LawfulError(Exception):
     #: Short machine-readable slug, used as the problem+json ``type`` suffix.
     code = "error"
 
-    def __init__(self, message: str, *, field: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, field: str | None = None, reason: str | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
+        #: A stable slug for what went wrong with ``field`` (``invalid-email``), so that a
+        #: form can say it in the person's language; the message itself is English.
+        self.reason = reason
 
 
 class ConfigError(LawfulError):

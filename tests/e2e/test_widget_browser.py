@@ -277,7 +277,7 @@ def test_an_invalid_email_is_shown_next_to_the_email_input(page, stack):
     email = page.locator("#email")
     email.and_(page.locator("[aria-invalid=true]")).wait_for()
     note = page.locator("#email + .lawful-field-error")
-    assert note.inner_text() == "not a valid e-mail address"
+    assert note.inner_text() == "Неверный адрес электронной почты."  # the page's language
     assert note.get_attribute("id") in (email.get_attribute("aria-describedby") or "")
     assert order.get_by_role("alert").inner_text() == "Исправьте отмеченные поля."
     assert page.input_value("#email") == "marina@example.invalid"  # kept for correction

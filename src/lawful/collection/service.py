@@ -154,6 +154,7 @@ def _check_fields(purposes: list[Purpose], fields: Mapping[str, str]) -> None:
                 f"no ticked purpose uses category {category!r}: drop the field or tick a purpose "
                 "that uses it",
                 field=f"fields.{category}",
+                reason="field-not-used",
             )
 
 
@@ -167,10 +168,14 @@ def _identifiers(ring: Keyring, policy: Policy, fields: Mapping[str, str]) -> di
                 kind, fields[category], default_region=policy.operator.country
             )
         except PolicyViolation as invalid:
-            raise PolicyViolation(invalid.message, field=f"fields.{category}") from None
+            raise PolicyViolation(
+                invalid.message, field=f"fields.{category}", reason=invalid.reason
+            ) from None
     if not found:
         raise PolicyViolation(
-            "a submission needs an e-mail or a phone to reach the person", field="fields"
+            "a submission needs an e-mail or a phone to reach the person",
+            field="fields",
+            reason="identifier-required",
         )
     return found
 
@@ -194,7 +199,9 @@ def _consent_decisions(
             continue
         if purpose.key not in submission.consents:
             raise PolicyViolation(
-                f"purpose {purpose.key!r} needs its own consent", field=f"consents.{purpose.key}"
+                f"purpose {purpose.key!r} needs its own consent",
+                field=f"consents.{purpose.key}",
+                reason="consent-required",
             )
         decisions[purpose.key] = _plan_decision(
             policy, purpose.key, submission.consents[purpose.key], submission, context

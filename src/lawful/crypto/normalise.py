@@ -43,7 +43,9 @@ def normalise_identifier(kind: str, value: str, *, default_region: str | None = 
         try:
             checked = validate_email(value, check_deliverability=False)
         except EmailNotValidError:
-            raise PolicyViolation("not a valid e-mail address", field="email") from None
+            raise PolicyViolation(
+                "not a valid e-mail address", field="email", reason="invalid-email"
+            ) from None
         return checked.normalized.casefold()
     if kind == "phone":
         return _normalise_phone(value, default_region)
@@ -60,7 +62,7 @@ def _normalise_phone(value: str, default_region: str | None) -> str:
     try:
         number = phonenumbers.parse(value, default_region)
     except phonenumbers.NumberParseException:
-        raise PolicyViolation("not a phone number", field="phone") from None
+        raise PolicyViolation("not a phone number", field="phone", reason="invalid-phone") from None
     if not phonenumbers.is_possible_number(number):
-        raise PolicyViolation("not a possible phone number", field="phone")
+        raise PolicyViolation("not a possible phone number", field="phone", reason="invalid-phone")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)

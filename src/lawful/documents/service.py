@@ -284,6 +284,8 @@ def check_shown(found: DocumentVersion | None, ref: DocumentRef, field: str) -> 
     """``ensure_current`` for a caller that has already read the current version ``found``."""
     if found is None or found.version != ref.version or found.content_hash != ref.content_hash:
         raise PolicyViolation(
-            f"{ref.kind}/{ref.language} v{ref.version} is not the current version", field=field
+            f"{ref.kind}/{ref.language} v{ref.version} is not the current version",
+            field=field,
+            reason="document-not-current",
         )
     return found

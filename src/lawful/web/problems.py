@@ -117,7 +117,7 @@ def lawful_problem(error: LawfulError) -> dict[str, Any]:
         return problem_body(
             kind.status, title=kind.title, detail=GENERIC_DETAIL, code=error.code, instance=instance
         )
-    errors = [{"field": error.field, "message": error.message}] if error.field else []
+    errors = [_error_item(error)] if error.field else []
     return problem_body(
         kind.status,
         title=kind.title,
@@ -126,6 +126,13 @@ def lawful_problem(error: LawfulError) -> dict[str, Any]:
         instance=instance,
         errors=errors,
     )
+
+
+def _error_item(error: LawfulError) -> dict[str, str]:
+    item = {"field": str(error.field), "message": error.message}
+    if error.reason:
+        item["code"] = error.reason
+    return item
 
 
 def _field(loc: Iterable[object]) -> str:

@@ -64,6 +64,13 @@ TEXTS: dict[str, dict[str, str]] = {
         "invalid": "Please correct the marked fields.",
         "failed": "The form could not be sent. Please try again.",
         "unavailable": "The form is not available right now. Please try again later.",
+        # Per-field refusals by their code (problem+json ``errors[].code``).
+        "error.invalid-email": "This is not a valid e-mail address.",
+        "error.invalid-phone": "This is not a valid phone number.",
+        "error.identifier-required": "Please give an e-mail or a phone number.",
+        "error.field-not-used": "This field is not needed for what you ticked.",
+        "error.consent-required": "Please tick or untick this consent.",
+        "error.document-not-current": "The consent text has changed: please reload the page.",
     },
     "ru": {
         "legend": "Ваше согласие",
@@ -79,6 +86,12 @@ TEXTS: dict[str, dict[str, str]] = {
         "invalid": "Исправьте отмеченные поля.",
         "failed": "Не удалось отправить форму. Попробуйте ещё раз.",
         "unavailable": "Форма сейчас недоступна. Попробуйте позже.",
+        "error.invalid-email": "Неверный адрес электронной почты.",
+        "error.invalid-phone": "Неверный номер телефона.",
+        "error.identifier-required": "Укажите адрес электронной почты или телефон.",
+        "error.field-not-used": "Это поле не нужно для отмеченных целей.",
+        "error.consent-required": "Отметьте или снимите отметку этого согласия.",
+        "error.document-not-current": "Текст согласия изменился: обновите страницу.",
     },
 }
 

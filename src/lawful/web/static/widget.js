@@ -375,9 +375,11 @@
     var self = this;
     var unplaced = [];
     (problem.errors || []).forEach(function (error) {
+      // The server's message is English; its code picks the text in the page's language.
+      var text = (error.code && self.texts()['error.' + error.code]) || error.message;
       var input = self.inputFor(String(error.field || ''));
-      if (input) self.mark(input, error.message);
-      else unplaced.push(error.message);
+      if (input) self.mark(input, text);
+      else unplaced.push(text);
     });
     var general = status >= 500 ? this.texts().failed :
       (this.marked.length && !unplaced.length ? this.texts().invalid : problem.detail);
