@@ -89,12 +89,23 @@ def _body(event: Event, at: str) -> str:
 
 
 def _lock_head(session: Session) -> tuple[int, str]:
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(sa.select(sa.func.pg_advisory_xact_lock(_PG_CHAIN_LOCK)))
-    head = session.execute(
-        sa.select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1)
-    ).first()
+    # Core on the session's connection, not ``session.execute``: this runs in every commit,
+    # and the ORM's per-statement work (autoflush, compiled-cache lookups for entities) is
+    # most of its cost; the ORM objects of the transaction are flushed after this hook anyway.
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.execute(_PG_LOCK)
+    head = connection.execute(_HEAD).first()
     return (head[0], head[1]) if head else (0, GENESIS)
+
+
+_PG_LOCK = sa.select(sa.func.pg_advisory_xact_lock(_PG_CHAIN_LOCK))
+_HEAD = sa.select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1)
+_MOVE = (
+    sa.update(AuditHead)
+    .where(AuditHead.id == 1)
+    .values(seq=sa.bindparam("new_seq"), hash=sa.bindparam("new_hash"))
+)
 
 
 #: Key in ``Session.info`` of the events appended in the current transaction, not yet chained.
@@ -153,11 +164,10 @@ def write_chain(session: Session, pending: Sequence[Pending]) -> None:
 
 
 def _move_head(session: Session, seq: int, digest: str) -> None:
-    updated = session.execute(
-        sa.update(AuditHead).where(AuditHead.id == 1).values(seq=seq, hash=digest)
-    )
-    if updated.rowcount == 0:  # type: ignore[attr-defined]
-        session.execute(sa.insert(AuditHead).values(id=1, seq=seq, hash=digest))
+    connection = session.connection()
+    updated = connection.execute(_MOVE, {"new_seq": seq, "new_hash": digest})
+    if updated.rowcount == 0:
+        connection.execute(sa.insert(AuditHead).values(id=1, seq=seq, hash=digest))
 
 
 def _stream(engine: Engine, query: str, batch: int) -> Iterator[Sequence[Any]]:

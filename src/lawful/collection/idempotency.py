@@ -58,6 +58,15 @@ def _key_digest(ring: Keyring, key: str) -> bytes:
     return _digest(ring, b"idempotency-key", key.encode())
 
 
+#: Built once: building a statement costs more than running it (see collection.service).
+_STORED = sa.select(
+    IdempotencyKey.key_digest,
+    IdempotencyKey.request_digest,
+    IdempotencyKey.status,
+    IdempotencyKey.response,
+).where(IdempotencyKey.key_digest.in_(sa.bindparam("digests", expanding=True)))
+
+
 def look_up(
     session: Session, ring: Keyring, requests: Sequence[Keyed]
 ) -> list[Outcome | PolicyViolation | None]:
@@ -66,8 +75,8 @@ def look_up(
     digests = {r.key: _key_digest(ring, r.key) for r in requests if r.key is not None}
     rows = {}
     if digests:
-        query = sa.select(IdempotencyKey).where(IdempotencyKey.key_digest.in_(digests.values()))
-        rows = {bytes(row.key_digest): row for row in session.execute(query).scalars()}
+        found = session.connection().execute(_STORED, {"digests": list(digests.values())})
+        rows = {bytes(row[0]): _Stored(*row[1:]) for row in found}
     return [
         _replay(rows.get(digests[r.key]), _digest(ring, b"idempotency-request", r.request))
         if r.key is not None
@@ -76,7 +85,14 @@ def look_up(
     ]
 
 
-def _replay(row: IdempotencyKey | None, request_digest: bytes) -> Outcome | PolicyViolation | None:
+@dataclass(frozen=True)
+class _Stored:
+    request_digest: bytes
+    status: int
+    response: str
+
+
+def _replay(row: _Stored | None, request_digest: bytes) -> Outcome | PolicyViolation | None:
     if row is None:
         return None
     if not hmac.compare_digest(row.request_digest, request_digest):

@@ -282,10 +282,22 @@ def ensure_current(*, session: Session, ref: DocumentRef, field: str) -> Documen
 
 def check_shown(found: DocumentVersion | None, ref: DocumentRef, field: str) -> DocumentVersion:
     """``ensure_current`` for a caller that has already read the current version ``found``."""
-    if found is None or found.version != ref.version or found.content_hash != ref.content_hash:
+    check_ref(found.ref if found is not None else None, ref, field)
+    assert found is not None  # noqa: S101 - check_ref refuses a missing version
+    return found
+
+
+def check_ref(current: DocumentRef | None, ref: DocumentRef, field: str) -> DocumentRef:
+    """``ref`` if it names the ``current`` version with the same text; else ``PolicyViolation``
+    (a consent can only be given on the text now published)."""
+    if (
+        current is None
+        or current.version != ref.version
+        or current.content_hash != ref.content_hash
+    ):
         raise PolicyViolation(
             f"{ref.kind}/{ref.language} v{ref.version} is not the current version",
             field=field,
             reason="document-not-current",
         )
-    return found
+    return current

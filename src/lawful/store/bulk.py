@@ -32,15 +32,28 @@ def bulk_insert(connection: sa.Connection, table: sa.Table, rows: Sequence[Row])
         _executemany(connection, table, columns, params)
 
 
+Processors = tuple[tuple[int, Callable[[Any], Any]], ...]
+#: (table, columns, dialect) -> the bind processors of those columns, by position. Looking
+#: them up costs more than a small batch's whole insert, and they never change.
+_PROCESSORS: dict[tuple[sa.Table, tuple[str, ...], sa.Dialect], Processors] = {}
+
+
+def _processors(dialect: sa.Dialect, table: sa.Table, columns: tuple[str, ...]) -> Processors:
+    key = (table, columns, dialect)
+    if (found := _PROCESSORS.get(key)) is None:
+        found = tuple(
+            (index, processor)
+            for index, column in enumerate(columns)
+            if (processor := table.c[column].type.dialect_impl(dialect).bind_processor(dialect))
+        )
+        _PROCESSORS[key] = found
+    return found
+
+
 def _bound(
     connection: sa.Connection, table: sa.Table, columns: list[str], rows: Sequence[Row]
 ) -> list[tuple[Any, ...]]:
-    dialect = connection.dialect
-    processors: list[tuple[int, Callable[[Any], Any]]] = []
-    for index, column in enumerate(columns):
-        processor = table.c[column].type.dialect_impl(dialect).bind_processor(dialect)
-        if processor is not None:
-            processors.append((index, processor))
+    processors = _processors(connection.dialect, table, tuple(columns))
     if not processors:
         return [tuple(row[c] for c in columns) for row in rows]
     params = []
