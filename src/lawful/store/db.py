@@ -96,8 +96,10 @@ def _import_all_models() -> None:
     import lawful.consent.models
     import lawful.crypto.models
     import lawful.documents.models
+    import lawful.incidents.models
     import lawful.jobs.models
-    import lawful.subjects.models  # noqa: F401
+    import lawful.subjects.models
+    import lawful.transfers.models  # noqa: F401
 
 
 def purge_freed_pages(engine: Engine) -> None:

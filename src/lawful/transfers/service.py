@@ -1,0 +1,153 @@
+"""The transfer gate over the store: the one function every disclosure goes through.
+
+:func:`transfer` reads the subject's state (blocked? which consents are current?) in two
+queries, asks :func:`lawful.transfers.gate.decide`, and either raises
+:class:`~lawful.errors.TransferRefused` naming the missing condition, or logs the transfer and
+journals a ``transfer`` event in the caller's transaction. Nothing personal is written: the
+subject is named by its random id, the recipient and purpose by their keys in lawful.yaml.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from lawful import audit
+from lawful.config.models import Policy
+from lawful.consent.eligibility import effective_state
+from lawful.consent.models import ConsentRecord
+from lawful.errors import TransferRefused
+from lawful.subjects.models import Subject
+from lawful.transfers.gate import Decision, DecisionTable, SubjectFacts, build_table, decide
+from lawful.transfers.models import TransferRecord
+
+_TABLES: dict[int, tuple[Policy, DecisionTable]] = {}
+_TABLES_KEPT = 8
+
+
+def decision_table(policy: Policy) -> DecisionTable:
+    """The policy's decision table, built once per loaded policy (policies are immutable)."""
+    cached = _TABLES.get(id(policy))
+    if cached is not None and cached[0] is policy:
+        return cached[1]
+    if len(_TABLES) >= _TABLES_KEPT:
+        _TABLES.clear()
+    table = build_table(policy)
+    _TABLES[id(policy)] = (policy, table)
+    return table
+
+
+def subject_facts(
+    session: Session, subject_id: str, purposes: Iterable[str], now: datetime
+) -> SubjectFacts:
+    """The subject's blocked flag and the effective state of its current consents."""
+    blocked = session.execute(sa.select(Subject.blocked_at).where(Subject.id == subject_id)).first()
+    if blocked is None:
+        return SubjectFacts(None)
+    rows = session.execute(
+        sa.select(ConsentRecord.purpose, effective_state(now)).where(
+            ConsentRecord.subject_id == subject_id,
+            ConsentRecord.purpose.in_(sorted(set(purposes))),
+            ConsentRecord.is_current.is_(True),
+        )
+    ).all()
+    return SubjectFacts(blocked[0] is not None, {str(p): s for p, s in rows})
+
+
+def check_transfer(
+    *,
+    session: Session,
+    policy: Policy,
+    subject_id: str,
+    recipient: str,
+    purpose: str,
+    categories: Sequence[str],
+    now: datetime | None = None,
+) -> Decision:
+    """The gate's answer, without transferring or logging anything."""
+    at = now or datetime.now(UTC)
+    table = decision_table(policy)
+    route = table.routes.get((recipient, purpose))
+    purposes = route.consent_purposes() if route else set()
+    facts = subject_facts(session, subject_id, purposes, at)
+    return decide(table, recipient, purpose, categories, facts, at)
+
+
+def transfer(
+    *,
+    session: Session,
+    policy: Policy,
+    subject_id: str,
+    recipient: str,
+    purpose: str,
+    categories: Sequence[str],
+    actor: str,
+    now: datetime | None = None,
+) -> TransferRecord:
+    """Pass one disclosure through the gate: refuse it, or log and journal it."""
+    at = now or datetime.now(UTC)
+    decision = check_transfer(
+        session=session,
+        policy=policy,
+        subject_id=subject_id,
+        recipient=recipient,
+        purpose=purpose,
+        categories=categories,
+        now=at,
+    )
+    if not decision.allowed:
+        raise TransferRefused(decision.message, condition=decision.condition, field="transfer")
+    row = TransferRecord(
+        subject_id=subject_id,
+        purpose=purpose,
+        recipient=recipient,
+        country=decision.country,
+        categories=sorted(categories),
+        basis=decision.basis,
+        actor=actor,
+        at=at,
+    )
+    session.add(row)
+    audit.append(
+        session,
+        audit.Event(
+            "transfer",
+            actor,
+            subject_id,
+            purpose,
+            sorted(categories),
+            details={"recipient": recipient, "country": decision.country, "basis": decision.basis},
+        ),
+        at=at,
+    )
+    session.flush()
+    return row
+
+
+@dataclass(frozen=True)
+class TransferView:
+    """One past transfer as a person's access report shows it."""
+
+    at: datetime
+    recipient: str
+    country: str
+    purpose: str
+    categories: list[str]
+    basis: str
+
+
+def transfers_for_subject(session: Session, subject_id: str) -> list[TransferView]:
+    """Every transfer of this subject's data, oldest first (feeds the access report)."""
+    rows = session.scalars(
+        sa.select(TransferRecord)
+        .where(TransferRecord.subject_id == subject_id)
+        .order_by(TransferRecord.at, TransferRecord.id)
+    ).all()
+    return [
+        TransferView(r.at, r.recipient, r.country, r.purpose, list(r.categories), r.basis)
+        for r in rows
+    ]
