@@ -16,6 +16,7 @@ from lawful.cli import (
     admin_cmds,
     config_cmds,
     consent_cmds,
+    incidents_cmds,
     jobs_cmds,
     policy_cmds,
     serve_cmds,
@@ -39,6 +40,7 @@ for module in (
     policy_cmds,
     consent_cmds,
     transfers_cmds,
+    incidents_cmds,
 ):
     module.register(app)
 
