@@ -310,17 +310,9 @@ def test_an_unknown_incident_is_a_404_problem(client):
 
 def test_the_cli_adds_lists_shows_records_and_drafts(tmp_path, monkeypatch, capsys):
     from lawful.cli import run
-    from lawful.config.init import write_starter_config
-    from lawful.crypto.keyfile import generate_master_key_file
-    from lawful.settings import Settings
+    from tests.cli_env import cli_home
 
-    monkeypatch.chdir(tmp_path)
-    for name in ("LAWFUL_DATABASE_URL", "LAWFUL_MASTER_KEY", "LAWFUL_MASTER_KEY_FILE"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("LAWFUL_DATA_DIR", str(tmp_path / "data"))
-    config = write_starter_config(tmp_path / "l.yaml", "ru-design-studio")
-    monkeypatch.setenv("LAWFUL_CONFIG", str(config))
-    generate_master_key_file(Settings.from_env().master_key_path)
+    cli_home(tmp_path, monkeypatch, "ru-design-studio")
     added = [
         "incidents", "add", "--nature", NATURE, "--category", "user.name", "--affected", "3",
         "--measures", "Revoked", "--detected", "2026-03-03T10:00:00Z",

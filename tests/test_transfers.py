@@ -251,20 +251,10 @@ def test_the_log_outlives_the_subject_and_check_changes_nothing(sessions, person
 
 @pytest.fixture
 def home(tmp_path, monkeypatch):
-    from lawful.config.init import write_starter_config
     from lawful.context import open_lawful
-    from lawful.crypto.keyfile import generate_master_key_file
-    from lawful.settings import Settings
+    from tests.cli_env import cli_home
 
-    monkeypatch.chdir(tmp_path)
-    for name in ("LAWFUL_DATABASE_URL", "LAWFUL_MASTER_KEY", "LAWFUL_MASTER_KEY_FILE"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("LAWFUL_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv(
-        "LAWFUL_CONFIG", str(write_starter_config(tmp_path / "l.yaml", "ru-design-studio"))
-    )
-    settings = Settings.from_env()
-    generate_master_key_file(settings.master_key_path)
+    settings = cli_home(tmp_path, monkeypatch, "ru-design-studio")
     lawful = open_lawful(settings)
     with lawful.sessions.begin() as session:
         subject = create_subject(session=session, ring=lawful.ring, identifiers={}, actor="t")

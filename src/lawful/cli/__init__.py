@@ -19,6 +19,7 @@ from lawful.cli import (
     incidents_cmds,
     jobs_cmds,
     policy_cmds,
+    registers_cmds,
     serve_cmds,
     transfers_cmds,
 )
@@ -41,6 +42,7 @@ for module in (
     consent_cmds,
     transfers_cmds,
     incidents_cmds,
+    registers_cmds,
 ):
     module.register(app)
 

@@ -8,11 +8,12 @@ import json
 from functools import cache
 from typing import Any, Literal
 
-from jinja2 import Environment, PackageLoader, StrictUndefined
+from jinja2 import ChoiceLoader, Environment, PackageLoader, StrictUndefined
 from markupsafe import escape
 
 from lawful.config.models import Policy
 from lawful.documents.html import STYLESHEET, title_of, to_html
+from lawful.documents.render import address, country_name, link, mail, normalise, plural
 from lawful.documents.view import md
 
 Format = Literal["md", "html", "pdf"]
@@ -32,23 +33,30 @@ def config_version(policy: Policy) -> str:
 
 @cache
 def environment(package: str) -> Environment:
-    """Markdown templates of ``package`` (``templates/<lang>/*.md.j2``): no HTML autoescape,
-    since the text is Markdown; values are escaped for Markdown with the ``md`` filter, and
-    the Markdown renderer never passes raw HTML through."""
+    """Markdown templates of ``package`` (``templates/<lang>/*.md.j2``), which may import the
+    published documents' words (``en/_words.md.j2``) and use their filters. No HTML
+    autoescape, since the text is Markdown: values are escaped for Markdown (the ``md``
+    filter, or already in :mod:`lawful.documents.view`), and the Markdown renderer never
+    passes raw HTML through."""
     env = Environment(
-        loader=PackageLoader(package, "templates"),
+        loader=ChoiceLoader(
+            [PackageLoader(package, "templates"), PackageLoader("lawful.documents", "templates")]
+        ),
         undefined=StrictUndefined,
         autoescape=False,  # noqa: S701 (Markdown; HTML comes from markdown-it with html off)
         trim_blocks=True,
         lstrip_blocks=True,
+        keep_trailing_newline=True,
     )
+    env.filters.update(country=country_name, plural=plural, mail=mail, link=link, address=address)
     env.filters["md"] = lambda value: md(None if value is None else str(value))
     return env
 
 
 def render_markdown(package: str, name: str, language: str, **facts: Any) -> str:
     folder = language if language in LANGUAGES else "en"
-    return environment(package).get_template(f"{folder}/{name}.md.j2").render(**facts)
+    template = environment(package).get_template(f"{folder}/{name}.md.j2")
+    return normalise(template.render(lang=folder, doc_lang=language, **facts))
 
 
 def html_page(markdown: str, language: str) -> str:
