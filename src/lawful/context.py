@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from lawful.crypto.keyfile import load_master_key
 from lawful.crypto.keyring import Keyring, open_keyring
 from lawful.settings import Settings
-from lawful.store.db import create_engine_for, make_session_factory, migrate
+from lawful.store.db import create_engine_for, make_session_factory, migrate, purge_freed_pages
 
 if TYPE_CHECKING:
     from lawful.config.models import Policy
@@ -51,11 +51,21 @@ def open_lawful(settings: Settings, *, load_config: bool = True) -> Lawful:
         sessions = make_session_factory(engine)
         with sessions.begin() as session:
             ring = open_keyring(session, masters)
+        _keep_erasures(engine, sessions, settings)
         policy = _load_policy(settings) if load_config else None
     except BaseException:
         engine.dispose()  # a failed open leaves no connection behind
         raise
     return Lawful(settings, engine, sessions, ring, policy)
+
+
+def _keep_erasures(engine: Engine, sessions: sessionmaker[Session], settings: Settings) -> None:
+    """Ledger every erasure outside the database, and erase again anyone a restored database
+    still holds, before any command or server uses it."""
+    from lawful.backup.ledger import attach, reapply
+
+    if reapply(sessions, attach(engine, settings.ledger_path)):
+        purge_freed_pages(engine)
 
 
 def _load_policy(settings: Settings) -> Policy | None:

@@ -14,6 +14,7 @@ import typer
 
 from lawful.cli import (
     admin_cmds,
+    backup_cmds,
     config_cmds,
     consent_cmds,
     incidents_cmds,
@@ -43,6 +44,7 @@ for module in (
     transfers_cmds,
     incidents_cmds,
     registers_cmds,
+    backup_cmds,
 ):
     module.register(app)
 

@@ -92,6 +92,7 @@ def migrate(engine: Engine) -> None:
 def _import_all_models() -> None:
     """Import every domain's models so that ``Base.metadata`` knows all tables."""
     import lawful.audit.models
+    import lawful.backup.models
     import lawful.collection.models
     import lawful.consent.models
     import lawful.crypto.models

@@ -1,4 +1,4 @@
-"""transfer log, incident register
+"""transfer log, incident register, erasure-ledger mark
 
 Revision ID: 0007_transfers
 Revises: 0005_collection
@@ -62,9 +62,16 @@ def upgrade() -> None:
         sa.UniqueConstraint("incident_id", "jurisdiction", "rule", name="uq_incident_notices"),
     )
     op.create_index("ix_incident_notices_incident_id", "incident_notices", ["incident_id"])
+    op.create_table(
+        "erasure_mark",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("seq", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("erasure_mark")
     op.drop_table("incident_notices")
     op.drop_table("incidents")
     op.drop_table("transfers")
