@@ -19,9 +19,8 @@ from lawful.config.loader import load_policy_text
 from lawful.config.models import Policy
 from lawful.errors import PolicyViolation
 from lawful.incidents import notify, service
-from lawful.incidents.jobs import warn_deadlines
 from lawful.incidents.models import Incident
-from lawful.jobs import JobContext
+from lawful.incidents.watch import warn_deadlines
 from lawful.registers.output import config_version, in_format
 
 with warnings.catch_warnings():
@@ -169,16 +168,15 @@ def test_a_notice_is_recorded_once_and_only_for_a_rule_owed(sessions):
             service.record_notice(**args, jurisdiction="ru", rule=rule, sent_at=sent_at)
 
 
-def test_the_worker_warns_of_near_and_passed_deadlines_without_the_texts(sessions, engine, caplog):
+def test_the_worker_warns_of_near_and_passed_deadlines_without_the_texts(sessions, caplog):
     incident = add(sessions)
-    context = JobContext(engine, sessions)
     with caplog.at_level(logging.WARNING):
-        warned = warn_deadlines(context, RU, DETECTED + timedelta(hours=30))
+        warned = warn_deadlines(sessions, RU, DETECTED + timedelta(hours=30))
     # At 30 hours the first notice is overdue; the 72-hour report is not yet in its last 18.
     assert [(w[1].rule, w[2]) for w in warned] == [("breach_initial_notice", "overdue")]
     assert incident.id in caplog.text and "overdue" in caplog.text
     assert "bucket" not in caplog.text.lower()
-    assert warn_deadlines(context, RU, DETECTED + timedelta(hours=1)) == []
+    assert warn_deadlines(sessions, RU, DETECTED + timedelta(hours=1)) == []
 
 
 def test_an_unconfirmed_figure_asks_a_person_until_the_operator_sets_it(sessions):
@@ -335,3 +333,17 @@ def test_the_cli_adds_lists_shows_records_and_drafts(tmp_path, monkeypatch, caps
     assert "| RKN |" in capsys.readouterr().out
     assert run([*added[:-1], "2026-03-03T10:00:00"]) == 1
     assert "give a time zone" in capsys.readouterr().err
+
+
+def test_every_process_that_runs_jobs_declares_the_incident_watch():
+    import subprocess
+    import sys
+
+    code = (
+        "from lawful.context import load_job_handlers\n"
+        "from lawful.jobs.registry import default_registry\n"
+        "load_job_handlers()\n"
+        "print(','.join(j.kind for j in default_registry.periodic_jobs()))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
+    assert "incidents.watch" in out.stdout.strip().split(",")
