@@ -283,3 +283,24 @@ def test_the_cli_checks_lists_and_shows_routes(home, capsys):
     assert "hosting (RU)  order_details  user.name" in capsys.readouterr().out
     assert run(["transfers", "routes"]) == 0
     assert "freelance_designer / order_details  GE  ru: adequate=None" in capsys.readouterr().out
+
+
+def test_a_refusal_is_a_problem_naming_the_condition_and_the_input(sessions, person):
+    from lawful.web.problems import lawful_problem
+
+    with pytest.raises(TransferRefused) as refused:
+        send(sessions, KZ, person, "telegram", "message_processing", ["user.financial"])
+    problem = lawful_problem(refused.value)
+    assert problem["status"] == 422
+    assert problem["type"] == "urn:lawful:problem:transfer-refused"
+    assert problem["detail"].startswith("category-not-declared:")
+    assert problem["errors"][0]["field"] == "categories"
+    assert EMAIL not in str(problem)
+
+
+def test_an_override_for_an_unknown_jurisdiction_is_refused_when_loading():
+    from lawful.config.loader import ConfigInvalid
+
+    text = files("lawful.config").joinpath("templates", "kz-messaging-saas.yaml").read_text("utf-8")
+    with pytest.raises(ConfigInvalid):
+        load_policy_text(text + "\nadequacy_overrides:\n  xx: {adequate: [IE], source: me}\n")

@@ -303,7 +303,9 @@ class Policy(Strict):
     promises: dict[str, Deadline] = Field(default_factory=dict)
     law_overrides: dict[str, dict[str, Deadline]] = Field(default_factory=dict)
     #: jurisdiction -> the operator's adequacy decisions where the law tables are unconfirmed.
-    adequacy_overrides: dict[str, AdequacyOverride] = Field(default_factory=dict)
+    adequacy_overrides: dict[Literal["ru", "kz", "vn", "ge", "eu"], AdequacyOverride] = Field(
+        default_factory=dict
+    )
     #: Technical and organisational security measures (GDPR Art. 30(1)(g), 152-FZ Art. 22(3)).
     security_measures: list[str] = Field(default_factory=list)
 

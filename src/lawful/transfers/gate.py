@@ -103,7 +103,7 @@ def adequacy(policy: Policy, jurisdiction: str, country: str) -> bool | None:
     An override may mark any country not adequate (stricter is always allowed), but may mark
     one adequate only where the law table could not say (``None``)."""
     known = law.adequate(jurisdiction, country)
-    override = policy.adequacy_overrides.get(jurisdiction)
+    override = next((o for j, o in policy.adequacy_overrides.items() if j == jurisdiction), None)
     if override is None:
         return known
     code = country.upper()

@@ -25,6 +25,15 @@ from lawful.subjects.models import Subject
 from lawful.transfers.gate import Decision, DecisionTable, SubjectFacts, build_table, decide
 from lawful.transfers.models import TransferRecord
 
+#: The input a refusal is about, for the ``field`` of the error (problem+json ``errors``).
+_FIELDS = {
+    "recipient-undeclared": "recipient",
+    "purpose-not-for-recipient": "purpose",
+    "category-not-declared": "categories",
+    "unknown-subject": "subject_id",
+    "subject-blocked": "subject_id",
+    "no-legal-basis": "purpose",
+}
 _TABLES: dict[int, tuple[Policy, DecisionTable]] = {}
 _TABLES_KEPT = 8
 
@@ -100,7 +109,11 @@ def transfer(
         now=at,
     )
     if not decision.allowed:
-        raise TransferRefused(decision.message, condition=decision.condition, field="transfer")
+        raise TransferRefused(
+            f"{decision.condition}: {decision.message}",
+            condition=decision.condition,
+            field=_FIELDS.get(decision.condition, "recipient"),
+        )
     row = TransferRecord(
         subject_id=subject_id,
         purpose=purpose,
