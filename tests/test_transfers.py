@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from lawful import law
 from lawful.audit.models import AuditEvent
+from lawful.config.adequacy import adequacy
 from lawful.config.loader import load_policy_text
 from lawful.config.models import AdequacyOverride, Policy
 from lawful.consent import service as consent
@@ -174,8 +175,8 @@ def test_an_override_cannot_make_a_known_inadequate_country_adequate():
     policy = RU.model_copy(
         update={"adequacy_overrides": {"eu": AdequacyOverride(adequate=["VN"], source="x")}}
     )
-    assert gate.adequacy(policy, "eu", "VN") is False
-    assert gate.adequacy(policy, "ru", "VN") is None
+    assert adequacy(policy, "eu", "VN") is False
+    assert adequacy(policy, "ru", "VN") is None
 
 
 def test_russia_needs_the_roskomnadzor_notice_before_the_first_transfer(sessions, person):
@@ -304,3 +305,20 @@ def test_an_override_for_an_unknown_jurisdiction_is_refused_when_loading():
     text = files("lawful.config").joinpath("templates", "kz-messaging-saas.yaml").read_text("utf-8")
     with pytest.raises(ConfigInvalid):
         load_policy_text(text + "\nadequacy_overrides:\n  xx: {adequate: [IE], source: me}\n")
+
+
+def test_lawful_check_counts_the_operators_adequacy_decision():
+    from lawful.config import check_policy
+
+    text = files("lawful.config").joinpath("templates", "ru-design-studio.yaml").read_text("utf-8")
+    undecided = text.replace("    transfer_basis: contract\n", "")
+    assert "transfer_basis" not in undecided.split("freelance_designer:")[1].split("tax_service")[0]
+
+    def warnings(source: str) -> list[str]:
+        return [
+            p.message for p in check_policy(load_policy_text(source)) if "adequacy" in p.message
+        ]
+
+    assert warnings(undecided)  # Georgia's adequacy under 152-FZ is unconfirmed
+    decided = undecided + '\nadequacy_overrides:\n  ru: {adequate: [GE], source: "counsel"}\n'
+    assert warnings(decided) == []

@@ -21,6 +21,7 @@ from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
 from lawful import law
+from lawful.config.adequacy import adequacy
 from lawful.config.models import Policy, Purpose, Recipient
 from lawful.config.taxonomy import is_within
 from lawful.consent.eligibility import decide as decide_eligibility
@@ -95,23 +96,6 @@ class DecisionTable:
 
 
 # --- building the table ----------------------------------------------------------------------
-
-
-def adequacy(policy: Policy, jurisdiction: str, country: str) -> bool | None:
-    """The law table's answer, with the operator's overrides filling its gaps.
-
-    An override may mark any country not adequate (stricter is always allowed), but may mark
-    one adequate only where the law table could not say (``None``)."""
-    known = law.adequate(jurisdiction, country)
-    override = next((o for j, o in policy.adequacy_overrides.items() if j == jurisdiction), None)
-    if override is None:
-        return known
-    code = country.upper()
-    if code in override.not_adequate:
-        return False
-    if known is None and code in override.adequate:
-        return True
-    return known
 
 
 def build_table(policy: Policy) -> DecisionTable:
