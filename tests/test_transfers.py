@@ -322,3 +322,45 @@ def test_lawful_check_counts_the_operators_adequacy_decision():
     assert warnings(undecided)  # Georgia's adequacy under 152-FZ is unconfirmed
     decided = undecided + '\nadequacy_overrides:\n  ru: {adequate: [GE], source: "counsel"}\n'
     assert warnings(decided) == []
+
+
+@pytest.fixture
+def client(tmp_path, database_url):
+    import warnings
+
+    from starlette.exceptions import StarletteDeprecationWarning  # type: ignore[attr-defined]
+
+    from lawful.web import create_app
+    from tests.conftest import open_template
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", StarletteDeprecationWarning)
+        from fastapi.testclient import TestClient
+    opened = open_template(tmp_path, database_url, "kz-messaging-saas")
+    with opened.sessions.begin() as session:
+        subject = create_subject(session=session, ring=opened.ring, identifiers={}, actor="t")
+    with TestClient(create_app(opened)) as test_client:
+        yield test_client, subject
+    opened.close()
+
+
+def test_the_api_checks_transfers_refuses_with_the_condition_and_lists(client):
+    http, subject = client
+    body = {
+        "subject_id": subject,
+        "recipient": "telegram",
+        "purpose": "message_processing",
+        "categories": ["custom.messenger_id"],
+    }
+    answer = http.post("/api/v1/transfers/check", json=body).json()
+    assert (answer["allowed"], answer["condition"]) == (False, "no-cross-border-basis")
+    refused = http.post("/api/v1/transfers", json=body)
+    assert refused.status_code == 422
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert refused.json()["type"] == "urn:lawful:problem:transfer-refused"
+    sent = http.post("/api/v1/transfers", json={**body, "recipient": "hosting"})
+    assert sent.status_code == 201 and sent.json()["country"] == "KZ"
+    listed = http.get("/api/v1/transfers", params={"subject_id": subject}).json()
+    assert [(t["recipient"], t["basis"]) for t in listed] == [("hosting", "contract")]
+    empty = http.post("/api/v1/transfers", json={**body, "categories": []})
+    assert empty.status_code == 422 and empty.json()["errors"][0]["field"] == "body.categories"

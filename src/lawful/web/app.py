@@ -20,7 +20,16 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from lawful import __version__
 from lawful.context import Lawful
 from lawful.web import problems
-from lawful.web.routes import audit, consents, health, incidents, operator, submissions, widget
+from lawful.web.routes import (
+    audit,
+    consents,
+    health,
+    incidents,
+    operator,
+    submissions,
+    transfers,
+    widget,
+)
 from lawful.web.routes import demo_site as demo_site_routes
 from lawful.web.routes import documents as document_routes
 
@@ -65,6 +74,7 @@ def create_app(
     app.include_router(consents.router, prefix="/api/v1")
     app.include_router(submissions.router, prefix="/api/v1")
     app.include_router(incidents.router, prefix="/api/v1")
+    app.include_router(transfers.router, prefix="/api/v1")
     app.include_router(submissions.well_known)
     if demo_site:
         app.include_router(demo_site_routes.router)
