@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from lawful.transfers.service import check_transfer, transfer, transfers_for_subject
 from lawful.web.routes import LawfulDep
@@ -42,6 +42,8 @@ class DecisionOut(BaseModel):
 
 
 class TransferOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     at: datetime
     recipient: str
     country: str
@@ -77,14 +79,7 @@ def send(body: TransferIn, lawful: LawfulDep) -> TransferOut:
             now=datetime.now(UTC),
             **body.model_dump(),
         )
-        return TransferOut(
-            at=row.at,
-            recipient=row.recipient,
-            country=row.country,
-            purpose=row.purpose,
-            categories=row.categories,
-            basis=row.basis,
-        )
+        return TransferOut.model_validate(row)
 
 
 @router.get("", response_model=list[TransferOut])
@@ -94,14 +89,4 @@ def history(
     """Which recipients and countries received this subject's data, when and on what basis."""
     with lawful.sessions() as session:
         rows = transfers_for_subject(session, subject_id)
-    return [
-        TransferOut(
-            at=r.at,
-            recipient=r.recipient,
-            country=r.country,
-            purpose=r.purpose,
-            categories=r.categories,
-            basis=r.basis,
-        )
-        for r in rows
-    ]
+    return [TransferOut.model_validate(r) for r in rows]
