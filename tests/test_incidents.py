@@ -177,6 +177,13 @@ def test_the_worker_warns_of_near_and_passed_deadlines_without_the_texts(session
     assert incident.id in caplog.text and "overdue" in caplog.text
     assert "bucket" not in caplog.text.lower()
     assert warn_deadlines(sessions, RU, DETECTED + timedelta(hours=1)) == []
+    with sessions.begin() as session:
+        service.close(
+            session=session, incident_id=incident.id, reason="handled", actor="t", now=DETECTED
+        )
+    assert warn_deadlines(sessions, RU, DETECTED + timedelta(hours=30)) == []
+    with pytest.raises(PolicyViolation), sessions.begin() as session:
+        service.close(session=session, incident_id=incident.id, reason="x", actor="t", now=DETECTED)
 
 
 def test_an_unconfirmed_figure_asks_a_person_until_the_operator_sets_it(sessions):
@@ -331,6 +338,9 @@ def test_the_cli_adds_lists_shows_records_and_drafts(tmp_path, monkeypatch, caps
     assert pdf.read_bytes().startswith(b"%PDF")
     assert run(["incidents", "notify-draft", incident_id, "--language", "en"]) == 0
     assert "| RKN |" in capsys.readouterr().out
+    assert run(["incidents", "close", incident_id, "--reason", "handled"]) == 0
+    assert run(["incidents", "list"]) == 0
+    assert "0 incident(s)" in capsys.readouterr().out
     assert run([*added[:-1], "2026-03-03T10:00:00"]) == 1
     assert "give a time zone" in capsys.readouterr().err
 

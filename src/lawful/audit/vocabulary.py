@@ -60,6 +60,7 @@ ADMINISTRATIVE: dict[str, Term] = {
     "consent_invalidate": _minted("ConsentInvalidation", "ConsentInvalidated"),
     "incident_register": _minted("IncidentRegistration", "IncidentManagementProcedures"),
     "incident_notify": _minted("IncidentNotification", "IncidentReportingCommunication"),
+    "incident_close": _minted("IncidentClosure", "IncidentManagementProcedures"),
     "backup": _minted("Backup", "Copy"),
     "restore": _minted("BackupRestore", "Copy"),
 }

@@ -144,6 +144,23 @@ def notified_cmd(
     typer.echo(f"{rule} recorded as sent")
 
 
+@incidents_app.command("close")
+def close_cmd(
+    incident_id: Annotated[str, typer.Argument(help="The incident's id.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why it needs no more watching.")],
+) -> None:
+    """Close an incident: its deadlines are no longer watched."""
+    with opened() as lawful, lawful.sessions.begin() as session:
+        service.close(
+            session=session,
+            incident_id=incident_id,
+            reason=reason,
+            actor=ACTOR,
+            now=datetime.now(UTC),
+        )
+    typer.echo(f"incident {incident_id} closed")
+
+
 @incidents_app.command("notify-draft")
 def notify_draft_cmd(
     incident_id: Annotated[str, typer.Argument(help="The incident's id.")],

@@ -32,6 +32,7 @@ class Incident(Base):
     categories: Mapped[list[str]] = mapped_column(_JSON)
     subjects_affected: Mapped[int] = mapped_column(sa.Integer)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_reason: Mapped[str | None] = mapped_column(sa.Text)
 
 
 class IncidentNotice(Base):

@@ -145,6 +145,25 @@ def get(session: Session, incident_id: str) -> Incident:
     return found
 
 
+def close(*, session: Session, incident_id: str, reason: str, actor: str, now: datetime) -> None:
+    """Close an incident (handled, or no notice due: e.g. GE Art. 29's exception for damage
+    that is unlikely to be significant); its deadlines are no longer watched."""
+    incident = get(session, incident_id)
+    if incident.closed_at is not None:
+        raise PolicyViolation("the incident is already closed", field="incident_id")
+    incident.closed_reason = _text(reason, "reason", required=True)
+    incident.closed_at = now
+    audit.append(
+        session,
+        audit.Event(
+            "incident_close",
+            actor,
+            details={"incident": incident_id},
+        ),
+        at=now,
+    )
+
+
 def open_incidents(session: Session) -> list[Incident]:
     query = sa.select(Incident).where(Incident.closed_at.is_(None))
     return list(session.scalars(query.order_by(Incident.detected_at)))

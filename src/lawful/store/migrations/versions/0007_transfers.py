@@ -47,6 +47,7 @@ def upgrade() -> None:
         sa.Column("categories", _JSON, nullable=False),
         sa.Column("subjects_affected", sa.Integer(), nullable=False),
         sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("closed_reason", sa.Text(), nullable=True),
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_incidents_detected_at", "incidents", ["detected_at"])
