@@ -18,6 +18,7 @@ from lawful.errors import BackupError
 from lawful.subjects.models import Identifier, PersonalValue, Subject
 from lawful.subjects.service import (
     create_subject,
+    destroy_purpose_values,
     destroy_subject,
     export_subject,
     find_subject,
@@ -171,3 +172,30 @@ def test_the_cli_backs_up_and_restores(tmp_path, monkeypatch, capsys):
     finally:
         opened.close()
     assert run(["restore", str(tmp_path / "missing"), "--yes"]) == 1
+
+
+def test_a_purpose_destroyed_after_the_backup_stays_destroyed_and_the_rest_survives(
+    lawful, tmp_path
+):
+    anna = add_person(lawful, ANNA)
+    with lawful.sessions.begin() as session:
+        record(
+            session=session,
+            ring=lawful.ring,
+            policy=lawful.require_policy(),
+            subject_id=anna,
+            purpose="newsletters",
+            values={"user.contact.email": ANNA},
+            actor="t",
+        )
+    copy = service.backup(lawful.engine, tmp_path / "b")
+    with lawful.sessions.begin() as session:
+        destroy_purpose_values(
+            session=session, subject_id=anna, purpose="newsletters", actor="t", reason="withdrawn"
+        )
+    ledger = ledger_of(lawful.engine)
+    assert ledger is not None
+    assert service.restore(lawful.engine, copy.path, ledger).reapplied == [anna]
+    with lawful.sessions() as session:
+        held = export_subject(session=session, ring=lawful.ring, subject_id=anna, actor="t")
+    assert {v.purpose for v in held.values} == {"order_details"}

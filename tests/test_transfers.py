@@ -101,6 +101,7 @@ def test_a_domestic_recipient_declared_for_the_purpose_receives(sessions, person
         ("hosting", "cross_border_transfer", ["user.name"], "purpose-not-for-recipient"),
         ("telegram", "message_processing", ["user.contact.phone_number"], "category-not-declared"),
         ("hosting", "promotions", ["user.content.private"], "category-not-declared"),
+        ("hosting", "message_processing", [], "category-not-declared"),
     ],
 )
 def test_it_refuses_what_the_policy_does_not_declare(

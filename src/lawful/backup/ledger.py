@@ -1,6 +1,7 @@
 """The erasure ledger: who was erased, kept where restoring the database cannot roll it back.
 
-Each entry is a subject's random id, the time and the reason (no personal data). Entries are
+Each entry is a subject's random id, the purpose when only that purpose's values were
+destroyed (retention, withdrawn consent), the time and the reason (no personal data). Entries are
 written by a ``before_commit`` hook of the transaction that erases, so the ledger is durable
 before the erasure is acknowledged; should that commit then fail, the ledger holds an erasure
 that did not happen and the next :func:`reapply` completes it — the ledger errs towards
@@ -33,6 +34,7 @@ _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS erasures ("
     " seq INTEGER PRIMARY KEY AUTOINCREMENT,"
     " subject_id TEXT NOT NULL,"
+    " purpose TEXT,"
     " erased_at TEXT NOT NULL,"
     " reason TEXT NOT NULL)"
 )
@@ -44,8 +46,13 @@ REAPPLY_ACTOR = "lawful:erasure-ledger"
 class Erasure:
     seq: int
     subject_id: str
+    #: None: the whole subject was erased.
+    purpose: str | None
     erased_at: datetime
     reason: str
+
+
+Pending = tuple[str, str | None, datetime, str]
 
 
 class ErasureLedger:
@@ -66,14 +73,14 @@ class ErasureLedger:
         conn.execute("PRAGMA synchronous=FULL")  # an acknowledged erasure survives a crash
         return conn
 
-    def append(self, entries: Sequence[tuple[str, datetime, str]]) -> int:
+    def append(self, entries: Sequence[Pending]) -> int:
         """Record erasures; return the newest ``seq``."""
         conn = self._connect()
         try:
             conn.execute("BEGIN IMMEDIATE")
             conn.executemany(
-                "INSERT INTO erasures (subject_id, erased_at, reason) VALUES (?, ?, ?)",
-                [(s, at.astimezone(UTC).isoformat(), reason) for s, at, reason in entries],
+                "INSERT INTO erasures (subject_id, purpose, erased_at, reason) VALUES (?, ?, ?, ?)",
+                [(s, p, at.astimezone(UTC).isoformat(), why) for s, p, at, why in entries],
             )
             newest = int(conn.execute("SELECT max(seq) FROM erasures").fetchone()[0])
             conn.execute("COMMIT")
@@ -85,14 +92,14 @@ class ErasureLedger:
         conn = self._connect()
         try:
             rows = conn.execute(
-                "SELECT seq, subject_id, erased_at, reason FROM erasures WHERE seq > ? "
+                "SELECT seq, subject_id, purpose, erased_at, reason FROM erasures WHERE seq > ? "
                 "ORDER BY seq",
                 (seq,),
             ).fetchall()
         finally:
             conn.close()
-        for number, subject_id, at, reason in rows:
-            yield Erasure(number, subject_id, datetime.fromisoformat(at), reason)
+        for number, subject_id, purpose, at, reason in rows:
+            yield Erasure(number, subject_id, purpose, datetime.fromisoformat(at), reason)
 
     def newest(self) -> int:
         conn = self._connect()
@@ -113,10 +120,13 @@ def ledger_of(engine: Engine) -> ErasureLedger | None:
     return _LEDGERS.get(engine)
 
 
-def note_erasure(session: Session, subject_id: str, reason: str) -> None:
-    """Called by ``subjects.service.destroy_subject``: ledger the erasure when it commits."""
-    pending: list[tuple[str, datetime, str]] = session.info.setdefault(_PENDING, [])
-    pending.append((subject_id, datetime.now(UTC), reason[:200]))
+def note_erasure(
+    session: Session, subject_id: str, reason: str, *, purpose: str | None = None
+) -> None:
+    """Called by ``subjects.service.destroy_subject`` (and ``destroy_purpose_values`` with the
+    purpose): ledger the erasure when the transaction commits."""
+    pending: list[Pending] = session.info.setdefault(_PENDING, [])
+    pending.append((subject_id, purpose, datetime.now(UTC), reason[:200]))
 
 
 def _engine(session: Session) -> Engine | None:
@@ -155,7 +165,6 @@ def reapply(sessions: sessionmaker[Session], ledger: ErasureLedger) -> list[str]
     """Erase again every ledgered subject the database still holds (after a restore); return
     their ids. Each re-applied erasure is journalled as a ``destroy``."""
     from lawful.subjects.models import Subject
-    from lawful.subjects.service import destroy_subject
 
     redone: list[str] = []
     with sessions.begin() as session:
@@ -164,15 +173,29 @@ def reapply(sessions: sessionmaker[Session], ledger: ErasureLedger) -> list[str]
         if newest <= since:
             return redone
         for erasure in ledger.after(since):
-            if session.get(Subject, erasure.subject_id) is None:
-                continue
-            destroy_subject(
-                session=session,
-                subject_id=erasure.subject_id,
-                actor=REAPPLY_ACTOR,
-                reason=f"erasure of {erasure.erased_at.isoformat()} re-applied after restore",
-            )
-            redone.append(erasure.subject_id)
+            if session.get(Subject, erasure.subject_id) is not None and _redo(session, erasure):
+                redone.append(erasure.subject_id)
         session.info.pop(_PENDING, None)  # already in the ledger: do not record them twice
         _set_mark(session, newest)
     return redone
+
+
+def _redo(session: Session, erasure: Erasure) -> bool:
+    """Erase again; a purpose's values still in a restored database all predate the backup,
+    hence the erasure, so all of them go."""
+    from lawful.subjects.service import destroy_purpose_values, destroy_subject
+
+    reason = f"erasure of {erasure.erased_at.isoformat()} re-applied after restore"
+    if erasure.purpose is None:
+        destroy_subject(
+            session=session, subject_id=erasure.subject_id, actor=REAPPLY_ACTOR, reason=reason
+        )
+        return True
+    removed = destroy_purpose_values(
+        session=session,
+        subject_id=erasure.subject_id,
+        purpose=erasure.purpose,
+        actor=REAPPLY_ACTOR,
+        reason=reason,
+    )
+    return removed > 0

@@ -77,7 +77,6 @@ def backup(engine: Engine, dest: Path, *, now: datetime | None = None) -> Backup
     if dest.exists():
         raise BackupError(f"{dest} exists; choose a new file")
     at = now or datetime.now(UTC)
-    _journal(engine, "backup", {"file": dest.name}, at)
     dest.parent.mkdir(parents=True, exist_ok=True)
     try:
         if is_sqlite(engine):
@@ -88,6 +87,7 @@ def backup(engine: Engine, dest: Path, *, now: datetime | None = None) -> Backup
     except BaseException:
         dest.unlink(missing_ok=True)  # no half-written backup is left to be trusted
         raise
+    _journal(engine, "backup", {"file": dest.name, "revision": revision}, datetime.now(UTC))
     return BackupInfo(dest, at, revision, engine.dialect.name)
 
 

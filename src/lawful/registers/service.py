@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from lawful.config.models import Policy
+from lawful.config.models import Policy, Retention
 from lawful.documents.view import facts
 from lawful.errors import PolicyViolation
 from lawful.registers.output import FORMATS, config_version, in_format, render_markdown
@@ -150,11 +150,11 @@ def ropa_csv(policy: Policy, counts: Mapping[str, Mapping[str, int]] | None = No
     return out.getvalue()
 
 
-def _retention_code(retention: object) -> str:
+def _retention_code(retention: Retention | None) -> str:
     if retention is None:
         return "as long as the purpose requires"
-    parts = {k: v for k, v in vars(retention).items() if v not in (None, 0, "")}
-    return "; ".join(f"{k}={v}" for k, v in parts.items() if k != "source")
+    parts = retention.model_dump(exclude_none=True, exclude={"source"})
+    return "; ".join(f"{k}={v}" for k, v in parts.items() if v != 0)
 
 
 def write(

@@ -409,4 +409,5 @@ def destroy_purpose_values(
                 details={"reason": reason, "values": count},
             ),
         )
+        note_erasure(session, subject_id, reason, purpose=purpose)  # kept by restores too
     return count

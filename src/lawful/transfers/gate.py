@@ -168,6 +168,8 @@ def decide(
     route = table.routes.get((recipient, purpose))
     if route is None:
         return _unrouted(table, recipient, purpose)
+    if not categories:
+        return _refuse("category-not-declared", "name the categories of data to transfer")
     for category in categories:
         if not route.allows(category):
             return _refuse(
