@@ -291,6 +291,11 @@ def test_the_api_registers_lists_records_a_notice_and_drafts(client):
     assert "Number of people affected (approximate): 7" in draft.text
     pdf = client.get(f"/api/v1/incidents/{incident['id']}/notification?format=pdf")
     assert pdf.content.startswith(b"%PDF")
+    closed = client.post(f"/api/v1/incidents/{incident['id']}/close", json={"reason": "done"})
+    assert closed.status_code == 204
+    assert client.get("/api/v1/incidents").json() == []
+    again = client.post(f"/api/v1/incidents/{incident['id']}/close", json={"reason": "done"})
+    assert again.status_code == 422
 
 
 @pytest.mark.parametrize(

@@ -5,6 +5,7 @@
 * ``GET /api/v1/incidents``: open incidents with their deadlines and countdowns.
 * ``GET /api/v1/incidents/{id}``: one incident.
 * ``POST /api/v1/incidents/{id}/notices``: record that a notice went to an authority.
+* ``POST /api/v1/incidents/{id}/close``: stop watching its deadlines (with the reason).
 * ``GET /api/v1/incidents/{id}/notification?format=md|html|pdf&language=…``: the draft.
 
 Bad input is an RFC 9457 problem naming the field; nothing is stored then.
@@ -65,6 +66,10 @@ class IncidentOut(BaseModel):
     categories: list[str]
     subjects_affected: int
     deadlines: list[DeadlineOut]
+
+
+class CloseIn(BaseModel):
+    reason: Text
 
 
 class NoticeIn(BaseModel):
@@ -150,6 +155,20 @@ def record_notice(incident_id: str, body: NoticeIn, lawful: LawfulDep) -> Incide
         )
         incident = service.get(session, incident_id)
         return _out(policy, incident, service.deadlines_of(session, policy, incident))
+
+
+@router.post("/{incident_id}/close", status_code=204)
+def close(incident_id: str, body: CloseIn, lawful: LawfulDep) -> Response:
+    """Close the incident (handled, or no notice due): its deadlines are no longer watched."""
+    with lawful.sessions.begin() as session:
+        service.close(
+            session=session,
+            incident_id=incident_id,
+            reason=body.reason,
+            actor=ACTOR,
+            now=datetime.now(UTC),
+        )
+    return Response(status_code=204)
 
 
 @router.get("/{incident_id}/notification")
