@@ -119,6 +119,8 @@ def test_several_jurisdictions_owe_one_notice_each(sessions):
         ({"subjects_affected": -1}, "subjects_affected"),
         ({"nature": "   "}, "nature"),
         ({"measures": ""}, "measures"),
+        ({"records_affected": -1}, "records_affected"),
+        ({"occurred_at": DETECTED + timedelta(minutes=1)}, "occurred_at"),
         ({"detected_at": DETECTED + timedelta(days=2)}, "detected_at"),
         ({"detected_at": datetime(2026, 3, 3, 10)}, "detected_at"),  # noqa: DTZ001
     ],
@@ -204,7 +206,12 @@ def test_the_journal_records_registration_and_notice_without_texts(sessions):
 
 
 def test_the_draft_notification_has_what_roskomnadzor_asks(sessions):
-    incident = add(sessions, causes="Misconfigured storage policy")
+    incident = add(
+        sessions,
+        causes="Misconfigured storage policy",
+        records_affected=480,
+        occurred_at=DETECTED - timedelta(days=1),
+    )
     with sessions() as session:
         deadlines = service.deadlines_of(session, RU, incident)
     now = DETECTED + timedelta(hours=2)
@@ -222,6 +229,8 @@ def test_the_draft_notification_has_what_roskomnadzor_asks(sessions):
         assert needed in russian
     english = notify.draft(RU, incident, deadlines, language="en", now=now)
     assert "Number of people affected (approximate): 120" in english
+    assert "Number of records concerned (approximate): 480" in english
+    assert "Occurred: 2026-03-02 13:00 MSK" in english
     assert "Reasons for the delay" not in english
     late = notify.draft(RU, incident, deadlines, language="en", now=DETECTED + timedelta(days=4))
     assert "Reasons for the delay" in late

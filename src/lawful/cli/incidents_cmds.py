@@ -51,6 +51,12 @@ def add_cmd(
     consequences: Annotated[
         str | None, typer.Option("--consequences", help="Likely harm to the people.")
     ] = None,
+    records: Annotated[
+        int | None, typer.Option("--records", help="Records concerned (approx.).")
+    ] = None,
+    occurred: Annotated[
+        str | None, typer.Option("--occurred", help="When it happened, ISO 8601 with zone.")
+    ] = None,
 ) -> None:
     """Register an incident and print the notices it owes, with their deadlines."""
     incident = service.NewIncident(
@@ -61,6 +67,8 @@ def add_cmd(
         measures=measures,
         causes=causes,
         consequences=consequences,
+        records_affected=records,
+        occurred_at=_instant(occurred, "occurred") if occurred else None,
     )
     with opened() as lawful, lawful.sessions.begin() as session:
         policy = lawful.require_policy()

@@ -31,6 +31,10 @@ class Incident(Base):
     measures: Mapped[str] = mapped_column(sa.Text)
     categories: Mapped[list[str]] = mapped_column(_JSON)
     subjects_affected: Mapped[int] = mapped_column(sa.Integer)
+    #: Approximate number of records concerned (GDPR Art. 33(3)(a); GE Art. 29 "volumes").
+    records_affected: Mapped[int | None] = mapped_column(sa.BigInteger)
+    #: When it happened, if known (GE Art. 29 "time"; Decree 13 counted from occurrence).
+    occurred_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     closed_reason: Mapped[str | None] = mapped_column(sa.Text)
 

@@ -52,6 +52,7 @@ def draft(
         contacts=op.contacts,
         incident=incident,
         detected=_local(incident.detected_at, op.timezone),
+        occurred=_local(incident.occurred_at, op.timezone) if incident.occurred_at else None,
         categories=[category_name(policy, key, language) for key in incident.categories],
         rows=rows,
         late=any(r["state"] == "overdue" for r in rows),

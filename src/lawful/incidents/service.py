@@ -41,6 +41,8 @@ class NewIncident:
     measures: str
     causes: str | None = None
     consequences: str | None = None
+    records_affected: int | None = None
+    occurred_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -98,6 +100,13 @@ def _validate(policy: Policy, new: NewIncident, now: datetime) -> None:
         raise PolicyViolation("detected_at is in the future", field="detected_at")
     if new.subjects_affected < 0:
         raise PolicyViolation("subjects_affected cannot be negative", field="subjects_affected")
+    if new.records_affected is not None and new.records_affected < 0:
+        raise PolicyViolation("records_affected cannot be negative", field="records_affected")
+    occurred = new.occurred_at
+    if occurred is not None and (occurred.tzinfo is None or occurred > new.detected_at):
+        raise PolicyViolation(
+            "occurred_at needs a time zone and cannot follow detection", field="occurred_at"
+        )
     if not new.categories:
         raise PolicyViolation("name at least one data category", field="categories")
     for category in new.categories:
@@ -122,6 +131,8 @@ def register(
         measures=_text(incident.measures, "measures", required=True),
         categories=sorted(set(incident.categories)),
         subjects_affected=incident.subjects_affected,
+        records_affected=incident.records_affected,
+        occurred_at=incident.occurred_at,
     )
     session.add(row)
     session.flush()

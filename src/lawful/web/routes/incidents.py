@@ -41,6 +41,8 @@ class IncidentIn(BaseModel):
     measures: Text
     causes: Text | None = None
     consequences: Text | None = None
+    records_affected: int | None = Field(default=None, ge=0)
+    occurred_at: AwareDatetime | None = None
 
 
 class DeadlineOut(BaseModel):
@@ -65,6 +67,8 @@ class IncidentOut(BaseModel):
     measures: str
     categories: list[str]
     subjects_affected: int
+    records_affected: int | None
+    occurred_at: datetime | None
     deadlines: list[DeadlineOut]
 
 
@@ -90,6 +94,8 @@ def _out(policy: Policy, incident: Incident, owed: list[service.NoticeDeadline])
         measures=incident.measures,
         categories=incident.categories,
         subjects_affected=incident.subjects_affected,
+        records_affected=incident.records_affected,
+        occurred_at=incident.occurred_at,
         deadlines=[
             DeadlineOut(
                 jurisdiction=d.jurisdiction,

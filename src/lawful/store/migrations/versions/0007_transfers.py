@@ -46,6 +46,8 @@ def upgrade() -> None:
         sa.Column("measures", sa.Text(), nullable=False),
         sa.Column("categories", _JSON, nullable=False),
         sa.Column("subjects_affected", sa.Integer(), nullable=False),
+        sa.Column("records_affected", sa.BigInteger(), nullable=True),
+        sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("closed_reason", sa.Text(), nullable=True),
         sa.PrimaryKeyConstraint("id"),
