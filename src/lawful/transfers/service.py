@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
+from typing import cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -21,6 +23,7 @@ from lawful.config.models import Policy
 from lawful.consent.eligibility import effective_state
 from lawful.consent.models import ConsentRecord
 from lawful.errors import TransferRefused
+from lawful.store.types import UTCDateTime
 from lawful.subjects.models import Subject
 from lawful.transfers.gate import Decision, DecisionTable, SubjectFacts, build_table, decide
 from lawful.transfers.models import TransferRecord
@@ -53,18 +56,30 @@ def decision_table(policy: Policy) -> DecisionTable:
 def subject_facts(
     session: Session, subject_id: str, purposes: Iterable[str], now: datetime
 ) -> SubjectFacts:
-    """The subject's blocked flag and the effective state of its current consents."""
-    blocked = session.execute(sa.select(Subject.blocked_at).where(Subject.id == subject_id)).first()
-    if blocked is None:
+    """The subject's blocked flag and the effective state of its current consents, in one
+    query: the subject's row, joined to its current records for ``purposes``."""
+    query = _facts_query(tuple(sorted(set(purposes))))
+    rows = session.execute(query, {"subject_id": subject_id, "now": now}).all()
+    if not rows:
         return SubjectFacts(None)
-    rows = session.execute(
-        sa.select(ConsentRecord.purpose, effective_state(now)).where(
-            ConsentRecord.subject_id == subject_id,
-            ConsentRecord.purpose.in_(sorted(set(purposes))),
-            ConsentRecord.is_current.is_(True),
-        )
-    ).all()
-    return SubjectFacts(blocked[0] is not None, {str(p): s for p, s in rows})
+    states = {str(purpose): state for _, purpose, state in rows if purpose is not None}
+    return SubjectFacts(rows[0][0] is not None, states)
+
+
+@cache
+def _facts_query(purposes: tuple[str, ...]) -> sa.Select[datetime | None, str | None, str]:
+    """Built once per set of purposes: building the expression costs more than running it."""
+    now = cast(datetime, sa.bindparam("now", type_=UTCDateTime()))
+    current = sa.and_(
+        ConsentRecord.subject_id == Subject.id,
+        ConsentRecord.is_current.is_(True),
+        ConsentRecord.purpose.in_(purposes),
+    )
+    return (
+        sa.select(Subject.blocked_at, ConsentRecord.purpose, effective_state(now))
+        .outerjoin(ConsentRecord, current)
+        .where(Subject.id == sa.bindparam("subject_id"))
+    )
 
 
 def check_transfer(
