@@ -199,3 +199,10 @@ def test_a_purpose_destroyed_after_the_backup_stays_destroyed_and_the_rest_survi
     with lawful.sessions() as session:
         held = export_subject(session=session, ring=lawful.ring, subject_id=anna, actor="t")
     assert {v.purpose for v in held.values} == {"order_details"}
+
+
+def test_a_backup_is_one_self_contained_file(lawful, tmp_path):
+    add_person(lawful, ANNA)
+    taken = service.backup(lawful.engine, tmp_path / "one.backup")
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("one.")) == ["one.backup"]
+    assert service.read_meta(taken.path).revision == taken.revision

@@ -137,6 +137,8 @@ def _chunks(conn: sa.Connection, table: sa.Table) -> Iterator[list[dict[str, Any
 def _write_meta(dest: Path, at: datetime, revision: str, backend: str) -> None:
     conn = sqlite3.connect(dest)
     try:
+        # One self-contained file: no -wal beside it to forget when the backup is copied.
+        conn.execute("PRAGMA journal_mode=DELETE")
         conn.execute("CREATE TABLE lawful_backup (taken_at TEXT, revision TEXT, backend TEXT)")
         conn.execute(
             "INSERT INTO lawful_backup VALUES (?, ?, ?)", (at.isoformat(), revision, backend)
