@@ -15,6 +15,7 @@ without one are not recorded (tests over bare engines).
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import weakref
 from collections.abc import Iterator, Sequence
@@ -40,6 +41,7 @@ _SCHEMA = (
 )
 _LEDGERS: weakref.WeakKeyDictionary[Engine, ErasureLedger] = weakref.WeakKeyDictionary()
 REAPPLY_ACTOR = "lawful:erasure-ledger"
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -177,6 +179,8 @@ def reapply(sessions: sessionmaker[Session], ledger: ErasureLedger) -> list[str]
                 redone.append(erasure.subject_id)
         session.info.pop(_PENDING, None)  # already in the ledger: do not record them twice
         _set_mark(session, newest)
+    if redone:  # a count only: ids are pseudonymous, but logs outlive erasure
+        logger.warning("re-applied %d erasure(s) the database had lost (restored?)", len(redone))
     return redone
 
 
