@@ -16,7 +16,7 @@ from lawful.crypto.keyfile import load_master_key
 from lawful.crypto.keyring import Keyring, open_keyring
 from lawful.jobs.registry import JobContext
 from lawful.settings import Settings
-from lawful.store.db import create_engine_for, make_session_factory, migrate
+from lawful.store.db import create_engine_for, make_session_factory, migrate, purge_freed_pages
 
 if TYPE_CHECKING:
     from lawful.config.models import Policy
@@ -54,6 +54,7 @@ def open_lawful(settings: Settings, *, load_config: bool = True) -> Lawful:
         sessions = make_session_factory(engine)
         with sessions.begin() as session:
             ring = open_keyring(session, masters)
+        _keep_erasures(engine, sessions, settings)
         policy = _load_policy(settings) if load_config else None
     except BaseException:
         engine.dispose()  # a failed open leaves no connection behind
@@ -86,6 +87,15 @@ def load_policy(settings: Settings) -> Policy | None:
     return _load_policy(settings)
 
 
+def _keep_erasures(engine: Engine, sessions: sessionmaker[Session], settings: Settings) -> None:
+    """Ledger every erasure outside the database, and erase again anyone a restored database
+    still holds, before any command or server uses it."""
+    from lawful.backup.ledger import attach, reapply
+
+    if reapply(sessions, attach(engine, settings.ledger_path)):
+        purge_freed_pages(engine)
+
+
 def _load_policy(settings: Settings) -> Policy | None:
     if not settings.config_path.exists():
         return None
@@ -97,7 +107,7 @@ def _load_policy(settings: Settings) -> Policy | None:
 #: Modules whose import registers job handlers on ``lawful.jobs.default_registry``. Every
 #: process that runs jobs (``lawful worker``, ``lawful serve``) loads them all, so that no
 #: queued job waits for a worker that does not know its kind.
-JOB_HANDLER_MODULES = ("lawful.consent.jobs",)
+JOB_HANDLER_MODULES = ("lawful.consent.jobs", "lawful.incidents.jobs")
 
 
 def load_job_handlers() -> None:

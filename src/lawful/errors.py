@@ -7,9 +7,11 @@
     ├── PermanentJobError           a job that must not be retried (lawful.jobs)
     ├── MasterKeyError              the master key is missing, malformed or is not the right one
     ├── PolicyViolation             an action the policy does not allow (undeclared purpose, ...)
+    │   └── TransferRefused         the transfer gate refused a disclosure; names the condition
     ├── NotFound                    the thing asked for does not exist
     ├── NeedsDecision               the law table has no confirmed figure: a person must decide
     ├── StoreError                  the database is unreachable or its schema is not current
+    │   └── BackupError             a backup cannot be written or restored (lawful.backup)
     └── AuditChainBroken            the journal's hash chain does not verify
 
 Each surface maps these once: the CLI to one line and an exit code (``lawful.cli``), the HTTP
@@ -49,6 +51,17 @@ class PolicyViolation(LawfulError):
     code = "policy-violation"
 
 
+class TransferRefused(PolicyViolation):
+    """The transfer gate said no. ``condition`` is a stable code naming what is missing
+    (``recipient-undeclared``, ``no-cross-border-basis`` ... see ``lawful.transfers.gate``)."""
+
+    code = "transfer-refused"
+
+    def __init__(self, message: str, *, condition: str, field: str | None = None) -> None:
+        super().__init__(message, field=field)
+        self.condition = condition
+
+
 class NotFound(LawfulError):
     code = "not-found"
 
@@ -59,6 +72,10 @@ class NeedsDecision(LawfulError):
 
 class StoreError(LawfulError):
     code = "store"
+
+
+class BackupError(StoreError):
+    code = "backup"
 
 
 class AuditChainBroken(LawfulError):

@@ -19,6 +19,8 @@ SETTINGS_HELP: dict[str, str] = {
     "LAWFUL_MASTER_KEY": "base64 master key (32 bytes); overrides the key file",
     "LAWFUL_MASTER_KEY_FILE": "path of the master key file (default <data dir>/master.key)",
     "LAWFUL_PDF_FONT": "Unicode .ttf for PDF output (default DejaVu Sans, fonts-dejavu-core)",
+    "LAWFUL_ERASURE_LEDGER": "file of the erasure ledger, kept apart from the database so that a "
+    "restored backup cannot bring erased people back (default <data dir>/erasure-ledger.db)",
 }
 
 
@@ -38,6 +40,12 @@ class Settings:
     database_url: str
     master_key_b64: str | None
     master_key_path: Path
+    #: None: ``<data dir>/erasure-ledger.db`` (see :attr:`ledger_path`).
+    erasure_ledger: Path | None = None
+
+    @property
+    def ledger_path(self) -> Path:
+        return self.erasure_ledger or self.data_dir / "erasure-ledger.db"
 
     @classmethod
     def from_env(
@@ -56,4 +64,7 @@ class Settings:
             # Not env_secret: LAWFUL_MASTER_KEY_FILE already names the key file itself.
             master_key_b64=env.get("LAWFUL_MASTER_KEY") or None,
             master_key_path=Path(env.get("LAWFUL_MASTER_KEY_FILE", str(root / "master.key"))),
+            erasure_ledger=Path(env["LAWFUL_ERASURE_LEDGER"])
+            if env.get("LAWFUL_ERASURE_LEDGER")
+            else None,
         )

@@ -58,6 +58,11 @@ ADMINISTRATIVE: dict[str, Term] = {
     "consent_renewal": _minted("ConsentRenewalRequest", "ConsentRequested"),
     "consent_expire": _minted("ConsentExpiry", "ConsentExpired"),
     "consent_invalidate": _minted("ConsentInvalidation", "ConsentInvalidated"),
+    "incident_register": _minted("IncidentRegistration", "IncidentManagementProcedures"),
+    "incident_notify": _minted("IncidentNotification", "IncidentReportingCommunication"),
+    "incident_close": _minted("IncidentClosure", "IncidentManagementProcedures"),
+    "backup": _minted("Backup", "Copy"),
+    "restore": _minted("BackupRestore", "Copy"),
 }
 
 ACTIONS: dict[str, Term] = {**PROCESSING, **ADMINISTRATIVE}

@@ -12,7 +12,18 @@ import sys
 import click
 import typer
 
-from lawful.cli import admin_cmds, config_cmds, consent_cmds, jobs_cmds, policy_cmds, serve_cmds
+from lawful.cli import (
+    admin_cmds,
+    backup_cmds,
+    config_cmds,
+    consent_cmds,
+    incidents_cmds,
+    jobs_cmds,
+    policy_cmds,
+    registers_cmds,
+    serve_cmds,
+    transfers_cmds,
+)
 from lawful.errors import LawfulError
 
 app = typer.Typer(
@@ -23,7 +34,18 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for module in (config_cmds, admin_cmds, jobs_cmds, serve_cmds, policy_cmds, consent_cmds):
+for module in (
+    config_cmds,
+    admin_cmds,
+    jobs_cmds,
+    serve_cmds,
+    policy_cmds,
+    consent_cmds,
+    transfers_cmds,
+    incidents_cmds,
+    registers_cmds,
+    backup_cmds,
+):
     module.register(app)
 
 

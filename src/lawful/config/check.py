@@ -21,6 +21,7 @@ import pycountry
 from email_validator import EmailNotValidError, validate_email
 
 from lawful import law
+from lawful.config.adequacy import adequacy
 from lawful.config.loader import LoadedPolicy, Problem
 from lawful.config.models import Policy, Purpose, Recipient
 from lawful.config.taxonomy import CUSTOM_PREFIX, Kind, closest, is_known, keys
@@ -447,7 +448,7 @@ def _transfer(loaded: LoadedPolicy, name: str, recipient: Recipient, j: str) -> 
         return
     if recipient.transfer_basis in ("contract", "legal_obligation") or consent:
         return
-    adequate = law.adequate(j, recipient.country)
+    adequate = adequacy(policy, j, recipient.country)  # the operator's decisions count
     where = ("recipients", name, "country")
     fix = (
         f"add a purpose with a cross_border consent to recipients.{name}.purposes, or set "

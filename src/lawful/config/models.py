@@ -274,6 +274,22 @@ class Deadline(Strict):
         return {"months": self.months or 0}
 
 
+CountryCode = Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
+
+
+class AdequacyOverride(Strict):
+    """The operator's own reading of a destination list the law tables leave unconfirmed.
+
+    It can fill a gap (a country whose adequacy the research could not establish) or make a
+    known answer stricter; it never turns a country the law table knows to be inadequate into
+    an adequate one (:func:`lawful.transfers.gate.adequacy`)."""
+
+    adequate: list[CountryCode] = Field(default_factory=list)
+    not_adequate: list[CountryCode] = Field(default_factory=list)
+    #: Who decided and on what (counsel's opinion, the authority's published list).
+    source: str = Field(min_length=1)
+
+
 # --- the whole policy ---------------------------------------------------------------------
 
 
@@ -289,6 +305,12 @@ class Policy(Strict):
     request_phrases: dict[Right, list[str]] = Field(default_factory=dict)
     promises: dict[str, Deadline] = Field(default_factory=dict)
     law_overrides: dict[str, dict[str, Deadline]] = Field(default_factory=dict)
+    #: jurisdiction -> the operator's adequacy decisions where the law tables are unconfirmed.
+    adequacy_overrides: dict[Literal["ru", "kz", "vn", "ge", "eu"], AdequacyOverride] = Field(
+        default_factory=dict
+    )
+    #: Technical and organisational security measures (GDPR Art. 30(1)(g), 152-FZ Art. 22(3)).
+    security_measures: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _name_purposes(self) -> Policy:

@@ -92,12 +92,15 @@ def migrate(engine: Engine) -> None:
 def _import_all_models() -> None:
     """Import every domain's models so that ``Base.metadata`` knows all tables."""
     import lawful.audit.models
+    import lawful.backup.models
     import lawful.collection.models
     import lawful.consent.models
     import lawful.crypto.models
     import lawful.documents.models
+    import lawful.incidents.models
     import lawful.jobs.models
-    import lawful.subjects.models  # noqa: F401
+    import lawful.subjects.models
+    import lawful.transfers.models  # noqa: F401
 
 
 def purge_freed_pages(engine: Engine) -> None:

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from lawful import audit
+from lawful.backup.ledger import note_erasure
 from lawful.crypto.envelope import DataKey, open_value, seal_value
 from lawful.crypto.keyring import Keyring
 from lawful.errors import LawfulError, NotFound, PolicyViolation
@@ -375,6 +376,7 @@ def destroy_subject(*, session: Session, subject_id: str, actor: str, reason: st
             details={"reason": reason, "values": count},
         ),
     )
+    note_erasure(session, subject_id, reason)  # outside the database: restores keep erasure
     return DestroyResult(subject_id, count, categories)
 
 
@@ -410,4 +412,5 @@ def destroy_purpose_values(
                 details={"reason": reason, "values": count},
             ),
         )
+        note_erasure(session, subject_id, reason, purpose=purpose)  # kept by restores too
     return count

@@ -24,7 +24,16 @@ from lawful import __version__
 from lawful.collection.writer import SubmissionWriter
 from lawful.context import Lawful
 from lawful.web import problems
-from lawful.web.routes import audit, consents, health, operator, submissions, widget
+from lawful.web.routes import (
+    audit,
+    consents,
+    health,
+    incidents,
+    operator,
+    submissions,
+    transfers,
+    widget,
+)
 from lawful.web.routes import demo_site as demo_site_routes
 from lawful.web.routes import documents as document_routes
 
@@ -79,6 +88,8 @@ def create_app(
     document_routes.include(app)
     app.include_router(consents.router, prefix="/api/v1")
     app.include_router(submissions.router, prefix="/api/v1")
+    app.include_router(incidents.router, prefix="/api/v1")
+    app.include_router(transfers.router, prefix="/api/v1")
     app.include_router(submissions.well_known)
     if demo_site:
         app.include_router(demo_site_routes.router)

@@ -33,6 +33,7 @@ from lawful.errors import (
     NotFound,
     PolicyViolation,
     StoreError,
+    TransferRefused,
 )
 
 logger = logging.getLogger(__name__)
@@ -53,6 +54,7 @@ class ProblemKind:
 #: The one mapping from lawful's errors to HTTP. Looked up along the exception's MRO, so a
 #: subclass (``ConfigInvalid``) is answered like its parent unless listed itself.
 PROBLEMS: dict[type[LawfulError], ProblemKind] = {
+    TransferRefused: ProblemKind(422, "The transfer is not allowed"),
     PolicyViolation: ProblemKind(422, "The policy does not allow this"),
     NotFound: ProblemKind(404, "Not found"),
     NeedsDecision: ProblemKind(409, "A person must decide this first"),
