@@ -19,6 +19,15 @@ SETTINGS_HELP: dict[str, str] = {
     "LAWFUL_MASTER_KEY": "base64 master key (32 bytes); overrides the key file",
     "LAWFUL_MASTER_KEY_FILE": "path of the master key file (default <data dir>/master.key)",
     "LAWFUL_PDF_FONT": "Unicode .ttf for PDF output (default DejaVu Sans, fonts-dejavu-core)",
+    "LAWFUL_SMTP_URL": "outgoing mail server: smtp://[user:password@]host[:port] (STARTTLS: "
+    "smtp+starttls://, TLS: smtps://); unset: mail is refused",
+    "LAWFUL_MAIL_FROM": "sender address of lawful's mail (default: the policy's requests_email)",
+    "LAWFUL_PUBLIC_URL": "base URL people reach the API at, for links in mail "
+    "(default http://127.0.0.1:8000)",
+    "LAWFUL_OPERATOR_TOKEN": "bearer token of the operator's request API (/api/v1/operator/...); "
+    "unset: that API answers 401",
+    "LAWFUL_REQUEST_RATE_LIMIT": "public requests allowed per IP and per identifier per hour "
+    "(default 10)",
 }
 
 
@@ -38,6 +47,11 @@ class Settings:
     database_url: str
     master_key_b64: str | None
     master_key_path: Path
+    smtp_url: str | None = None
+    mail_from: str | None = None
+    public_url: str = "http://127.0.0.1:8000"
+    operator_token: str | None = None
+    request_rate_limit: int = 10
 
     @classmethod
     def from_env(
@@ -56,4 +70,9 @@ class Settings:
             # Not env_secret: LAWFUL_MASTER_KEY_FILE already names the key file itself.
             master_key_b64=env.get("LAWFUL_MASTER_KEY") or None,
             master_key_path=Path(env.get("LAWFUL_MASTER_KEY_FILE", str(root / "master.key"))),
+            smtp_url=env_secret("LAWFUL_SMTP_URL", env),
+            mail_from=env.get("LAWFUL_MAIL_FROM") or None,
+            public_url=env.get("LAWFUL_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/"),
+            operator_token=env_secret("LAWFUL_OPERATOR_TOKEN", env),
+            request_rate_limit=int(env.get("LAWFUL_REQUEST_RATE_LIMIT", "10")),
         )

@@ -58,6 +58,12 @@ ADMINISTRATIVE: dict[str, Term] = {
     "consent_renewal": _minted("ConsentRenewalRequest", "ConsentRequested"),
     "consent_expire": _minted("ConsentExpiry", "ConsentExpired"),
     "consent_invalidate": _minted("ConsentInvalidation", "ConsentInvalidated"),
+    "request_receive": _minted("RightExerciseReceipt", "RightExerciseNotice"),
+    "request_verify": _minted("RightExerciseVerification", "IdentityVerification"),
+    "request_extend": _minted("RightExerciseExtension", "RightExerciseNotice"),
+    "request_close": _minted("RightExerciseClosure", "RightExerciseRecord"),
+    "destruction_act": _minted("DestructionAct", "RecordsOfActivities"),
+    "authority_request": _minted("AuthorityRequestRecord", "RecordsOfActivities"),
 }
 
 ACTIONS: dict[str, Term] = {**PROCESSING, **ADMINISTRATIVE}
