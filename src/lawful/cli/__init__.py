@@ -12,7 +12,16 @@ import sys
 import click
 import typer
 
-from lawful.cli import admin_cmds, config_cmds, consent_cmds, jobs_cmds, policy_cmds, serve_cmds
+from lawful.cli import (
+    admin_cmds,
+    authority_cmds,
+    config_cmds,
+    consent_cmds,
+    jobs_cmds,
+    policy_cmds,
+    requests_cmds,
+    serve_cmds,
+)
 from lawful.errors import LawfulError
 
 app = typer.Typer(
@@ -25,6 +34,8 @@ app = typer.Typer(
 
 for module in (config_cmds, admin_cmds, jobs_cmds, serve_cmds, policy_cmds, consent_cmds):
     module.register(app)
+for extra in (requests_cmds, authority_cmds):
+    extra.register(app)
 
 
 #: Newer typer vendors its own copy of click: catch the usage errors of whichever click raises.

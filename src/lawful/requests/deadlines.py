@@ -99,13 +99,13 @@ def plan(
     """Every deadline of a request of ``kind``; the strictest jurisdiction wins each one."""
     plans = []
     for name, rules in TABLE[kind].items():
-        planned = _strictest(policy, name, rules, received_at, confirmed_at, extended)
+        planned = strictest(policy, name, rules, received_at, confirmed_at, extended)
         if planned is not None:
             plans.append(planned)
     return plans
 
 
-def _strictest(
+def strictest(
     policy: Policy,
     name: str,
     rules: RuleMap,
@@ -113,6 +113,7 @@ def _strictest(
     confirmed_at: datetime | None,
     extended: bool,
 ) -> Planned | None:
+    """The earliest deadline ``name`` among the operator's jurisdictions that have a rule."""
     found: list[Planned] = []
     undecided: list[str] = []
     for jurisdiction in policy.operator.jurisdictions:

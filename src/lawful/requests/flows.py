@@ -7,15 +7,23 @@ sent again with :func:`resend`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from lawful.context import Lawful
 from lawful.destruction.service import Destroyer
 from lawful.errors import LockedOut, VerificationFailed
-from lawful.mail import Mailer
+from lawful.mail import Mail, Mailer
 from lawful.requests import fulfil, response, service, verification
 from lawful.requests.models import Request
 from lawful.requests.verification import Check
+
+
+def _tell(mailer: Mailer, request: Request, mail: Mail) -> None:
+    """Mail the person; a phone number on record cannot be mailed (staff call or write)."""
+    if request.identifier_kind == "email":
+        mailer.send(mail)
 
 
 def submit(
@@ -44,8 +52,10 @@ def submit(
         if submitted.code is not None:
             service.meet(session, submitted.request, "acknowledge", now)
     if submitted.code is not None:
-        mailer.send(
-            response.mail(intake.identifier, submitted.request, "code", code=submitted.code)
+        _tell(
+            mailer,
+            submitted.request,
+            response.mail(intake.identifier, submitted.request, "code", code=submitted.code),
         )
     return submitted.request
 
@@ -60,7 +70,7 @@ def resend(lawful: Lawful, mailer: Mailer, request_id: str, *, now: datetime) ->
         )
         to = service.contents(lawful.ring, request)["identifier"]
     if code is not None:  # a verified request silently gets nothing: the answer is the same
-        mailer.send(response.mail(to, request, "code", code=code))
+        _tell(mailer, request, response.mail(to, request, "code", code=code))
 
 
 def verify(lawful: Lawful, request_id: str, code: str, *, now: datetime) -> Request:
@@ -115,7 +125,7 @@ def act(
         to = service.contents(lawful.ring, request)["identifier"]
     if outcome.download_token is not None:
         url = f"{lawful.settings.public_url}/api/v1/requests/downloads/{outcome.download_token}"
-        mailer.send(response.mail(to, request, "ready", url=url))
+        _tell(mailer, request, response.mail(to, request, "ready", url=url))
     return outcome
 
 
@@ -134,7 +144,7 @@ def complete(lawful: Lawful, mailer: Mailer, request_id: str, *, actor: str, now
         service.note(session, request, "answered", actor, now, f"outcome {request.outcome}")
         service.journal(session, request, "request_close", actor, now)
         to = service.contents(lawful.ring, request)["identifier"]
-    mailer.send(response.mail(to, request, "answer", body=text))
+    _tell(mailer, request, response.mail(to, request, "answer", body=text))
     return text
 
 
@@ -149,7 +159,7 @@ def reject(
         request.response_sealed = service.key_of(lawful.ring, request).seal(text, "response")
         service.journal(session, request, "request_close", actor, now)
         to = service.contents(lawful.ring, request)["identifier"]
-    mailer.send(response.mail(to, request, "answer", body=text))
+    _tell(mailer, request, response.mail(to, request, "answer", body=text))
     return text
 
 
@@ -168,5 +178,57 @@ def extend(
         request = service.get(session, request_id)
         to = service.contents(lawful.ring, request)["identifier"]
         due = deadline.due_at
-    mailer.send(response.mail(to, request, "extended", reason=reason, due=f"{due:%Y-%m-%d}"))
+    _tell(
+        mailer,
+        request,
+        response.mail(to, request, "extended", reason=reason, due=f"{due:%Y-%m-%d}"),
+    )
     return due
+
+
+@dataclass(frozen=True)
+class Attachment:
+    name: str
+    media_type: str
+    data: bytes
+
+
+def enter(
+    lawful: Lawful,
+    intake: service.Intake,
+    *,
+    verified_reason: str | None,
+    attachments: Sequence[Attachment] = (),
+    actor: str,
+    now: datetime,
+) -> Request:
+    """Staff enter a written or phoned request, with its scanned evidence; when they checked
+    the person's identity (a signed letter, an ID shown) they say how, and it is verified."""
+    with lawful.sessions.begin() as session:
+        policy = lawful.require_policy()
+        submitted = service.submit(
+            session=session, ring=lawful.ring, policy=policy, intake=intake, actor=actor, now=now
+        )
+        request = submitted.request
+        for item in attachments:
+            service.attach(
+                session=session,
+                ring=lawful.ring,
+                request_id=request.id,
+                name=item.name,
+                media_type=item.media_type,
+                data=item.data,
+                actor=actor,
+                now=now,
+            )
+        if verified_reason and request.state == "awaiting_verification":
+            service.verify_by_staff(
+                session=session,
+                policy=policy,
+                request_id=request.id,
+                reason=verified_reason,
+                actor=actor,
+                now=now,
+            )
+        service.meet(session, request, "acknowledge", now)
+    return request

@@ -23,6 +23,7 @@ from lawful.web import problems
 from lawful.web.routes import audit, consents, health, operator, submissions, widget
 from lawful.web.routes import demo_site as demo_site_routes
 from lawful.web.routes import documents as document_routes
+from lawful.web.routes import requests as request_routes
 
 MAX_BODY_BYTES = 1024 * 1024
 
@@ -65,6 +66,8 @@ def create_app(
     app.include_router(consents.router, prefix="/api/v1")
     app.include_router(submissions.router, prefix="/api/v1")
     app.include_router(submissions.well_known)
+    app.include_router(request_routes.public, prefix="/api/v1")
+    app.include_router(request_routes.operator, prefix="/api/v1")
     if demo_site:
         app.include_router(demo_site_routes.router)
     # add_middleware puts each new layer outside the previous one: the last added runs first.
