@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import socket
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from email import message_from_bytes
@@ -15,10 +16,25 @@ from aiosmtpd.controller import Controller
 class Inbox:
     def __init__(self) -> None:
         self.messages: list[Message] = []
+        self.by_to: dict[str, list[Message]] = {}
+        self.arrived = threading.Condition()
 
     async def handle_DATA(self, server: object, session: object, envelope: object) -> str:  # noqa: N802
-        self.messages.append(message_from_bytes(envelope.content))  # type: ignore[attr-defined]
+        message = message_from_bytes(envelope.content)  # type: ignore[attr-defined]
+        with self.arrived:
+            self.messages.append(message)
+            self.by_to.setdefault(str(message["To"]), []).append(message)
+            self.arrived.notify_all()
         return "250 OK"
+
+    def wait_for(self, address: str, count: int, timeout: float = 30.0) -> Message:
+        """Block until ``address`` has received ``count`` messages; return the last one."""
+        with self.arrived:
+            if not self.arrived.wait_for(
+                lambda: len(self.by_to.get(address, ())) >= count, timeout=timeout
+            ):
+                raise TimeoutError(f"mail number {count} did not arrive")
+            return self.by_to[address][count - 1]
 
     def last_to(self, address: str) -> Message:
         found = [m for m in self.messages if m["To"] == address]
