@@ -11,7 +11,7 @@ database under the ru-design-studio policy, then measures:
 
 * **access report, in process** — ``export_subject`` + the report (Markdown, HTML, JSON, CSV)
   for random subjects, one transaction each; and the same with the PDF;
-* **HTTP lifecycles** — uvicorn on loopback (one process, server in a thread), a real local SMTP
+* **HTTP lifecycles** — uvicorn on loopback in its own process, a real local SMTP
   server (aiosmtpd), ``--clients`` concurrent clients; each lifecycle is submit → read the code
   from the delivered mail → verify → operator ``act`` (report with PDF, mailed link) →
   download once → operator ``complete`` (answer mailed);
@@ -25,11 +25,14 @@ requests/s under 4 concurrent clients).
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import random
 import re
 import statistics
+import subprocess
+import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -37,12 +40,13 @@ from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 import sqlalchemy as sa
-import uvicorn
 from tests.requests_support import Inbox, free_port, smtp_server
 
+from benchmarks import bench_http
 from lawful.config.init import write_starter_config
 from lawful.context import Lawful, open_lawful
 from lawful.crypto.keyfile import generate_master_key_file
@@ -51,7 +55,6 @@ from lawful.requests import report
 from lawful.settings import Settings
 from lawful.store.db import create_engine_for
 from lawful.subjects import service as subjects
-from lawful.web.app import create_app
 
 FIDES_ACCESS_S = 0.70
 FIDES_ERASURE_S = 0.98
@@ -134,22 +137,64 @@ def measure(fn: Callable[[], None], n: int) -> list[float]:
     return samples
 
 
+def app_from_env() -> Any:
+    """``uvicorn --factory`` target of the server process (see :func:`serving`)."""
+    if os.environ.get("LAWFUL_BENCH_NO_PDF") == "1":
+        report.markdown_to_pdf = lambda markdown, title: b""  # type: ignore[assignment]
+    return bench_http.app_from_env()
+
+
 @contextmanager
-def serving(lawful: Lawful) -> Iterator[str]:
+def serving(lawful: Lawful, no_pdf: bool) -> Iterator[str]:
+    """uvicorn in its own process (as ``lawful serve`` runs), so that the load generator and
+    the SMTP server in this process do not share its interpreter lock."""
     port = free_port()
-    config = uvicorn.Config(
-        create_app(lawful), host="127.0.0.1", port=port, log_level="warning", access_log=False
+    base = f"http://127.0.0.1:{port}"
+    s = lawful.settings
+    env = {
+        **os.environ,
+        "LAWFUL_DATA_DIR": str(s.data_dir),
+        "LAWFUL_CONFIG": str(s.config_path),
+        "LAWFUL_DATABASE_URL": s.database_url,
+        "LAWFUL_MASTER_KEY_FILE": str(s.master_key_path),
+        "LAWFUL_SMTP_URL": s.smtp_url or "",
+        "LAWFUL_OPERATOR_TOKEN": TOKEN,
+        "LAWFUL_REQUEST_RATE_LIMIT": str(10**6),
+        "LAWFUL_PUBLIC_URL": base,
+        "LAWFUL_BENCH_NO_PDF": "1" if no_pdf else "0",
+    }
+    server = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            "benchmarks.bench_requests:app_from_env",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        env=env,
     )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
     try:
-        yield f"http://127.0.0.1:{port}"
+        _await_health(base)
+        yield base
     finally:
-        server.should_exit = True
-        thread.join()
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def _await_health(base: str) -> None:
+    for _ in range(600):
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(f"{base}/health", timeout=1).status_code < 500:
+                return
+        time.sleep(0.1)
+    raise TimeoutError("the server did not start")
 
 
 def lifecycle(base: str, inbox: Inbox, i: int) -> float:
@@ -248,12 +293,9 @@ def run(lawful: Lawful, args: argparse.Namespace) -> None:
 def http_lifecycles(lawful: Lawful, args: argparse.Namespace) -> None:
     pdf = "without the PDF" if args.no_pdf else "with the PDF"
     print(f"\n{args.lifecycles:,} HTTP lifecycles ({pdf}), {args.clients} concurrent clients")
-    if args.no_pdf:  # a bench-only switch: the product always delivers the PDF
-        report.markdown_to_pdf = lambda markdown, title: b""  # type: ignore[assignment]
     with smtp_server() as (inbox, smtp_url):
         lawful.settings = replace(lawful.settings, smtp_url=smtp_url)
-        with serving(lawful) as base:
-            lawful.settings = replace(lawful.settings, public_url=base)
+        with serving(lawful, args.no_pdf) as base:
             start = time.perf_counter()
             with ThreadPoolExecutor(args.clients) as pool:
                 latencies = list(
