@@ -311,3 +311,23 @@ def test_personal_data_never_reach_the_journal_timeline_or_logs(lawful, mail, ca
         assert secret not in bodies and secret not in notes and secret not in logged
         assert all(secret.encode() not in blob for blob in sealed)
     assert audit.verify(lawful.engine).ok
+
+
+def test_the_worker_warns_the_operator_once_per_point_before_a_deadline(lawful, mail):
+    from lawful.jobs import JobContext
+    from lawful.requests.jobs import reminders
+
+    inbox, mailer = mail
+    request = _submit(lawful, mailer, "access")
+    context = JobContext(lawful.engine, lawful.sessions)
+    policy = lawful.require_policy()
+
+    def remind(at: datetime) -> int:
+        return reminders(context=context, policy=policy, mailer=mailer, points=(48, 24, 4), now=at)
+
+    assert remind(datetime(2026, 11, 10, 12, 0, tzinfo=UTC)) == 0  # a week before
+    assert remind(datetime(2026, 11, 16, 12, 0, tzinfo=UTC)) == 1  # within 48 h
+    assert remind(datetime(2026, 11, 16, 12, 15, tzinfo=UTC)) == 0  # already warned
+    assert remind(datetime(2026, 11, 17, 18, 0, tzinfo=UTC)) == 1  # within 4 h
+    warning = inbox.last_to(policy.operator.requests_email or "")
+    assert request.id in inbox.body(warning) and EMAIL not in inbox.body(warning)

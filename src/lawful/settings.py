@@ -28,6 +28,8 @@ SETTINGS_HELP: dict[str, str] = {
     "unset: that API answers 401",
     "LAWFUL_REQUEST_RATE_LIMIT": "public requests allowed per IP and per identifier per hour "
     "(default 10)",
+    "LAWFUL_REQUEST_WARN_HOURS": "hours before a request's deadline at which the worker mails "
+    "the operator (default 48,24,4)",
 }
 
 
@@ -52,6 +54,7 @@ class Settings:
     public_url: str = "http://127.0.0.1:8000"
     operator_token: str | None = None
     request_rate_limit: int = 10
+    request_warn_hours: tuple[int, ...] = (48, 24, 4)
 
     @classmethod
     def from_env(
@@ -75,4 +78,7 @@ class Settings:
             public_url=env.get("LAWFUL_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/"),
             operator_token=env_secret("LAWFUL_OPERATOR_TOKEN", env),
             request_rate_limit=int(env.get("LAWFUL_REQUEST_RATE_LIMIT", "10")),
+            request_warn_hours=tuple(
+                int(h) for h in env.get("LAWFUL_REQUEST_WARN_HOURS", "48,24,4").split(",") if h
+            ),
         )

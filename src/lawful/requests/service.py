@@ -448,3 +448,49 @@ def count_recent(session: Session, digest: bytes, since: datetime) -> int:
         )
         or 0
     )
+
+
+@dataclass(frozen=True)
+class Reminder:
+    request_id: str
+    kind: str
+    deadline: str
+    due_at: datetime
+    source: str
+
+
+def due_reminders(
+    *, session: Session, now: datetime, points: tuple[int, ...], actor: str
+) -> list[Reminder]:
+    """Unmet deadlines of open requests that have come within a warning point (hours) not yet
+    warned of; each warning is noted in the timeline, so it is sent once."""
+    horizon = now + timedelta(hours=max(points))
+    rows = session.execute(
+        sa.select(Request, RequestDeadline)
+        .join(RequestDeadline, RequestDeadline.request_id == Request.id)
+        .where(
+            Request.state.in_(OPEN_STATES),
+            RequestDeadline.met_at.is_(None),
+            RequestDeadline.due_at > now,
+            RequestDeadline.due_at <= horizon,
+        )
+    ).all()
+    found = []
+    for request, deadline in rows:
+        point = min(p for p in points if deadline.due_at <= now + timedelta(hours=p))
+        mark = f"{deadline.name} {point}h"
+        if (
+            session.scalar(
+                sa.select(RequestEvent.id).where(
+                    RequestEvent.request_id == request.id,
+                    RequestEvent.action == "reminded",
+                    RequestEvent.note == mark,
+                )
+            )
+            is None
+        ):
+            note(session, request, "reminded", actor, now, mark)
+            found.append(
+                Reminder(request.id, request.kind, deadline.name, deadline.due_at, deadline.source)
+            )
+    return found
