@@ -179,3 +179,25 @@ def test_the_routes_are_in_openapi(setup):
         "/api/v1/operator/requests/{request_id}/reject",
     ):
         assert path in paths
+
+
+def test_the_operator_assigns_extends_once_and_rejects_with_the_legal_reason(setup):
+    _lawful, client, inbox = setup
+    request_id = _submit(client)
+    client.post(f"/api/v1/requests/{request_id}/verify", json={"code": inbox.code_for(EMAIL)})
+    base = f"/api/v1/operator/requests/{request_id}"
+    assigned = client.post(f"{base}/assign", json={"assignee": "dpo"}, headers=AUTH).json()
+    assert assigned["state"] == "in_progress" and assigned["assignee"] == "dpo"
+    listed = client.get("/api/v1/operator/requests?state=in_progress", headers=AUTH).json()
+    assert [r["request_id"] for r in listed] == [request_id]
+    extended = client.post(f"{base}/extend", json={"reason": "archives"}, headers=AUTH)
+    assert extended.status_code == 200
+    answer = {d["name"]: d for d in extended.json()["deadlines"]}["answer"]
+    assert answer["extended"] is True
+    again = client.post(f"{base}/extend", json={"reason": "more"}, headers=AUTH)
+    assert again.status_code == 409 and again.json()["type"].endswith("invalid-transition")
+    empty = client.post(f"{base}/reject", json={"reason": ""}, headers=AUTH)
+    assert empty.status_code == 422 and empty.json()["errors"][0]["field"] == "body.reason"
+    rejected = client.post(f"{base}/reject", json={"reason": "152-FZ Art. 14(8)(4)"}, headers=AUTH)
+    assert rejected.json()["state"] == "rejected" and rejected.json()["outcome"] == "refused"
+    assert "152-FZ Art. 14(8)(4)" in inbox.body(inbox.last_to(EMAIL))
