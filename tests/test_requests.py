@@ -331,3 +331,25 @@ def test_the_worker_warns_the_operator_once_per_point_before_a_deadline(lawful, 
     assert remind(datetime(2026, 11, 17, 18, 0, tzinfo=UTC)) == 1  # within 4 h
     warning = inbox.last_to(policy.operator.requests_email or "")
     assert request.id in inbox.body(warning) and EMAIL not in inbox.body(warning)
+
+
+def test_closed_requests_and_old_acts_are_shredded_after_their_retention(lawful, mail):
+    from lawful.jobs import JobContext
+    from lawful.requests.jobs import purge
+
+    inbox, mailer = mail
+    _person(lawful)
+    request = _verified(lawful, inbox, mailer, "erasure")
+    flows.act(lawful, mailer, request.id, actor="dpo", now=NOW)
+    flows.complete(lawful, mailer, request.id, actor="dpo", now=NOW)
+    context = JobContext(lawful.engine, lawful.sessions)
+    assert purge(
+        context=context, policy=lawful.require_policy(), now=NOW + timedelta(days=400)
+    ) == (0, 0)
+    later = NOW + timedelta(days=4 * 365)
+    assert purge(context=context, policy=lawful.require_policy(), now=later) == (1, 1)
+    with lawful.sessions() as session:
+        row = service.get(session, request.id)
+        assert row.sealed == b"" and row.wrapped_key == b"" and row.response_sealed is None
+        assert [e.action for e in service.timeline(session, request.id)][-1] == "answered"
+        assert session.scalar(sa.select(sa.func.count()).select_from(DestructionAct)) == 0

@@ -17,6 +17,7 @@ from lawful.requests import service
 from lawful.settings import Settings
 
 REMIND_JOB = "requests.remind"
+PURGE_JOB = "requests.purge"
 ACTOR = "lawful:requests"
 
 
@@ -66,3 +67,35 @@ def remind(payload: Payload, context: JobContext) -> None:
         points=settings.request_warn_hours,
         now=datetime.now(UTC),
     )
+
+
+def keep_period(policy: Policy) -> timedelta:
+    """The retention of the policy's ``subject_requests`` purpose, else three years."""
+    declared = policy.purposes.get("subject_requests")
+    retention = declared.retention if declared else None
+    if retention is not None and retention.years:
+        return timedelta(days=365 * retention.years + retention.years // 4 + 1)
+    if retention is not None and retention.days:
+        return timedelta(days=retention.days)
+    return service.DEFAULT_KEEP
+
+
+def purge(*, context: JobContext, policy: Policy, now: datetime) -> tuple[int, int]:
+    """Shred closed requests past their retention and delete expired destruction acts."""
+    from lawful.destruction.service import purge_expired
+
+    with context.sessions.begin() as session:
+        requests = service.shred_closed(session=session, before=now - keep_period(policy))
+        acts = purge_expired(session=session, now=now)
+    return requests, acts
+
+
+@default_registry.periodic(PURGE_JOB, every=timedelta(days=1))
+def purge_daily(payload: Payload, context: JobContext) -> None:
+    from lawful.config.loader import load_policy
+
+    settings = Settings.from_env()
+    if settings.config_path.exists():
+        purge(
+            context=context, policy=load_policy(settings.config_path).policy, now=datetime.now(UTC)
+        )
