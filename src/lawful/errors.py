@@ -84,3 +84,43 @@ class AuditChainBroken(LawfulError):
     def __init__(self, message: str, *, seq: int) -> None:
         super().__init__(message)
         self.seq = seq
+
+
+class InvalidTransition(LawfulError):
+    """The action does not apply to the request in its current state (or is not allowed)."""
+
+    code = "invalid-transition"
+
+
+class VerificationFailed(LawfulError):
+    """A wrong, expired or used one-time code."""
+
+    code = "verification-failed"
+
+
+class LockedOut(LawfulError):
+    """Too many wrong codes, or too many requests: wait, then try again."""
+
+    code = "locked-out"
+
+    def __init__(self, message: str, *, retry_after: int, field: str | None = None) -> None:
+        super().__init__(message, field=field)
+        self.retry_after = retry_after
+
+
+class Unauthorized(LawfulError):
+    """The operator's token is missing or wrong."""
+
+    code = "unauthorized"
+
+
+class Gone(LawfulError):
+    """A one-time link already used, or expired."""
+
+    code = "gone"
+
+
+class MailError(LawfulError):
+    """The SMTP server could not be reached or refused the message."""
+
+    code = "mail"

@@ -21,6 +21,17 @@ SETTINGS_HELP: dict[str, str] = {
     "LAWFUL_PDF_FONT": "Unicode .ttf for PDF output (default DejaVu Sans, fonts-dejavu-core)",
     "LAWFUL_ERASURE_LEDGER": "file of the erasure ledger, kept apart from the database so that a "
     "restored backup cannot bring erased people back (default <data dir>/erasure-ledger.db)",
+    "LAWFUL_SMTP_URL": "outgoing mail server: smtp://[user:password@]host[:port] (STARTTLS: "
+    "smtp+starttls://, TLS: smtps://); unset: mail is refused",
+    "LAWFUL_MAIL_FROM": "sender address of lawful's mail (default: the policy's requests_email)",
+    "LAWFUL_PUBLIC_URL": "base URL people reach the API at, for links in mail "
+    "(default http://127.0.0.1:8000)",
+    "LAWFUL_OPERATOR_TOKEN": "bearer token of the operator's request API (/api/v1/operator/...); "
+    "unset: that API answers 401",
+    "LAWFUL_REQUEST_RATE_LIMIT": "public requests allowed per IP and per identifier per hour "
+    "(default 10)",
+    "LAWFUL_REQUEST_WARN_HOURS": "hours before a request's deadline at which the worker mails "
+    "the operator (default 48,24,4)",
 }
 
 
@@ -47,6 +58,13 @@ class Settings:
     def ledger_path(self) -> Path:
         return self.erasure_ledger or self.data_dir / "erasure-ledger.db"
 
+    smtp_url: str | None = None
+    mail_from: str | None = None
+    public_url: str = "http://127.0.0.1:8000"
+    operator_token: str | None = None
+    request_rate_limit: int = 10
+    request_warn_hours: tuple[int, ...] = (48, 24, 4)
+
     @classmethod
     def from_env(
         cls, env: Mapping[str, str] | None = None, *, data_dir: Path | None = None
@@ -67,4 +85,12 @@ class Settings:
             erasure_ledger=Path(env["LAWFUL_ERASURE_LEDGER"])
             if env.get("LAWFUL_ERASURE_LEDGER")
             else None,
+            smtp_url=env_secret("LAWFUL_SMTP_URL", env),
+            mail_from=env.get("LAWFUL_MAIL_FROM") or None,
+            public_url=env.get("LAWFUL_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/"),
+            operator_token=env_secret("LAWFUL_OPERATOR_TOKEN", env),
+            request_rate_limit=int(env.get("LAWFUL_REQUEST_RATE_LIMIT", "10")),
+            request_warn_hours=tuple(
+                int(h) for h in env.get("LAWFUL_REQUEST_WARN_HOURS", "48,24,4").split(",") if h
+            ),
         )

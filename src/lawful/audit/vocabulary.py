@@ -63,6 +63,12 @@ ADMINISTRATIVE: dict[str, Term] = {
     "incident_close": _minted("IncidentClosure", "IncidentManagementProcedures"),
     "backup": _minted("Backup", "Copy"),
     "restore": _minted("BackupRestore", "Copy"),
+    "request_receive": _minted("RightExerciseReceipt", "RightExerciseNotice"),
+    "request_verify": _minted("RightExerciseVerification", "IdentityVerification"),
+    "request_extend": _minted("RightExerciseExtension", "RightExerciseNotice"),
+    "request_close": _minted("RightExerciseClosure", "RightExerciseRecord"),
+    "destruction_act": _minted("DestructionAct", "RecordsOfActivities"),
+    "authority_request": _minted("AuthorityRequestRecord", "RecordsOfActivities"),
 }
 
 ACTIONS: dict[str, Term] = {**PROCESSING, **ADMINISTRATIVE}

@@ -14,6 +14,7 @@ import typer
 
 from lawful.cli import (
     admin_cmds,
+    authority_cmds,
     backup_cmds,
     config_cmds,
     consent_cmds,
@@ -21,6 +22,7 @@ from lawful.cli import (
     jobs_cmds,
     policy_cmds,
     registers_cmds,
+    requests_cmds,
     serve_cmds,
     transfers_cmds,
 )
@@ -45,6 +47,8 @@ for module in (
     incidents_cmds,
     registers_cmds,
     backup_cmds,
+    requests_cmds,
+    authority_cmds,
 ):
     module.register(app)
 

@@ -140,7 +140,9 @@ def plan_refuse(
 ) -> Planned:
     """Check a refusal (or, with ``reason="objection"``, an objection) against the policy."""
     declared = _refusable(policy, purpose)
-    if method not in METHODS:
+    # An objection's method says how it reached us (a GPC signal, a request, an unsubscribe
+    # link); a refusal's is one of the ways a consent decision is made.
+    if reason != "objection" and method not in METHODS:
         raise PolicyViolation(f"unknown consent method {method!r}", field="method")
     if document is not None:
         _check_own_document(policy, declared, document)

@@ -92,13 +92,16 @@ def migrate(engine: Engine) -> None:
 def _import_all_models() -> None:
     """Import every domain's models so that ``Base.metadata`` knows all tables."""
     import lawful.audit.models
+    import lawful.authority.models
     import lawful.backup.models
     import lawful.collection.models
     import lawful.consent.models
     import lawful.crypto.models
+    import lawful.destruction.models
     import lawful.documents.models
     import lawful.incidents.models
     import lawful.jobs.models
+    import lawful.requests.models
     import lawful.subjects.models
     import lawful.transfers.models  # noqa: F401
 

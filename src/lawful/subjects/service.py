@@ -414,3 +414,43 @@ def destroy_purpose_values(
         )
         note_erasure(session, subject_id, reason, purpose=purpose)  # kept by restores too
     return count
+
+
+def rectify(
+    *,
+    session: Session,
+    ring: Keyring,
+    subject_id: str,
+    category: str,
+    value: str,
+    actor: str,
+    now: datetime | None = None,
+) -> int:
+    """Replace every value of ``category`` held about the subject; journal one ``clarify``.
+
+    The old ciphertext is overwritten in place (SQLite's ``secure_delete`` zeroes the freed
+    bytes), so the inaccurate value is destroyed, not kept beside the new one."""
+    subject = _require(session, subject_id)
+    key = _data_key(ring, subject)
+    rows = session.execute(
+        sa.select(PersonalValue.id, PersonalValue.purpose).where(
+            PersonalValue.subject_id == subject_id, PersonalValue.category == category
+        )
+    ).all()
+    for row_id, purpose in rows:
+        session.execute(
+            sa.update(PersonalValue)
+            .where(PersonalValue.id == row_id)
+            .values(
+                sealed=seal_value(key, value, context=value_context(subject_id, purpose, category))
+            )
+        )
+    if rows:
+        audit.append(
+            session,
+            audit.Event(
+                "clarify", actor, subject_id, categories=[category], details={"values": len(rows)}
+            ),
+            at=now,
+        )
+    return len(rows)

@@ -36,6 +36,7 @@ from lawful.web.routes import (
 )
 from lawful.web.routes import demo_site as demo_site_routes
 from lawful.web.routes import documents as document_routes
+from lawful.web.routes import requests as request_routes
 
 MAX_BODY_BYTES = 1024 * 1024
 
@@ -91,6 +92,8 @@ def create_app(
     app.include_router(incidents.router, prefix="/api/v1")
     app.include_router(transfers.router, prefix="/api/v1")
     app.include_router(submissions.well_known)
+    app.include_router(request_routes.public, prefix="/api/v1")
+    app.include_router(request_routes.operator, prefix="/api/v1")
     if demo_site:
         app.include_router(demo_site_routes.router)
     # add_middleware puts each new layer outside the previous one: the last added runs first.

@@ -27,13 +27,19 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from lawful.errors import (
     AuditChainBroken,
     ConfigError,
+    Gone,
+    InvalidTransition,
     LawfulError,
+    LockedOut,
+    MailError,
     MasterKeyError,
     NeedsDecision,
     NotFound,
     PolicyViolation,
     StoreError,
     TransferRefused,
+    Unauthorized,
+    VerificationFailed,
 )
 
 logger = logging.getLogger(__name__)
@@ -58,6 +64,12 @@ PROBLEMS: dict[type[LawfulError], ProblemKind] = {
     PolicyViolation: ProblemKind(422, "The policy does not allow this"),
     NotFound: ProblemKind(404, "Not found"),
     NeedsDecision: ProblemKind(409, "A person must decide this first"),
+    InvalidTransition: ProblemKind(409, "Not possible in the request's current state"),
+    VerificationFailed: ProblemKind(422, "The code is not right"),
+    LockedOut: ProblemKind(429, "Too many attempts"),
+    Unauthorized: ProblemKind(401, "The operator's token is missing or wrong"),
+    Gone: ProblemKind(410, "This link is no longer valid"),
+    MailError: ProblemKind(503, "Mail could not be sent"),
     ConfigError: ProblemKind(500, "The operator's configuration is not usable", public=False),
     MasterKeyError: ProblemKind(503, "The data store is locked", public=False),
     StoreError: ProblemKind(503, "The data store is unavailable", public=False),
@@ -183,7 +195,10 @@ def unexpected_problem(error: BaseException) -> dict[str, Any]:
 
 
 async def _on_lawful_error(_request: Request, exc: Exception) -> JSONResponse:
-    return problem_response(lawful_problem(cast(LawfulError, exc)))
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, LockedOut) else None
+    if isinstance(exc, Unauthorized):
+        headers = {"WWW-Authenticate": "Bearer"}
+    return problem_response(lawful_problem(cast(LawfulError, exc)), headers=headers)
 
 
 async def _on_validation_error(_request: Request, exc: Exception) -> JSONResponse:

@@ -1,7 +1,7 @@
 """transfer log, incident register, erasure-ledger mark
 
 Revision ID: 0007_transfers
-Revises: 0005_collection
+Revises: 0006_requests
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
 
 revision = "0007_transfers"
-down_revision = "0005_collection"
+down_revision = "0006_requests"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,376 @@
+"""Data-subject request benchmark: access reports, HTTP lifecycles, bulk erasure.
+
+Run from the repository root::
+
+    .venv/bin/python -m benchmarks.bench_requests                       # 150,000 subjects, SQLite
+    .venv/bin/python -m benchmarks.bench_requests --subjects 1000000 --backend postgresql
+    .venv/bin/python -m benchmarks.bench_requests --quick               # 12,000 subjects
+
+It seeds ``--subjects`` synthetic people (5 values each, through ``record_bulk``) into a fresh
+database under the ru-design-studio policy, then measures:
+
+* **access report, in process** — ``export_subject`` + the report (Markdown, HTML, JSON, CSV)
+  for random subjects, one transaction each; and the same with the PDF;
+* **HTTP lifecycles** — uvicorn on loopback in its own process, a real local SMTP
+  server (aiosmtpd), ``--clients`` concurrent clients; each lifecycle is submit → read the code
+  from the delivered mail → verify → operator ``act`` (report with PDF, mailed link) →
+  download once → operator ``complete`` (answer mailed);
+* **bulk erasure** — ``destruction.shred`` + one ``record_act`` for ``--erase`` subjects;
+
+and prints each figure against its target and against Fides' figures measured on this machine
+class (shared/peers/fides/REPORT.md: 0.70 s per access request, 0.98 s per erasure, 1.62 access
+requests/s under 4 concurrent clients).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import random
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import sqlalchemy as sa
+from tests.requests_support import Inbox, free_port, smtp_server
+
+from benchmarks import bench_http
+from lawful.config.init import write_starter_config
+from lawful.context import Lawful, open_lawful
+from lawful.crypto.keyfile import generate_master_key_file
+from lawful.destruction import service as destruction
+from lawful.requests import report
+from lawful.settings import Settings
+from lawful.store.db import create_engine_for
+from lawful.subjects import service as subjects
+
+FIDES_ACCESS_S = 0.70
+FIDES_ERASURE_S = 0.98
+FIDES_ACCESS_PER_S = 1.62
+TOKEN = "bench-operator-token"  # noqa: S105 - a throwaway token for a throwaway server
+CATEGORIES = (
+    "user.name",
+    "user.contact.email",
+    "user.contact.phone_number",
+    "user.content.private",
+    "user.contact.address",
+)
+
+
+class SeedPolicy:
+    """The template's purpose plus an address category, so each subject holds 5 values."""
+
+    class Purpose:
+        def uses(self, category: str) -> bool:
+            return category in CATEGORIES
+
+    def purpose(self, name: str) -> SeedPolicy.Purpose:
+        return SeedPolicy.Purpose()
+
+
+def email(i: int) -> str:
+    return f"person.{i}@bench.example"
+
+
+def seed(lawful: Lawful, count: int, batch: int = 2000) -> list[str]:
+    ids: list[str] = []
+    started = time.perf_counter()
+    for start in range(0, count, batch):
+        people = [
+            subjects.NewSubject(
+                identifiers={"email": email(i)},
+                purpose="order_details",
+                values={
+                    "user.name": f"Person {i}",
+                    "user.contact.email": email(i),
+                    "user.contact.phone_number": f"+7916{i:07d}",
+                    "user.content.private": f"Brief number {i}",
+                    "user.contact.address": f"{i} Bench St",
+                },
+            )
+            for i in range(start, min(start + batch, count))
+        ]
+        with lawful.sessions.begin() as session:
+            ids += subjects.record_bulk(
+                session=session, ring=lawful.ring, policy=SeedPolicy(), people=people, actor="bench"
+            )
+        if (start // batch) % 25 == 0:
+            print(f"  seeded {len(ids):,} subjects ({time.perf_counter() - started:.0f} s)")
+    print(
+        f"seeded {count:,} subjects / {count * 5:,} values in {time.perf_counter() - started:.1f} s"
+    )
+    return ids
+
+
+def percentile(samples: Sequence[float], q: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def access_report(lawful: Lawful, subject_id: str, pdf: bool) -> None:
+    with lawful.sessions.begin() as session:
+        export = subjects.export_subject(
+            session=session, ring=lawful.ring, subject_id=subject_id, actor="bench"
+        )
+        built = report.build(lawful.require_policy(), export, "en", datetime.now(UTC))
+        report.package(built, "en", pdf=pdf)
+
+
+def measure(fn: Callable[[], None], n: int) -> list[float]:
+    samples = []
+    for _ in range(n):
+        start = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - start)
+    return samples
+
+
+def app_from_env() -> Any:
+    """``uvicorn --factory`` target of the server process (see :func:`serving`)."""
+    if os.environ.get("LAWFUL_BENCH_NO_PDF") == "1":
+        report.markdown_to_pdf = lambda markdown, title: b""  # type: ignore[assignment]
+    return bench_http.app_from_env()
+
+
+@contextmanager
+def serving(lawful: Lawful, no_pdf: bool) -> Iterator[str]:
+    """uvicorn in its own process (as ``lawful serve`` runs), so that the load generator and
+    the SMTP server in this process do not share its interpreter lock."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    s = lawful.settings
+    env = {
+        **os.environ,
+        "LAWFUL_DATA_DIR": str(s.data_dir),
+        "LAWFUL_CONFIG": str(s.config_path),
+        "LAWFUL_DATABASE_URL": s.database_url,
+        "LAWFUL_MASTER_KEY_FILE": str(s.master_key_path),
+        "LAWFUL_SMTP_URL": s.smtp_url or "",
+        "LAWFUL_OPERATOR_TOKEN": TOKEN,
+        "LAWFUL_REQUEST_RATE_LIMIT": str(10**6),
+        "LAWFUL_PUBLIC_URL": base,
+        "LAWFUL_BENCH_NO_PDF": "1" if no_pdf else "0",
+    }
+    server = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            "benchmarks.bench_requests:app_from_env",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        env=env,
+    )
+    try:
+        _await_health(base)
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def _await_health(base: str) -> None:
+    for _ in range(600):
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(f"{base}/health", timeout=1).status_code < 500:
+                return
+        time.sleep(0.1)
+    raise TimeoutError("the server did not start")
+
+
+def lifecycle(base: str, inbox: Inbox, i: int) -> float:
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    start = time.perf_counter()
+    with httpx.Client(base_url=base, timeout=60) as client:
+        answer = client.post("/api/v1/requests", json={"kind": "access", "email": email(i)})
+        answer.raise_for_status()
+        request_id = answer.json()["request_id"]
+        code = _find(r"\b(\d{6})\b", inbox.body(inbox.wait_for(email(i), 1)))
+        client.post(f"/api/v1/requests/{request_id}/verify", json={"code": code}).raise_for_status()
+        client.post(
+            f"/api/v1/operator/requests/{request_id}/act", json={}, headers=auth
+        ).raise_for_status()
+        link = _find(r"(http\S+/downloads/\S+)", inbox.body(inbox.wait_for(email(i), 2)))
+        got = client.get(link.removeprefix(base))
+        got.raise_for_status()
+        if got.content[:2] != b"PK":
+            raise RuntimeError("the download is not a ZIP")
+        client.post(
+            f"/api/v1/operator/requests/{request_id}/complete", headers=auth
+        ).raise_for_status()
+    return time.perf_counter() - start
+
+
+def _find(pattern: str, text: str) -> str:
+    match = re.search(pattern, text)
+    if match is None:
+        raise RuntimeError("the mail does not carry what the lifecycle needs")
+    return match.group(1)
+
+
+def line(name: str, value: str, target: str, ok: bool) -> None:
+    print(f"  {name:<46} {value:>16}   target {target:<12} {'PASS' if ok else 'FAIL'}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    with (
+        tempfile.TemporaryDirectory(prefix="lawful-bench-req-") as tmp,
+        database(args, Path(tmp)) as url,
+    ):
+        lawful = open_bench(Path(tmp), url)
+        try:
+            run(lawful, args)
+        finally:
+            lawful.close()
+    return 0
+
+
+@contextmanager
+def database(args: argparse.Namespace, root: Path) -> Iterator[str]:
+    """SQLite in the temporary folder, or a fresh schema on the PostgreSQL server."""
+    if args.backend == "sqlite":
+        yield f"sqlite:///{root / 'lawful.db'}"
+        return
+    schema = f"bench_req_{random.randrange(16**8):08x}"
+    admin = create_engine_for(args.pg_url)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield f"{args.pg_url}?options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def open_bench(root: Path, url: str) -> Lawful:
+    config = write_starter_config(root / "lawful.yaml", "ru-design-studio")
+    settings = replace(
+        Settings.from_env({}, data_dir=root),
+        config_path=config,
+        database_url=url,
+        operator_token=TOKEN,
+        request_rate_limit=10**6,
+    )
+    generate_master_key_file(settings.master_key_path)
+    return open_lawful(settings)
+
+
+def run(lawful: Lawful, args: argparse.Namespace) -> None:
+    ids = seed(lawful, args.subjects)
+    rng = random.Random(7)
+    print(f"\naccess report, in process ({args.reports} random subjects of {len(ids):,})")
+    plain = measure(lambda: access_report(lawful, rng.choice(ids), pdf=False), args.reports)
+    with_pdf = measure(lambda: access_report(lawful, rng.choice(ids), pdf=True), args.reports // 4)
+    p50 = statistics.median(plain)
+    line("report p50 (HTML, JSON, CSV)", f"{p50 * 1000:.1f} ms", "< 30 ms", p50 < 0.030)
+    line("report p95", f"{percentile(plain, 0.95) * 1000:.1f} ms", "-", True)
+    line("report with PDF p50", f"{statistics.median(with_pdf) * 1000:.1f} ms", "-", True)
+    if args.lifecycles:
+        http_lifecycles(lawful, args)
+    bulk_erasure(lawful, ids, args)
+
+
+def http_lifecycles(lawful: Lawful, args: argparse.Namespace) -> None:
+    pdf = "without the PDF" if args.no_pdf else "with the PDF"
+    print(f"\n{args.lifecycles:,} HTTP lifecycles ({pdf}), {args.clients} concurrent clients")
+    with smtp_server() as (inbox, smtp_url):
+        lawful.settings = replace(lawful.settings, smtp_url=smtp_url)
+        with serving(lawful, args.no_pdf) as base:
+            start = time.perf_counter()
+            with ThreadPoolExecutor(args.clients) as pool:
+                latencies = list(
+                    pool.map(lambda i: lifecycle(base, inbox, i), range(args.lifecycles))
+                )
+            wall = time.perf_counter() - start
+    per_s, median = args.lifecycles / wall, statistics.median(latencies)
+    line("lifecycles", f"{wall:.1f} s", "-", True)
+    line("throughput", f"{per_s:.1f} /s", "-", True)
+    line(
+        "ratio vs Fides 1.62 access/s (4 clients)",
+        f"{per_s / FIDES_ACCESS_PER_S:.1f}x",
+        ">= 20x",
+        per_s / FIDES_ACCESS_PER_S >= 20,
+    )
+    line("lifecycle latency p50", f"{median * 1000:.0f} ms", "-", True)
+    line("lifecycle p95", f"{percentile(latencies, 0.95) * 1000:.0f} ms", "-", True)
+    line(
+        "ratio vs Fides 0.70 s per access",
+        f"{FIDES_ACCESS_S / median:.1f}x",
+        ">= 20x",
+        FIDES_ACCESS_S / median >= 20,
+    )
+
+
+def bulk_erasure(lawful: Lawful, ids: list[str], args: argparse.Namespace) -> None:
+    targets = ids[args.lifecycles : args.lifecycles + args.erase]
+    print(f"\nbulk erasure of {len(targets):,} subjects (shred + one destruction act)")
+    start = time.perf_counter()
+    with lawful.sessions.begin() as session:
+        done = destruction.shred(
+            session=session,
+            subject_ids=targets,
+            actor="bench",
+            reason="bench",
+            now=datetime.now(UTC),
+        )
+        destruction.record_act(
+            session=session,
+            policy=lawful.require_policy(),
+            destroyed=done,
+            destroyer=destruction.Destroyer("bench", "operator"),
+            reason="bench",
+            now=datetime.now(UTC),
+        )
+    took = time.perf_counter() - start
+    line("bulk erasure", f"{took:.1f} s", "< 60 s", took < 60)
+    line("per subject", f"{took / max(1, len(targets)) * 1000:.2f} ms", "-", True)
+    line(
+        "ratio vs Fides 0.98 s per erasure",
+        f"{FIDES_ERASURE_S * len(targets) / took:,.0f}x",
+        ">= 20x",
+        FIDES_ERASURE_S * len(targets) / took >= 20,
+    )
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--pg-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--subjects", type=int, default=150_000)
+    parser.add_argument("--reports", type=int, default=400)
+    parser.add_argument("--lifecycles", type=int, default=1000)
+    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--erase", type=int, default=100_000)
+    parser.add_argument(
+        "--no-pdf", action="store_true", help="lifecycles without the report's PDF (fpdf2 layout)"
+    )
+    parser.add_argument("--quick", action="store_true", help="12,000 subjects, 200 lifecycles")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.subjects, args.lifecycles, args.erase, args.reports = 12_000, 200, 10_000, 100
+    return args
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

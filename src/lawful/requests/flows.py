@@ -1,0 +1,234 @@
+"""Transaction boundaries of the request API: each flow commits its change, then mails.
+
+Mail goes after the commit so that nothing is promised to the person that the database did not
+keep; a mail that fails leaves the committed state and raises ``MailError`` (a code can be
+sent again with :func:`resend`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from lawful.context import Lawful
+from lawful.destruction.service import Destroyer
+from lawful.errors import LockedOut, VerificationFailed
+from lawful.mail import Mail, Mailer
+from lawful.requests import fulfil, response, service, verification
+from lawful.requests.models import Request
+from lawful.requests.verification import Check
+
+
+def _tell(mailer: Mailer, request: Request, mail: Mail) -> None:
+    """Mail the person; a phone number on record cannot be mailed (staff call or write)."""
+    if request.identifier_kind == "email":
+        mailer.send(mail)
+
+
+def submit(
+    lawful: Lawful,
+    mailer: Mailer,
+    intake: service.Intake,
+    *,
+    actor: str,
+    now: datetime,
+    limit_per_hour: int | None = None,
+) -> Request:
+    """Register a request; mail the code (known person or not: the same mail)."""
+    with lawful.sessions.begin() as session:
+        if limit_per_hour is not None:
+            digest = lawful.ring.digest(intake.identifier_kind, intake.identifier)
+            if service.count_recent(session, digest, now - timedelta(hours=1)) >= limit_per_hour:
+                raise LockedOut("too many requests: try again later", retry_after=3600)
+        submitted = service.submit(
+            session=session,
+            ring=lawful.ring,
+            policy=lawful.require_policy(),
+            intake=intake,
+            actor=actor,
+            now=now,
+        )
+        if submitted.code is not None:
+            service.meet(session, submitted.request, "acknowledge", now)
+    if submitted.code is not None:
+        _tell(
+            mailer,
+            submitted.request,
+            response.mail(intake.identifier, submitted.request, "code", code=submitted.code),
+        )
+    return submitted.request
+
+
+def resend(lawful: Lawful, mailer: Mailer, request_id: str, *, now: datetime) -> None:
+    with lawful.sessions.begin() as session:
+        request = service.get(session, request_id)
+        code = (
+            verification.issue(session, lawful.ring, request.id, now)
+            if request.state == "awaiting_verification"
+            else None
+        )
+        to = service.contents(lawful.ring, request)["identifier"]
+    if code is not None:  # a verified request silently gets nothing: the answer is the same
+        _tell(mailer, request, response.mail(to, request, "code", code=code))
+
+
+def verify(lawful: Lawful, request_id: str, code: str, *, now: datetime) -> Request:
+    """Check the code. A wrong one is counted (committed) before the error is raised."""
+    with lawful.sessions.begin() as session:
+        request = service.get(session, request_id)
+        if request.state != "awaiting_verification":
+            raise VerificationFailed("this request needs no code now", field="code")
+        result = verification.check(session, lawful.ring, request.id, code, now)
+        if result is Check.OK:
+            service.mark_verified(
+                session=session,
+                policy=lawful.require_policy(),
+                request=request,
+                how="code",
+                actor="requester",
+                now=now,
+            )
+    if result is Check.LOCKED:
+        raise LockedOut("too many wrong codes: try again later", retry_after=3600, field="code")
+    if result is not Check.OK:
+        raise VerificationFailed(f"the code is {result.value}", field="code")
+    return request
+
+
+def act(
+    lawful: Lawful,
+    mailer: Mailer,
+    request_id: str,
+    *,
+    actor: str,
+    now: datetime,
+    destroyer: Destroyer | None = None,
+    pdf: bool = True,
+) -> fulfil.Outcome:
+    with lawful.sessions.begin() as session:
+        outcome = fulfil.act(
+            session=session,
+            ring=lawful.ring,
+            policy=lawful.require_policy(),
+            request_id=request_id,
+            actor=actor,
+            now=now,
+            destroyer=destroyer,
+            pdf=pdf,
+        )
+        request = service.get(session, request_id)
+        key = service.key_of(lawful.ring, request)
+        request.response_sealed = key.seal_json(
+            {"done": outcome.done, "reasons": outcome.reasons}, "outcome"
+        )
+        to = service.contents(lawful.ring, request)["identifier"]
+    if outcome.download_token is not None:
+        url = f"{lawful.settings.public_url}/api/v1/requests/downloads/{outcome.download_token}"
+        _tell(mailer, request, response.mail(to, request, "ready", url=url))
+    return outcome
+
+
+def complete(lawful: Lawful, mailer: Mailer, request_id: str, *, actor: str, now: datetime) -> str:
+    """Write the response document, close the request and send the answer."""
+    with lawful.sessions.begin() as session:
+        request = service.get(session, request_id)
+        key = service.key_of(lawful.ring, request)
+        found = key.open_json(request.response_sealed, "outcome") if request.response_sealed else {}
+        service.move(session, request, "completed", actor, now)
+        text = response.answer_markdown(
+            lawful.require_policy(), request, found.get("reasons", []), found.get("done", []), now
+        )
+        request.response_sealed, request.closed_at = key.seal(text, "response"), now
+        service.meet(session, request, "answer", now)
+        service.note(session, request, "answered", actor, now, f"outcome {request.outcome}")
+        service.journal(session, request, "request_close", actor, now)
+        to = service.contents(lawful.ring, request)["identifier"]
+    _tell(mailer, request, response.mail(to, request, "answer", body=text))
+    return text
+
+
+def reject(
+    lawful: Lawful, mailer: Mailer, request_id: str, reason: str, *, actor: str, now: datetime
+) -> str:
+    with lawful.sessions.begin() as session:
+        request = fulfil.reject(
+            session=session, request_id=request_id, reason=reason, actor=actor, now=now
+        )
+        text = response.answer_markdown(lawful.require_policy(), request, [reason], [], now)
+        request.response_sealed = service.key_of(lawful.ring, request).seal(text, "response")
+        service.journal(session, request, "request_close", actor, now)
+        to = service.contents(lawful.ring, request)["identifier"]
+    _tell(mailer, request, response.mail(to, request, "answer", body=text))
+    return text
+
+
+def extend(
+    lawful: Lawful, mailer: Mailer, request_id: str, reason: str, *, actor: str, now: datetime
+) -> datetime:
+    with lawful.sessions.begin() as session:
+        deadline = service.extend(
+            session=session,
+            policy=lawful.require_policy(),
+            request_id=request_id,
+            reason=reason,
+            actor=actor,
+            now=now,
+        )
+        request = service.get(session, request_id)
+        to = service.contents(lawful.ring, request)["identifier"]
+        due = deadline.due_at
+    _tell(
+        mailer,
+        request,
+        response.mail(to, request, "extended", reason=reason, due=f"{due:%Y-%m-%d}"),
+    )
+    return due
+
+
+@dataclass(frozen=True)
+class Attachment:
+    name: str
+    media_type: str
+    data: bytes
+
+
+def enter(
+    lawful: Lawful,
+    intake: service.Intake,
+    *,
+    verified_reason: str | None,
+    attachments: Sequence[Attachment] = (),
+    actor: str,
+    now: datetime,
+) -> Request:
+    """Staff enter a written or phoned request, with its scanned evidence; when they checked
+    the person's identity (a signed letter, an ID shown) they say how, and it is verified."""
+    with lawful.sessions.begin() as session:
+        policy = lawful.require_policy()
+        submitted = service.submit(
+            session=session, ring=lawful.ring, policy=policy, intake=intake, actor=actor, now=now
+        )
+        request = submitted.request
+        for item in attachments:
+            service.attach(
+                session=session,
+                ring=lawful.ring,
+                request_id=request.id,
+                name=item.name,
+                media_type=item.media_type,
+                data=item.data,
+                actor=actor,
+                now=now,
+            )
+        if verified_reason and request.state == "awaiting_verification":
+            service.verify_by_staff(
+                session=session,
+                policy=policy,
+                request_id=request.id,
+                reason=verified_reason,
+                actor=actor,
+                now=now,
+            )
+        service.meet(session, request, "acknowledge", now)
+    return request

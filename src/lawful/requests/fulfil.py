@@ -1,0 +1,289 @@
+"""Doing what a verified request asks, and writing the answer.
+
+:func:`act` performs the request (report, rectification, blocking, erasure, withdrawal,
+objection, stop of distribution) and records the outcome; :func:`close` writes the response
+document (granted, partly granted with reasons, refused with the legal reason) and ends the
+request. Both run in the caller's transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from lawful.config.models import Policy
+from lawful.consent import service as consent
+from lawful.crypto.keyring import Keyring
+from lawful.destruction import service as destruction
+from lawful.errors import Gone, InvalidTransition, NotFound, PolicyViolation
+from lawful.requests import report, service
+from lawful.requests.models import Download, Request, RequestFile
+from lawful.subjects import service as subjects
+from lawful.subjects.models import PersonalValue, Subject
+
+DOWNLOAD_TTL = timedelta(days=7)
+REPORT_KINDS = ("access", "transfer_info", "portability")
+
+
+@dataclass
+class Outcome:
+    outcome: str = "granted"
+    reasons: list[str] = field(default_factory=list)
+    done: list[str] = field(default_factory=list)
+    download_token: str | None = None
+    act_id: str | None = None
+
+
+def act(
+    *,
+    session: Session,
+    ring: Keyring,
+    policy: Policy,
+    request_id: str,
+    actor: str,
+    now: datetime,
+    destroyer: destruction.Destroyer | None = None,
+    pdf: bool = True,
+) -> Outcome:
+    """Carry out a verified request and move it to ``fulfilled``."""
+    request = service.get(session, request_id)
+    if request.state not in ("verified", "in_progress"):
+        raise InvalidTransition(
+            f"a request in state {request.state} cannot be acted on", field="state"
+        )
+    subject_id = request.subject_id if _exists(session, request.subject_id) else None
+    outcome = _perform(session, ring, policy, request, subject_id, actor, now, destroyer, pdf)
+    request.outcome = outcome.outcome
+    service.move(session, request, "fulfilled", actor, now)
+    service.note(session, request, "acted", actor, now, "; ".join(outcome.done + outcome.reasons))
+    for name in ("acknowledge", "block"):
+        service.meet(session, request, name, now)
+    return outcome
+
+
+def _exists(session: Session, subject_id: str | None) -> bool:
+    return subject_id is not None and session.get(Subject, subject_id) is not None
+
+
+def _perform(
+    session: Session,
+    ring: Keyring,
+    policy: Policy,
+    request: Request,
+    subject_id: str | None,
+    actor: str,
+    now: datetime,
+    destroyer: destruction.Destroyer | None,
+    pdf: bool,
+) -> Outcome:
+    if request.kind in REPORT_KINDS:
+        return _report(session, ring, policy, request, subject_id, actor, now, pdf)
+    if subject_id is None:
+        return Outcome(done=["no personal data of the requester are processed"])
+    if request.kind == "rectification":
+        details = service.contents(ring, request)["details"]
+        count = subjects.rectify(
+            session=session,
+            ring=ring,
+            subject_id=subject_id,
+            category=details["category"],
+            value=details["value"],
+            actor=actor,
+            now=now,
+        )
+        return Outcome(done=[f"{count} value(s) of {details['category']} rectified"])
+    if request.kind in ("restriction", "unblocking"):
+        blocked = request.kind == "restriction"
+        subjects.set_blocked(
+            session=session,
+            subject_id=subject_id,
+            blocked=blocked,
+            actor=actor,
+            reason=f"request {request.id}",
+            now=now,
+        )
+        return Outcome(done=["processing blocked" if blocked else "processing unblocked"])
+    if request.kind == "erasure":
+        return _erase(session, policy, request, subject_id, actor, now, destroyer)
+    return _consents(session, policy, request, subject_id, actor, now)
+
+
+def _report(
+    session: Session,
+    ring: Keyring,
+    policy: Policy,
+    request: Request,
+    subject_id: str | None,
+    actor: str,
+    now: datetime,
+    pdf: bool,
+) -> Outcome:
+    export = (
+        subjects.export_subject(session=session, ring=ring, subject_id=subject_id, actor=actor)
+        if subject_id
+        else None
+    )
+    built = report.build(policy, export, request.language, now)
+    data = report.package(built, request.language, pdf=pdf)
+    row = service.attach(
+        session=session,
+        ring=ring,
+        request_id=request.id,
+        name="report.zip",
+        media_type="application/zip",
+        data=data,
+        actor=actor,
+        now=now,
+        role="report",
+    )
+    token = secrets.token_urlsafe(32)
+    session.add(
+        Download(
+            token_digest=_token_digest(token),
+            request_id=request.id,
+            file_id=row.id,
+            expires_at=now + DOWNLOAD_TTL,
+        )
+    )
+    return Outcome(done=["report prepared for a one-time download"], download_token=token)
+
+
+def _token_digest(token: str) -> bytes:
+    return hashlib.sha256(token.encode()).digest()
+
+
+def _erase(
+    session: Session,
+    policy: Policy,
+    request: Request,
+    subject_id: str,
+    actor: str,
+    now: datetime,
+    destroyer: destruction.Destroyer | None,
+) -> Outcome:
+    """Crypto-shred the subject, except values a legal obligation keeps (explained)."""
+    held = _held_purposes(session, policy, subject_id)
+    reason = f"erasure request {request.id}"
+    if held:
+        kept = [_hold_reason(policy, key) for key in held]
+        destroyed = []
+        for key in _purposes_of(session, subject_id):
+            if key not in held:
+                destroyed.append(key)
+                subjects.destroy_purpose_values(
+                    session=session, subject_id=subject_id, purpose=key, actor=actor, reason=reason
+                )
+        return Outcome("partly_granted", reasons=kept, done=[f"destroyed: {', '.join(destroyed)}"])
+    shredded = destruction.shred(
+        session=session, subject_ids=[subject_id], actor=actor, reason=reason, now=now
+    )
+    act = destruction.record_act(
+        session=session,
+        policy=policy,
+        destroyed=shredded,
+        destroyer=destroyer or destruction.Destroyer(actor, "operator"),
+        reason=reason,
+        now=now,
+        actor=actor,
+    )
+    return Outcome(done=[f"all data destroyed; destruction act {act.number}"], act_id=act.id)
+
+
+def _purposes_of(session: Session, subject_id: str) -> list[str]:
+    return list(
+        session.scalars(
+            sa.select(PersonalValue.purpose)
+            .where(PersonalValue.subject_id == subject_id)
+            .distinct()
+        )
+    )
+
+
+def _held_purposes(session: Session, policy: Policy, subject_id: str) -> list[str]:
+    """Purposes the law obliges the operator to keep (``legal_basis: legal_obligation``)."""
+    return sorted(
+        key
+        for key in _purposes_of(session, subject_id)
+        if key in policy.purposes and policy.purposes[key].legal_basis == "legal_obligation"
+    )
+
+
+def _hold_reason(policy: Policy, key: str) -> str:
+    retention = policy.purposes[key].retention
+    why = retention.source if retention and retention.source else "a legal obligation"
+    return f"data kept for {key}: required by {why}"
+
+
+def _consents(
+    session: Session,
+    policy: Policy,
+    request: Request,
+    subject_id: str,
+    actor: str,
+    now: datetime,
+) -> Outcome:
+    if request.kind == "withdrawal":
+        purposes: list[str | None] = [request.purpose]
+    elif request.kind == "objection":
+        purposes = [p.key for p in policy.purposes.values() if p.is_marketing]
+    else:  # distribution_stop
+        purposes = [p.key for p in policy.purposes.values() if p.is_distribution]
+    withdrawn = []
+    for purpose in purposes:
+        records = consent.withdraw(
+            session=session,
+            policy=policy,
+            subject_id=subject_id,
+            purpose=purpose,
+            channel=request.channel,
+            now=now,
+            actor=actor,
+        )
+        withdrawn += [str(r.purpose) for r in records]
+        if request.kind == "objection" and purpose is not None:
+            consent.object_to(
+                session=session,
+                policy=policy,
+                subject_id=subject_id,
+                purpose=purpose,
+                channel=request.channel,
+                now=now,
+                actor=actor,
+                method="objection",
+            )
+    return Outcome(done=[f"consent withdrawn: {', '.join(withdrawn) or 'none in force'}"])
+
+
+def reject(*, session: Session, request_id: str, reason: str, actor: str, now: datetime) -> Request:
+    """Refuse the request with its legal reason (e.g. 152-FZ Art. 14(8))."""
+    if not reason.strip():
+        raise PolicyViolation("a refusal needs its legal reason", field="reason")
+    request = service.get(session, request_id)
+    service.move(session, request, "rejected", actor, now)
+    request.outcome, request.closed_at = "refused", now
+    service.note(session, request, "refused", actor, now, reason)
+    service.meet(session, request, "acknowledge", now)
+    service.meet(session, request, "answer", now)
+    return request
+
+
+def download(*, session: Session, ring: Keyring, token: str, now: datetime) -> tuple[str, bytes]:
+    """The prepared file, once: the link is spent and the sealed copy deleted on first use."""
+    row = session.get(Download, _token_digest(token)) if len(token) < 100 else None
+    if row is None:
+        raise NotFound("no such download", field="token")
+    if row.used_at is not None or row.expires_at <= now:
+        raise Gone("this link was already used or has expired", field="token")
+    file = session.get(RequestFile, row.file_id)
+    request = service.get(session, row.request_id)
+    if file is None:
+        raise Gone("the file is no longer kept", field="token")
+    name, data = service.open_file(ring, request, file)
+    row.used_at, file.sealed = now, None
+    service.note(session, request, "downloaded", "requester", now, f"file {file.id}")
+    return name, data

@@ -1,0 +1,199 @@
+"""The access report: what is held about one person and what is done with it.
+
+Built from the subject's export and the policy — categories with their values, purposes with
+legal bases, sources, recipients and their countries, retention, and the person's rights — in
+the request's language, as Markdown (rendered to HTML and PDF), JSON and CSV (portability),
+packed in one ZIP that the verified person downloads once.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import zipfile
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from lawful.config.models import Policy, Retention, localised
+from lawful.destruction.render import standalone_page
+from lawful.documents.pdf import markdown_to_pdf
+from lawful.subjects.service import SubjectExport
+
+T = {
+    "en": {
+        "title": "Your personal data held by",
+        "generated": "Prepared on",
+        "none": "We hold no personal data about you.",
+        "data": "Data we hold",
+        "purposes": "Why we process them",
+        "basis": "Legal basis",
+        "categories": "Categories",
+        "source": "Source",
+        "from_you": "from you, through",
+        "recipients": "Recipients",
+        "no_recipients": "none",
+        "retention": "Retention",
+        "rights": "Your rights",
+        "rights_text": (
+            "You may ask us for access to your data, to correct them, to block or destroy them, "
+            "to withdraw any consent, to object to marketing, to stop the distribution of data "
+            "you made public, and for a machine-readable copy. Write to {contact}. You may "
+            "complain to the supervisory authority."
+        ),
+    },
+    "ru": {
+        "title": "Ваши персональные данные, которые обрабатывает",
+        "generated": "Подготовлено",
+        "none": "Мы не обрабатываем ваших персональных данных.",
+        "data": "Какие данные мы храним",
+        "purposes": "Цели обработки",
+        "basis": "Правовое основание",
+        "categories": "Категории",
+        "source": "Источник",
+        "from_you": "от вас, через",
+        "recipients": "Получатели",
+        "no_recipients": "нет",
+        "retention": "Срок хранения",
+        "rights": "Ваши права",
+        "rights_text": (
+            "Вы вправе получить сведения о ваших данных, потребовать их уточнения, блокирования "
+            "или уничтожения, отозвать согласие, отказаться от рекламных рассылок, потребовать "
+            "прекратить распространение и получить копию в машиночитаемом виде. Пишите на "
+            "{contact}. Вы вправе обжаловать наши действия в Роскомнадзор или в суд."
+        ),
+    },
+}
+
+
+@dataclass(frozen=True)
+class Report:
+    markdown: str
+    data: dict[str, Any]
+
+
+def build(policy: Policy, export: SubjectExport | None, language: str, now: datetime) -> Report:
+    """The report's content for ``export`` (None: the person is not known)."""
+    data = _data(policy, export, language, now)
+    return Report(_markdown(policy, data, language), data)
+
+
+def _data(
+    policy: Policy, export: SubjectExport | None, language: str, now: datetime
+) -> dict[str, Any]:
+    values = export.values if export else []
+    used = sorted({v.purpose for v in values})
+    return {
+        "operator": localised(policy.operator.legal_name, language),
+        "prepared_at": now.isoformat(),
+        "values": [
+            {
+                "purpose": v.purpose,
+                "category": v.category,
+                "value": v.value,
+                "collected_at": v.collected_at.isoformat(),
+            }
+            for v in values
+        ],
+        "purposes": [_purpose(policy, key, language) for key in used if key in policy.purposes],
+    }
+
+
+def _purpose(policy: Policy, key: str, language: str) -> dict[str, Any]:
+    purpose = policy.purposes[key]
+    return {
+        "key": key,
+        "name": localised(purpose.name, language),
+        "legal_basis": purpose.legal_basis,
+        "categories": purpose.categories,
+        "sources": [c.kind for c in policy.channels.values() if key in c.purposes],
+        "recipients": [
+            {"name": r.name, "role": r.role, "country": r.country}
+            for r in policy.recipients.values()
+            if key in r.purposes
+        ],
+        "retention": _retention(purpose.retention),
+    }
+
+
+def _retention(retention: Retention | None) -> str:
+    if retention is None:
+        return "-"
+    period = next(
+        (
+            f"{n} {unit}"
+            for n, unit in (
+                (retention.years, "years"),
+                (retention.months, "months"),
+                (retention.days, "days"),
+            )
+            if n
+        ),
+        "",
+    )
+    return " ".join(x for x in (retention.kind, period, retention.source or "") if x)
+
+
+def _markdown(policy: Policy, data: dict[str, Any], language: str) -> str:
+    t = T[language]
+    lines = [
+        f"# {t['title']} {data['operator']}",
+        "",
+        f"{t['generated']}: {data['prepared_at']}",
+        "",
+    ]
+    if not data["values"]:
+        lines += [t["none"], ""]
+    else:
+        lines += [f"## {t['data']}", "", "| | | |", "|---|---|---|"]
+        lines += [
+            f"| {_c(v['category'])} | {_c(v['value'])} | {v['purpose']} |" for v in data["values"]
+        ]
+        lines += ["", f"## {t['purposes']}", ""]
+        for p in data["purposes"]:
+            lines += _purpose_lines(t, p)
+    contact = policy.operator.requests_email or policy.operator.contacts.email or ""
+    lines += [f"## {t['rights']}", "", t["rights_text"].format(contact=contact), ""]
+    return "\n".join(lines)
+
+
+def _purpose_lines(t: dict[str, str], p: dict[str, Any]) -> list[str]:
+    recipients = ", ".join(f"{r['name']} ({r['country']})" for r in p["recipients"])
+    return [
+        f"### {_c(p['name'] or p['key'])}",
+        "",
+        f"- {t['basis']}: {p['legal_basis']}",
+        f"- {t['categories']}: {', '.join(p['categories'])}",
+        f"- {t['source']}: {t['from_you']} {', '.join(p['sources']) or '-'}",
+        f"- {t['recipients']}: {_c(recipients) or t['no_recipients']}",
+        f"- {t['retention']}: {_c(p['retention'])}",
+        "",
+    ]
+
+
+def _c(text: str) -> str:
+    """A value inside a Markdown table: no pipe or newline may break the layout."""
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+
+
+def to_csv(data: dict[str, Any]) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, ["purpose", "category", "value", "collected_at"])
+    writer.writeheader()
+    writer.writerows(data["values"])
+    return out.getvalue()
+
+
+def package(report: Report, language: str, *, pdf: bool = True) -> bytes:
+    """The ZIP the person downloads: report.html, report.pdf, data.json, data.csv."""
+    title = report.markdown.splitlines()[0].lstrip("# ")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("report.md", report.markdown)
+        archive.writestr("report.html", standalone_page(report.markdown, title, language))
+        if pdf:
+            archive.writestr("report.pdf", markdown_to_pdf(report.markdown, title=title))
+        archive.writestr("data.json", json.dumps(report.data, ensure_ascii=False, indent=2))
+        archive.writestr("data.csv", to_csv(report.data))
+    return buffer.getvalue()

@@ -1,0 +1,93 @@
+"""The response document every request ends with, and the mails around it.
+
+Texts carry the request's reference, dates, the outcome and its reasons — never the person's
+data: what was found is in the one-time report, not in mail.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from lawful.config.models import Policy, localised
+from lawful.mail import Mail
+from lawful.requests.models import Request
+
+OUTCOMES = {
+    "en": {"granted": "granted", "partly_granted": "partly granted", "refused": "refused"},
+    "ru": {
+        "granted": "удовлетворён",
+        "partly_granted": "удовлетворён частично",
+        "refused": "отклонён",
+    },
+}
+TEXT = {
+    "en": {
+        "title": "Answer to your request",
+        "ref": "Reference",
+        "kind": "Request",
+        "received": "Received",
+        "outcome": "Outcome",
+        "reasons": "Reasons",
+        "done": "What we did",
+        "appeal": "You may appeal to the supervisory authority or to a court.",
+        "code_subject": "Your request: confirmation code",
+        "code_body": "We received a request about personal data sent with this address "
+        "(reference {ref}). To confirm it is yours, enter this code within 15 minutes: {code}\n"
+        "If you did not make this request, ignore this message.",
+        "extended_subject": "Your request: more time is needed",
+        "extended_body": "We need more time to answer your request {ref}, as the law allows. "
+        "Reason: {reason}. New date: {due}.",
+        "ready_subject": "Your request: your data are ready",
+        "ready_body": "Download your data once, within 7 days: {url}",
+        "answer_subject": "Your request: our answer",
+    },
+    "ru": {
+        "title": "Ответ на ваше обращение",
+        "ref": "Номер",
+        "kind": "Обращение",
+        "received": "Получено",
+        "outcome": "Результат",
+        "reasons": "Основания",
+        "done": "Что сделано",
+        "appeal": "Вы вправе обжаловать ответ в Роскомнадзор или в суд.",
+        "code_subject": "Ваше обращение: код подтверждения",
+        "code_body": "Мы получили обращение о персональных данных с этого адреса "
+        "(номер {ref}). Чтобы подтвердить, что оно ваше, введите код в течение 15 минут: "
+        "{code}\nЕсли вы не обращались, проигнорируйте это письмо.",
+        "extended_subject": "Ваше обращение: срок продлён",
+        "extended_body": "Срок ответа на обращение {ref} продлён, как допускает закон. "
+        "Причина: {reason}. Новый срок: {due}.",
+        "ready_subject": "Ваше обращение: данные готовы",
+        "ready_body": "Скачайте данные один раз в течение 7 дней: {url}",
+        "answer_subject": "Ваше обращение: ответ",
+    },
+}
+
+
+def answer_markdown(
+    policy: Policy, request: Request, reasons: list[str], done: list[str], now: datetime
+) -> str:
+    t, outcome = TEXT[request.language], request.outcome or "refused"
+    lines = [
+        f"# {t['title']}",
+        "",
+        f"{localised(policy.operator.legal_name, request.language) or ''}, {now:%Y-%m-%d}",
+        "",
+        f"- {t['ref']}: {request.id}",
+        f"- {t['kind']}: {request.kind}",
+        f"- {t['received']}: {request.received_at:%Y-%m-%d %H:%M} UTC",
+        f"- {t['outcome']}: {OUTCOMES[request.language][outcome]}",
+        "",
+    ]
+    if done:
+        lines += [f"## {t['done']}", "", *[f"- {d}" for d in done], ""]
+    if reasons:
+        lines += [f"## {t['reasons']}", "", *[f"- {r}" for r in reasons], ""]
+    return "\n".join([*lines, t["appeal"], ""])
+
+
+def mail(to: str, request: Request, kind: str, body: str | None = None, **values: str) -> Mail:
+    """One of the request's mails, in its language."""
+    t = TEXT[request.language]
+    text = body if body is not None else t[f"{kind}_body"].format(ref=request.id, **values)
+    return Mail(to=to, subject=t[f"{kind}_subject"], body=text)

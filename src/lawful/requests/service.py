@@ -1,0 +1,519 @@
+"""Data-subject requests: intake, identity, deadlines, the state machine and the timeline.
+
+Functions take a keyword-only ``session`` and never commit; :mod:`lawful.requests.flows` owns
+the transactions and the mail. Whether the identifier belongs to anyone is looked up (blind
+index) but never shown to the requester: every request, about a known person or not, walks
+the same states and gets the same answers.
+
+States::
+
+    awaiting_verification -> verified -> in_progress -> fulfilled -> completed
+                 \\-------------\\-------------\\-> rejected
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from lawful import audit
+from lawful.config.models import Policy
+from lawful.crypto.keyring import Keyring
+from lawful.crypto.sealed import RecordKey
+from lawful.errors import InvalidTransition, NotFound, PolicyViolation
+from lawful.requests import deadlines, verification
+from lawful.requests.models import Request, RequestDeadline, RequestEvent, RequestFile
+from lawful.subjects.models import Identifier
+
+LANGUAGES = ("en", "ru")
+CHANNELS = ("api", "email", "portal", "staff", "post", "phone")
+OPEN_STATES = ("awaiting_verification", "verified", "in_progress", "fulfilled")
+TRANSITIONS: dict[str, frozenset[str]] = {
+    "awaiting_verification": frozenset({"verified", "rejected"}),
+    "verified": frozenset({"in_progress", "fulfilled", "rejected"}),
+    "in_progress": frozenset({"fulfilled", "rejected"}),
+    "fulfilled": frozenset({"completed"}),
+}
+#: What each kind needs in ``details`` (152-FZ Art. 10.1: the demand names the person, the
+#: contacts and the data concerned).
+REQUIRED_DETAILS: dict[str, tuple[str, ...]] = {
+    "rectification": ("category", "value"),
+    "distribution_stop": ("full_name", "contact", "data"),
+}
+
+
+@dataclass(frozen=True)
+class Intake:
+    kind: str
+    identifier_kind: str
+    identifier: str
+    language: str = "en"
+    channel: str = "api"
+    message: str = ""
+    purpose: str | None = None
+    details: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Submitted:
+    request: Request
+    #: The clear one-time code to mail, when the request must be verified by code.
+    code: str | None
+
+
+def key_of(ring: Keyring, request: Request) -> RecordKey:
+    return RecordKey.open(ring, f"request:{request.id}", request.wrapped_key, request.master_key_id)
+
+
+def contents(ring: Keyring, request: Request) -> dict[str, Any]:
+    """What the person wrote: identifier, message, details (decrypted)."""
+    opened: dict[str, Any] = key_of(ring, request).open_json(request.sealed, "contents")
+    return opened
+
+
+def get(session: Session, request_id: str) -> Request:
+    request = session.get(Request, request_id) if len(request_id) <= 32 else None
+    if request is None:
+        raise NotFound("no such request", field="request_id")
+    return request
+
+
+def _validate(policy: Policy, intake: Intake) -> None:
+    if intake.kind not in deadlines.KINDS:
+        raise PolicyViolation(
+            f"unknown request kind; use one of {', '.join(deadlines.KINDS)}", field="kind"
+        )
+    if intake.language not in LANGUAGES:
+        raise PolicyViolation(f"language must be one of {', '.join(LANGUAGES)}", field="language")
+    if intake.channel not in CHANNELS:
+        raise PolicyViolation(f"channel must be one of {', '.join(CHANNELS)}", field="channel")
+    if intake.purpose is not None:
+        policy.purpose(intake.purpose)
+    for name in REQUIRED_DETAILS.get(intake.kind, ()):
+        if not str(intake.details.get(name, "")).strip():
+            raise PolicyViolation(
+                f"a {intake.kind} request needs details.{name}", field=f"details.{name}"
+            )
+    if intake.kind == "rectification":
+        category = intake.details["category"]
+        if category not in policy.categories:
+            raise PolicyViolation("the category is not declared", field="details.category")
+
+
+def submit(
+    *, session: Session, ring: Keyring, policy: Policy, intake: Intake, actor: str, now: datetime
+) -> Submitted:
+    """Register a request and its deadlines; issue a code unless no verification is needed."""
+    _validate(policy, intake)
+    digest = ring.digest(intake.identifier_kind, intake.identifier)
+    request_id = secrets.token_hex(16)
+    key = RecordKey.new(f"request:{request_id}")
+    wrapped, master_id = key.wrapped(ring)
+    sealed = key.seal_json(
+        {
+            "identifier": intake.identifier,
+            "message": intake.message,
+            "details": dict(intake.details),
+        },
+        "contents",
+    )
+    request = Request(
+        id=request_id,
+        kind=intake.kind,
+        state="awaiting_verification",
+        channel=intake.channel,
+        language=intake.language,
+        subject_id=_owner(session, intake.identifier_kind, digest),
+        identifier_kind=intake.identifier_kind,
+        identifier_digest=digest,
+        purpose=intake.purpose,
+        wrapped_key=wrapped,
+        master_key_id=master_id,
+        sealed=sealed,
+        received_at=now,
+        extended=False,
+    )
+    session.add(request)
+    session.flush()
+    _replan(session, policy, request)
+    note(session, request, "received", actor, now, f"kind={intake.kind} channel={intake.channel}")
+    journal(session, request, "request_receive", actor, now)
+    if intake.kind == "objection":  # stopping marketing needs no proof of identity
+        mark_verified(
+            session=session,
+            policy=policy,
+            request=request,
+            how="not_required",
+            actor=actor,
+            now=now,
+        )
+        return Submitted(request, None)
+    if intake.identifier_kind != "email":  # a phone cannot get a code: staff verify
+        return Submitted(request, None)
+    return Submitted(request, verification.issue(session, ring, request.id, now))
+
+
+def _owner(session: Session, kind: str, digest: bytes) -> str | None:
+    return session.scalar(
+        sa.select(Identifier.subject_id).where(Identifier.kind == kind, Identifier.digest == digest)
+    )
+
+
+def _replan(session: Session, policy: Policy, request: Request) -> None:
+    """(Re)compute the deadlines still running; the ones already met stay as they were."""
+    running = {
+        d.name: d
+        for d in session.scalars(
+            sa.select(RequestDeadline).where(RequestDeadline.request_id == request.id)
+        )
+    }
+    for planned in deadlines.plan(
+        policy,
+        request.kind,
+        received_at=request.received_at,
+        confirmed_at=request.verified_at,
+        extended=request.extended,
+    ):
+        row = running.get(planned.name)
+        if row is None:
+            row = RequestDeadline(request_id=request.id, name=planned.name, extended=False)
+            session.add(row)
+        elif row.met_at is not None:
+            continue
+        row.due_at, row.jurisdiction, row.rule = planned.due_at, planned.jurisdiction, planned.rule
+        row.source, row.extended = planned.source[:300], request.extended
+
+
+def note(
+    session: Session, request: Request, action: str, actor: str, now: datetime, text: str = ""
+) -> None:
+    """Add a step to the request's timeline (ids and names only, never personal data)."""
+    session.add(RequestEvent(request_id=request.id, at=now, action=action, actor=actor, note=text))
+
+
+def journal(session: Session, request: Request, action: str, actor: str, now: datetime) -> None:
+    audit.append(
+        session,
+        audit.Event(
+            action,
+            actor,
+            request.subject_id,
+            details={
+                "request": request.id,
+                "kind": request.kind,
+                "state": request.state,
+            },
+        ),
+        at=now,
+    )
+
+
+def move(session: Session, request: Request, state: str, actor: str, now: datetime) -> None:
+    """Change state along :data:`TRANSITIONS`, or refuse."""
+    if state not in TRANSITIONS.get(request.state, frozenset()):
+        raise InvalidTransition(
+            f"a request in state {request.state} cannot become {state}", field="state"
+        )
+    note(session, request, state, actor, now, f"{request.state} -> {state}")
+    request.state = state
+
+
+def meet(session: Session, request: Request, name: str, now: datetime) -> None:
+    session.execute(
+        sa.update(RequestDeadline)
+        .where(
+            RequestDeadline.request_id == request.id,
+            RequestDeadline.name == name,
+            RequestDeadline.met_at.is_(None),
+        )
+        .values(met_at=now)
+    )
+
+
+def mark_verified(
+    *,
+    session: Session,
+    policy: Policy,
+    request: Request,
+    how: str,
+    actor: str,
+    now: datetime,
+    reason: str = "",
+) -> None:
+    move(session, request, "verified", actor, now)
+    request.verification, request.verified_at = how, now
+    note(session, request, "identity", actor, now, f"verified by {how} {reason}".strip())
+    _replan(session, policy, request)  # clocks that start at confirmation start now
+    journal(session, request, "request_verify", actor, now)
+
+
+def verify_by_staff(
+    *, session: Session, policy: Policy, request_id: str, reason: str, actor: str, now: datetime
+) -> Request:
+    """A person checked the requester's identity (a signed letter, an ID shown): say how."""
+    if not reason.strip():
+        raise PolicyViolation("staff verification needs the reason", field="reason")
+    request = get(session, request_id)
+    mark_verified(
+        session=session,
+        policy=policy,
+        request=request,
+        how="staff",
+        actor=actor,
+        now=now,
+        reason=reason,
+    )
+    return request
+
+
+def assign(
+    *, session: Session, request_id: str, assignee: str, actor: str, now: datetime
+) -> Request:
+    request = get(session, request_id)
+    if request.state not in OPEN_STATES:
+        raise InvalidTransition("a closed request cannot be assigned", field="state")
+    request.assignee = assignee
+    note(session, request, "assigned", actor, now, f"to {assignee}")
+    if request.state == "verified":
+        move(session, request, "in_progress", actor, now)
+    return request
+
+
+def extend(
+    *, session: Session, policy: Policy, request_id: str, reason: str, actor: str, now: datetime
+) -> RequestDeadline:
+    """Extend the answer deadline where the law allows it, once, before it passes."""
+    if not reason.strip():
+        raise PolicyViolation("an extension needs its reason", field="reason")
+    request = get(session, request_id)
+    answer = _deadline(session, request, "answer")
+    if request.extended or request.state not in OPEN_STATES or answer.met_at is not None:
+        raise InvalidTransition("this request cannot be extended (again)", field="state")
+    if answer.due_at <= now:
+        raise InvalidTransition(
+            "the deadline has passed: it can no longer be extended", field="state"
+        )
+    deadlines.check_extendable(
+        deadlines.Planned("answer", answer.due_at, answer.jurisdiction, answer.rule, answer.source)
+    )
+    request.extended = True
+    _replan(session, policy, request)
+    note(session, request, "extended", actor, now, reason)
+    journal(session, request, "request_extend", actor, now)
+    return answer
+
+
+def _deadline(session: Session, request: Request, name: str) -> RequestDeadline:
+    row = session.scalar(
+        sa.select(RequestDeadline).where(
+            RequestDeadline.request_id == request.id, RequestDeadline.name == name
+        )
+    )
+    if row is None:
+        raise NotFound(f"the request has no {name} deadline", field="deadline")
+    return row
+
+
+def attach(
+    *,
+    session: Session,
+    ring: Keyring,
+    request_id: str,
+    name: str,
+    media_type: str,
+    data: bytes,
+    actor: str,
+    now: datetime,
+    role: str = "evidence",
+) -> RequestFile:
+    """Keep a file of the request (a scanned letter, an ID check) sealed under its key."""
+    request = get(session, request_id)
+    key = key_of(ring, request)
+    row = RequestFile(
+        request_id=request.id,
+        role=role,
+        media_type=media_type[:100],
+        sealed_name=key.seal(name, "file-name"),
+        sealed=key.seal_bytes(data, "file"),
+        created_at=now,
+    )
+    session.add(row)
+    session.flush()
+    note(session, request, "attached", actor, now, f"{role} file {row.id}")
+    return row
+
+
+def open_file(ring: Keyring, request: Request, row: RequestFile) -> tuple[str, bytes]:
+    key = key_of(ring, request)
+    if row.sealed is None:
+        raise NotFound("the file was already delivered and removed", field="file")
+    return key.open_text(row.sealed_name, "file-name"), key.open_bytes(row.sealed, "file")
+
+
+@dataclass(frozen=True)
+class Listed:
+    request: Request
+    next_name: str | None
+    next_due: datetime | None
+
+    def time_left(self, now: datetime) -> timedelta | None:
+        return None if self.next_due is None else self.next_due - now
+
+
+def listing(
+    *,
+    session: Session,
+    now: datetime,
+    overdue: bool = False,
+    due_within: timedelta | None = None,
+    state: str | None = None,
+    kind: str | None = None,
+) -> list[Listed]:
+    """Open requests, each with its next unmet deadline, soonest first."""
+    next_due = (
+        sa.select(RequestDeadline.request_id, sa.func.min(RequestDeadline.due_at).label("due"))
+        .where(RequestDeadline.met_at.is_(None))
+        .group_by(RequestDeadline.request_id)
+        .subquery()
+    )
+    query = (
+        sa.select(Request, next_due.c.due)
+        .outerjoin(next_due, next_due.c.request_id == Request.id)
+        .where(Request.state.in_(OPEN_STATES))
+    )
+    if state is not None:
+        query = query.where(Request.state == state)
+    if kind is not None:
+        query = query.where(Request.kind == kind)
+    if overdue:
+        query = query.where(next_due.c.due < now)
+    if due_within is not None:
+        query = query.where(next_due.c.due <= now + due_within)
+    rows = session.execute(query.order_by(next_due.c.due, Request.received_at)).all()
+    return [Listed(r, _next_name(session, r.id, due), _aware(due)) for r, due in rows]
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    # An aggregate loses the column type: SQLite hands back text or a naive datetime.
+    if value is None or isinstance(value, datetime) and value.tzinfo is not None:
+        return value
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return moment.replace(tzinfo=UTC)
+
+
+def _next_name(session: Session, request_id: str, due: object) -> str | None:
+    if due is None:
+        return None
+    return session.scalar(
+        sa.select(RequestDeadline.name)
+        .where(RequestDeadline.request_id == request_id, RequestDeadline.met_at.is_(None))
+        .order_by(RequestDeadline.due_at)
+        .limit(1)
+    )
+
+
+def deadlines_of(session: Session, request_id: str) -> list[RequestDeadline]:
+    return list(
+        session.scalars(
+            sa.select(RequestDeadline)
+            .where(RequestDeadline.request_id == request_id)
+            .order_by(RequestDeadline.due_at)
+        )
+    )
+
+
+def timeline(session: Session, request_id: str) -> list[RequestEvent]:
+    return list(
+        session.scalars(
+            sa.select(RequestEvent)
+            .where(RequestEvent.request_id == request_id)
+            .order_by(RequestEvent.id)
+        )
+    )
+
+
+def count_recent(session: Session, digest: bytes, since: datetime) -> int:
+    """Requests made with one identifier since ``since``: the per-identifier rate limit."""
+    return int(
+        session.scalar(
+            sa.select(sa.func.count())
+            .select_from(Request)
+            .where(Request.identifier_digest == digest, Request.received_at >= since)
+        )
+        or 0
+    )
+
+
+@dataclass(frozen=True)
+class Reminder:
+    request_id: str
+    kind: str
+    deadline: str
+    due_at: datetime
+    source: str
+
+
+def due_reminders(
+    *, session: Session, now: datetime, points: tuple[int, ...], actor: str
+) -> list[Reminder]:
+    """Unmet deadlines of open requests that have come within a warning point (hours) not yet
+    warned of; each warning is noted in the timeline, so it is sent once."""
+    horizon = now + timedelta(hours=max(points))
+    rows = session.execute(
+        sa.select(Request, RequestDeadline)
+        .join(RequestDeadline, RequestDeadline.request_id == Request.id)
+        .where(
+            Request.state.in_(OPEN_STATES),
+            RequestDeadline.met_at.is_(None),
+            RequestDeadline.due_at > now,
+            RequestDeadline.due_at <= horizon,
+        )
+    ).all()
+    found = []
+    for request, deadline in rows:
+        point = min(p for p in points if deadline.due_at <= now + timedelta(hours=p))
+        mark = f"{deadline.name} {point}h"
+        if (
+            session.scalar(
+                sa.select(RequestEvent.id).where(
+                    RequestEvent.request_id == request.id,
+                    RequestEvent.action == "reminded",
+                    RequestEvent.note == mark,
+                )
+            )
+            is None
+        ):
+            note(session, request, "reminded", actor, now, mark)
+            found.append(
+                Reminder(request.id, request.kind, deadline.name, deadline.due_at, deadline.source)
+            )
+    return found
+
+
+#: How long a closed request's contents are kept when the policy names no period: the three
+#: years RKN Order No. 179 keeps the acts that document what was done.
+DEFAULT_KEEP = timedelta(days=3 * 365 + 1)
+
+
+def shred_closed(*, session: Session, before: datetime) -> int:
+    """Crypto-shred requests closed before ``before``: their key, contents, answer and files go;
+    the timeline and deadlines (ids and names only) stay as the record of what was done."""
+    closed = list(
+        session.scalars(
+            sa.select(Request.id).where(Request.closed_at < before, Request.wrapped_key != b"")
+        )
+    )
+    if closed:
+        session.execute(sa.delete(RequestFile).where(RequestFile.request_id.in_(closed)))
+        session.execute(
+            sa.update(Request)
+            .where(Request.id.in_(closed))
+            .values(wrapped_key=b"", sealed=b"", response_sealed=None, identifier_digest=bytes(32))
+        )
+    return len(closed)
