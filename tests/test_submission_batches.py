@@ -219,3 +219,27 @@ def test_closing_the_app_writes_what_was_queued(studio):
     with pytest.raises(RuntimeError, match="closed"):
         writer.submit(*_planned(studio, 10))
     assert _count(studio, Subject) == 1
+
+
+def test_openapi_documents_the_submission_body_the_route_parses_itself(studio):
+    schema = TestClient(create_app(studio)).get("/openapi.json").json()
+    body = schema["paths"]["/api/v1/submissions"]["post"]["requestBody"]
+    ref = body["content"]["application/json"]["schema"]["$ref"]
+    assert ref == "#/components/schemas/Submission"
+    components = schema["components"]["schemas"]
+    assert {"fields", "purposes", "consents"} <= set(components["Submission"]["properties"])
+    assert "ConsentGiven" in components  # the models it refers to come along
+
+
+def test_a_body_that_is_not_a_submission_is_refused_naming_the_field(studio):
+    client = TestClient(create_app(studio))
+    body = _submission(studio, 1).model_dump(mode="json")
+    body["purposes"] = "order_details"  # a string, not a list
+    answer = client.post("/api/v1/submissions", json=body)
+    assert answer.status_code == 422
+    assert [e["field"] for e in answer.json()["errors"]] == ["body.purposes"]
+    broken = client.post(
+        "/api/v1/submissions", content=b'{"form_id": ', headers={"Content-Type": "application/json"}
+    )
+    assert broken.status_code == 400 and "person.1" not in broken.text
+    assert _count(studio, Subject) == 0

@@ -83,12 +83,14 @@ def create_app(
     app.state.lawful = lawful
     app.state.submission_writer = writer
     problems.install(app)
+    # Routes are matched in order, one pattern after another: the busiest route goes first.
+    app.include_router(submissions.router, prefix="/api/v1")
+    submissions.document_body(app)
     app.include_router(health.router)
     app.include_router(operator.router, prefix="/api/v1")
     app.include_router(audit.router, prefix="/api/v1")
     document_routes.include(app)
     app.include_router(consents.router, prefix="/api/v1")
-    app.include_router(submissions.router, prefix="/api/v1")
     app.include_router(incidents.router, prefix="/api/v1")
     app.include_router(transfers.router, prefix="/api/v1")
     app.include_router(submissions.well_known)

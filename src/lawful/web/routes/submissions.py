@@ -6,8 +6,10 @@ import asyncio
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Request, Response
+from fastapi import APIRouter, FastAPI, Header, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import ValidationError
 
 from lawful.collection import idempotency
 from lawful.collection import service as collection
@@ -19,15 +21,56 @@ from lawful.context import Lawful
 router = APIRouter(tags=["collection"])
 
 
-@router.post("/submissions", status_code=201, response_model=SubmissionReceipt)
+#: The body as OpenAPI documents it. The route parses it itself (``Submission`` straight from
+#: the bytes): FastAPI's generic body handling was a tenth of the server's time per submission.
+BODY_DOC = {
+    "required": True,
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Submission"}}},
+}
+
+
+def _parse(body: bytes) -> Submission:
+    try:
+        return Submission.model_validate_json(body)
+    except ValidationError as invalid:
+        # Answered like FastAPI's own validation errors: the field named, the value never.
+        errors = invalid.errors(include_url=False, include_input=False, include_context=False)
+        raise RequestValidationError(
+            [{**error, "loc": ("body", *error["loc"])} for error in errors]
+        ) from None
+
+
+def document_body(app: FastAPI) -> None:
+    """Add ``Submission`` (and the models it uses) to the app's OpenAPI components."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = generate()
+        body = Submission.model_json_schema(ref_template="#/components/schemas/{model}")
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components.update(body.pop("$defs", {}))
+        components["Submission"] = body
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+@router.post(
+    "/submissions",
+    status_code=201,
+    response_model=SubmissionReceipt,
+    openapi_extra={"requestBody": BODY_DOC},
+)
 async def create_submission(
-    submission: Submission,
     request: Request,
     idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
     sec_gpc: Annotated[str | None, Header()] = None,
 ) -> Response:
     """Store a form's values under the purposes ticked and record each consent, in one
     transaction. Retry safely with the same `Idempotency-Key`."""
+    submission = _parse(await request.body())
     lawful: Lawful = request.app.state.lawful
     context = collection.Context(
         evidence=Evidence(
