@@ -13,6 +13,7 @@ stored under the key ``"*"``; consent texts must be written out per language.
 from __future__ import annotations
 
 from datetime import date
+from functools import cached_property
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, model_validator
@@ -219,7 +220,21 @@ class Purpose(Strict):
 
     def uses(self, category: str) -> bool:
         """True if this purpose may process ``category`` (a declared key or one beneath it)."""
-        return any(is_within(category, declared) for declared in self.categories)
+        # ``category`` or one of its ancestors (fideslang keys nest by dots) is declared: a few
+        # set look-ups, not a scan of every declared key — this runs for every submitted field.
+        declared = self._declared_set
+        if category in declared:
+            return True
+        prefix, _, _ = category.rpartition(".")
+        while prefix:
+            if prefix in declared:
+                return True
+            prefix, _, _ = prefix.rpartition(".")
+        return False
+
+    @cached_property
+    def _declared_set(self) -> frozenset[str]:
+        return frozenset(self.categories)
 
 
 # --- recipients and channels --------------------------------------------------------------
