@@ -143,14 +143,15 @@ def test_a_key_already_answered_replays_and_a_reused_key_is_refused(studio):
     assert _count(studio, Subject) == 1
 
 
-def _writer(lawful: Lawful) -> SubmissionWriter:
+def _writer(lawful: Lawful, threads: int = 1) -> SubmissionWriter:
     return SubmissionWriter(
-        sessions=lawful.sessions, ring=lawful.ring, policy=lawful.require_policy
+        sessions=lawful.sessions, ring=lawful.ring, policy=lawful.require_policy, threads=threads
     )
 
 
-def test_the_writer_answers_every_concurrent_submission_after_it_commits(studio):
-    writer = _writer(studio)
+@pytest.mark.parametrize("threads", [1, 2])
+def test_the_writer_answers_every_concurrent_submission_after_it_commits(studio, threads):
+    writer = _writer(studio, threads)
     futures = []
     start = threading.Barrier(8)
 
@@ -194,6 +195,30 @@ def test_a_failed_batch_is_retried_one_submission_at_a_time(studio, monkeypatch)
     assert batches == [3, 1, 1, 1]
     assert [job.future.result(timeout=5).status for job in jobs] == [201, 201, 201]
     assert _count(studio, Subject) == 3
+
+
+def test_a_lone_submission_that_loses_a_race_is_tried_again_then_given_up(studio, monkeypatch):
+    real_write = collection.write
+    failures = {"left": writer_module.RETRIES - 1}
+
+    def lose_races(**kwargs: Any) -> Any:
+        if failures["left"] > 0:
+            failures["left"] -= 1
+            raise sa.exc.IntegrityError("INSERT", {}, Exception("another writer won"))
+        return real_write(**kwargs)
+
+    monkeypatch.setattr(writer_module.collection, "write", lose_races)
+    writer = _writer(studio)
+    job = writer_module._Job(*_planned(studio, 1))
+    writer._write([job])
+    assert job.future.result(timeout=5).status == 201  # the last try succeeded
+
+    failures["left"] = writer_module.RETRIES
+    doomed = writer_module._Job(*_planned(studio, 2))
+    writer._write([doomed])
+    with pytest.raises(sa.exc.IntegrityError):
+        doomed.future.result(timeout=5)
+    assert _count(studio, Subject) == 1
 
 
 def test_an_unexpected_error_fails_its_requests_instead_of_leaving_them_waiting(

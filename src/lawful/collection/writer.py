@@ -34,6 +34,9 @@ from lawful.errors import PolicyViolation
 
 log = logging.getLogger(__name__)
 
+#: Tries of a submission alone after its batch failed, before its request gets the error.
+RETRIES = 3
+
 #: Submissions written per transaction at most: large enough to absorb a burst, small enough
 #: that a batch's transaction stays short (the writer holds the SQLite write lock meanwhile).
 MAX_BATCH = 128
@@ -75,7 +78,11 @@ def write_batch(
 
 
 class SubmissionWriter:
-    """The writer thread of one process; :meth:`submit` returns a future of the answer."""
+    """The writer threads of one process; :meth:`submit` returns a future of the answer.
+
+    One thread on SQLite, whose writers queue for one lock anyway. On PostgreSQL a second
+    thread builds and sends the next batch while the first waits for its commit: the wait
+    (a round trip and the WAL flush) is most of a small batch's time there."""
 
     def __init__(
         self,
@@ -84,12 +91,12 @@ class SubmissionWriter:
         ring: Keyring,
         policy: Callable[[], Policy],
         max_batch: int = MAX_BATCH,
+        threads: int = 1,
     ) -> None:
         self._sessions, self._ring, self._policy = sessions, ring, policy
-        self._max_batch = max_batch
+        self._max_batch, self._count = max_batch, threads
         self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
-        self._carried: list[_Job] = []
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
         self._closed = False
 
@@ -100,41 +107,47 @@ class SubmissionWriter:
         with self._lock:
             if self._closed:
                 raise RuntimeError("the submission writer is closed")
-            if self._thread is None:
-                self._thread = threading.Thread(
-                    target=self._run, name="lawful-submissions", daemon=True
-                )
-                self._thread.start()
+            if not self._threads:
+                self._start()
             self._queue.put(job)
         return job.future
 
+    def _start(self) -> None:
+        for index in range(self._count):
+            thread = threading.Thread(
+                target=self._run, name=f"lawful-submissions-{index}", daemon=True
+            )
+            thread.start()
+            self._threads.append(thread)
+
     def close(self, timeout: float = 30) -> None:
-        """Write what is queued, then stop the thread."""
+        """Write what is queued, then stop the threads."""
         with self._lock:
             self._closed = True
-            thread = self._thread
-        if thread is not None:
+            threads = list(self._threads)
+        for _ in threads:
             self._queue.put(None)
+        for thread in threads:
             thread.join(timeout)
 
     def _run(self) -> None:
+        carried: list[_Job] = []
         while True:
-            batch, stop = self._next_batch()
+            batch, carried, stop = self._next_batch(carried)
             if batch:
                 self._write(batch)
-            if stop and not self._carried:
+            if stop and not carried:
                 return
 
-    def _next_batch(self) -> tuple[list[_Job], bool]:
+    def _next_batch(self, carried: list[_Job]) -> tuple[list[_Job], list[_Job], bool]:
         """Every job waiting (at least one), never two with the same key in one batch: the
         second must see the first one's stored answer, so it waits for the next batch."""
-        pending, self._carried = self._carried, []
-        stop = False
+        pending, stop = carried, False
         if not pending:
             first = self._queue.get()
             if first is None:
-                return [], True
-            pending.append(first)
+                return [], [], True
+            pending = [first]
         while len(pending) < self._max_batch:
             try:
                 job = self._queue.get_nowait()
@@ -144,17 +157,17 @@ class SubmissionWriter:
                 stop = True
                 break
             pending.append(job)
-        batch, keys = [], set()
+        batch, later, keys = [], [], set()
         for job in pending:
             key = job.request.key
             if key is not None and key in keys:
-                self._carried.append(job)
+                later.append(job)
                 continue
             keys.add(key)
             batch.append(job)
-        return batch, stop
+        return batch, later, stop
 
-    def _write(self, jobs: list[_Job], *, retry: bool = True) -> None:
+    def _write(self, jobs: list[_Job], *, tries: int = RETRIES) -> None:
         try:
             answers = write_batch(
                 sessions=self._sessions,
@@ -163,14 +176,18 @@ class SubmissionWriter:
                 plans=[(job.plan, job.request) for job in jobs],
             )
         # A failed transaction wrote nothing; its submissions are retried one by one so that
-        # the failure stays with the one that caused it, and a lost race turns into a replay.
-        except (sa.exc.DBAPIError, sa.exc.IntegrityError) as failure:
-            if len(jobs) > 1 or retry:
+        # the failure stays with the one that caused it, and a lost race (another writer
+        # committed the same key or person first, or a deadlock between two batches) turns
+        # into a replay or a link on the next try, which sees the winner's rows.
+        except sa.exc.DBAPIError as failure:
+            if len(jobs) > 1:
                 for job in jobs:
-                    self._write([job], retry=False)
-                return
-            log.warning("submission failed: %s", type(failure).__name__)
-            jobs[0].future.set_exception(failure)
+                    self._write([job])
+            elif tries > 1:
+                self._write(jobs, tries=tries - 1)
+            else:
+                log.warning("submission failed: %s", type(failure).__name__)
+                jobs[0].future.set_exception(failure)
             return
         except Exception as bug:  # noqa: BLE001 - the request must be answered, not left hanging
             for job in jobs:

@@ -70,12 +70,16 @@ def _copy(
 ) -> None:
     driver: Any = connection.connection.dbapi_connection
     names = ", ".join(f'"{c}"' for c in columns)
-    with (
-        driver.cursor() as cursor,
-        cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy,
-    ):
-        for row in params:
-            copy.write_row(row)
+    statement = f'COPY "{table.name}" ({names}) FROM STDIN'
+    dbapi = connection.dialect.loaded_dbapi
+    try:
+        with driver.cursor() as cursor, cursor.copy(statement) as copy:
+            for row in params:
+                copy.write_row(row)
+    # The driver's own cursor bypasses SQLAlchemy: wrap its errors as SQLAlchemy would
+    # (IntegrityError for a duplicate key...), so callers handle one kind of exception.
+    except dbapi.Error as error:
+        raise sa.exc.DBAPIError.instance(statement, None, error, dbapi.Error) from error
 
 
 def _executemany(

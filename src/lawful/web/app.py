@@ -65,7 +65,10 @@ def create_app(
     """Build the API over ``lawful``; the caller keeps ownership of it (and closes it).
     ``demo_site`` adds ``/demo``, a page of the operator's site with a lawful form."""
     writer = SubmissionWriter(
-        sessions=lawful.sessions, ring=lawful.ring, policy=lawful.require_policy
+        sessions=lawful.sessions,
+        ring=lawful.ring,
+        policy=lawful.require_policy,
+        threads=1 if lawful.engine.dialect.name == "sqlite" else 2,
     )
 
     @asynccontextmanager
