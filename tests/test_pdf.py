@@ -40,3 +40,32 @@ def test_a_missing_font_is_a_config_error(monkeypatch: pytest.MonkeyPatch, tmp_p
     monkeypatch.setenv(FONT_ENV, str(tmp_path / "absent.ttf"))
     with pytest.raises(ConfigError, match=FONT_ENV):
         markdown_to_pdf("text", title="t")
+
+
+def test_pdf_output_is_available_only_with_a_font(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from lawful.documents.pdf import available
+
+    assert available()
+    monkeypatch.setenv(FONT_ENV, str(tmp_path / "absent.ttf"))
+    assert not available()
+
+
+def test_an_access_report_without_pdf_support_still_has_every_other_format(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import zipfile
+    from datetime import UTC, datetime
+    from importlib.resources import files
+
+    from lawful.config.loader import load_policy_text
+    from lawful.requests import report
+
+    text = files("lawful.config").joinpath("templates", "ru-design-studio.yaml").read_text()
+    built = report.build(load_policy_text(text).policy, None, "ru", datetime.now(UTC))
+    with_pdf = zipfile.ZipFile(io.BytesIO(report.package(built, "ru")))
+    assert "report.pdf" in with_pdf.namelist()
+    monkeypatch.setenv(FONT_ENV, str(tmp_path / "absent.ttf"))
+    lean = zipfile.ZipFile(io.BytesIO(report.package(built, "ru")))
+    assert set(lean.namelist()) == {"report.md", "report.html", "data.json", "data.csv"}

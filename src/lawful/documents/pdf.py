@@ -9,6 +9,7 @@ clear :class:`~lawful.errors.ConfigError`, never a PDF with blank letters.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from pathlib import Path
 
@@ -35,6 +36,17 @@ def find_font() -> Path:
         f"no Unicode font for PDF output: set {FONT_ENV} to a .ttf file"
         " or install Debian's fonts-dejavu-core"
     )
+
+
+def available() -> bool:
+    """Can this install write PDFs (the ``pdf`` extra and a Unicode font are there)?"""
+    if importlib.util.find_spec("fpdf") is None:
+        return False
+    try:
+        find_font()
+    except ConfigError:
+        return False
+    return True
 
 
 def _bold_variant(regular: Path) -> Path | None:

@@ -18,6 +18,7 @@ from typing import Any
 
 from lawful.config.models import Policy, Retention, localised
 from lawful.destruction.render import standalone_page
+from lawful.documents.pdf import available as pdf_available
 from lawful.documents.pdf import markdown_to_pdf
 from lawful.subjects.service import SubjectExport
 
@@ -186,13 +187,15 @@ def to_csv(data: dict[str, Any]) -> str:
 
 
 def package(report: Report, language: str, *, pdf: bool = True) -> bytes:
-    """The ZIP the person downloads: report.html, report.pdf, data.json, data.csv."""
+    """The ZIP the person downloads: report.html, report.pdf, data.json, data.csv.
+
+    The PDF needs the ``pdf`` extra; a lean install still answers with the other formats."""
     title = report.markdown.splitlines()[0].lstrip("# ")
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("report.md", report.markdown)
         archive.writestr("report.html", standalone_page(report.markdown, title, language))
-        if pdf:
+        if pdf and pdf_available():
             archive.writestr("report.pdf", markdown_to_pdf(report.markdown, title=title))
         archive.writestr("data.json", json.dumps(report.data, ensure_ascii=False, indent=2))
         archive.writestr("data.csv", to_csv(report.data))
