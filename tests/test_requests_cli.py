@@ -95,7 +95,7 @@ def test_a_written_erasure_request_from_entry_to_act(home, capsys, tmp_path):
         == 0
     )
     acted = capsys.readouterr().out
-    act_number = re.search(r"destruction act (\S+)", acted)
+    act_number = re.search(r"destruction act No. (\S+)", acted)
     assert act_number
     assert run(["requests", "complete", request_id]) == 0
     assert "удовлетворён" in capsys.readouterr().out

@@ -203,7 +203,7 @@ def act_cmd(
         outcome = flows.act(
             lawful, mailer, request_id, actor=ACTOR, now=datetime.now(UTC), destroyer=destroyer
         )
-    typer.echo(f"{request_id} {outcome.outcome}: {'; '.join(outcome.done + outcome.reasons)}")
+    typer.echo(f"{request_id} {outcome.outcome}: {outcome.summary()}")
 
 
 @requests_app.command("extend")

@@ -8,7 +8,7 @@ sent again with :func:`resend`).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
 from lawful.context import Lawful
@@ -120,7 +120,11 @@ def act(
         request = service.get(session, request_id)
         key = service.key_of(lawful.ring, request)
         request.response_sealed = key.seal_json(
-            {"done": outcome.done, "reasons": outcome.reasons}, "outcome"
+            {
+                "done": [asdict(s) for s in outcome.done],
+                "reasons": [asdict(s) for s in outcome.reasons],
+            },
+            "outcome",
         )
         to = service.contents(lawful.ring, request)["identifier"]
     if outcome.download_token is not None:
@@ -137,7 +141,11 @@ def complete(lawful: Lawful, mailer: Mailer, request_id: str, *, actor: str, now
         found = key.open_json(request.response_sealed, "outcome") if request.response_sealed else {}
         service.move(session, request, "completed", actor, now)
         text = response.answer_markdown(
-            lawful.require_policy(), request, found.get("reasons", []), found.get("done", []), now
+            lawful.require_policy(),
+            request,
+            [response.Said(**s) for s in found.get("reasons", [])],
+            [response.Said(**s) for s in found.get("done", [])],
+            now,
         )
         request.response_sealed, request.closed_at = key.seal(text, "response"), now
         service.meet(session, request, "answer", now)
@@ -155,7 +163,13 @@ def reject(
         request = fulfil.reject(
             session=session, request_id=request_id, reason=reason, actor=actor, now=now
         )
-        text = response.answer_markdown(lawful.require_policy(), request, [reason], [], now)
+        text = response.answer_markdown(
+            lawful.require_policy(),
+            request,
+            [response.Said("legal_reason", {"reason": reason})],
+            [],
+            now,
+        )
         request.response_sealed = service.key_of(lawful.ring, request).seal(text, "response")
         service.journal(session, request, "request_close", actor, now)
         to = service.contents(lawful.ring, request)["identifier"]

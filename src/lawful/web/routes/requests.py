@@ -24,6 +24,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, EmailStr, Field
 
 from lawful.context import Lawful
+from lawful.destruction.service import Destroyer
 from lawful.errors import LockedOut, PolicyViolation, Unauthorized
 from lawful.mail import Mailer, mailer_from
 from lawful.requests import flows, fulfil, service
@@ -444,8 +445,6 @@ def act_on_request(
     request_id: str, body: ActIn, lawful: LawfulDep, actor: ActorDep, mailer: MailerDep
 ) -> Detail:
     """Carry out the request (report, rectify, block, erase, withdraw, object, stop)."""
-    from lawful.destruction.service import Destroyer
-
     destroyer = Destroyer(body.destroyed_by, body.position or "") if body.destroyed_by else None
     flows.act(lawful, mailer, request_id, actor=actor, now=_now(), destroyer=destroyer)
     return _detail(lawful, request_id)
