@@ -163,6 +163,12 @@ def test_staff_enter_a_written_request_with_encrypted_evidence(setup):
         headers=AUTH,
     )
     assert acted.json()["outcome"] == "granted"
+    act_number = acted.json()["timeline"][-1]["note"].rsplit(" ", 1)[1]
+    act = client.get(f"/api/v1/operator/destruction-acts/{act_number}", headers=AUTH)
+    assert act.status_code == 200 and "Olga Ivanova, DPO" in act.text
+    pdf = client.get(f"/api/v1/operator/destruction-acts/{act_number}?format=pdf", headers=AUTH)
+    assert pdf.content.startswith(b"%PDF")
+    assert client.get(f"/api/v1/operator/destruction-acts/{act_number}").status_code == 401
     with lawful.sessions() as session:
         stored = session.scalars(sa.select(RequestFile.sealed)).all()
     assert stored and all(b"Sokolov" not in (blob or b"") for blob in stored)
