@@ -33,6 +33,8 @@ from lawful.subjects.models import Identifier
 
 LANGUAGES = ("en", "ru")
 CHANNELS = ("api", "email", "portal", "staff", "post", "phone")
+#: Channels where the person asks by themselves and confirms with a mailed code.
+SELF_SERVICE = ("api", "portal", "email")
 OPEN_STATES = ("awaiting_verification", "verified", "in_progress", "fulfilled")
 TRANSITIONS: dict[str, frozenset[str]] = {
     "awaiting_verification": frozenset({"verified", "rejected"}),
@@ -154,8 +156,8 @@ def submit(
             now=now,
         )
         return Submitted(request, None)
-    if intake.identifier_kind != "email":  # a phone cannot get a code: staff verify
-        return Submitted(request, None)
+    if intake.identifier_kind != "email" or intake.channel not in SELF_SERVICE:
+        return Submitted(request, None)  # staff verify: a phone gets no code, a letter no mail
     return Submitted(request, verification.issue(session, ring, request.id, now))
 
 
