@@ -353,3 +353,14 @@ def test_closed_requests_and_old_acts_are_shredded_after_their_retention(lawful,
         assert row.sealed == b"" and row.wrapped_key == b"" and row.response_sealed is None
         assert [e.action for e in service.timeline(session, request.id)][-1] == "answered"
         assert session.scalar(sa.select(sa.func.count()).select_from(DestructionAct)) == 0
+
+
+def test_a_person_recorded_after_the_request_is_found_at_verification(lawful, mail):
+    inbox, mailer = mail
+    request = _submit(lawful, mailer, "access")
+    _person(lawful)
+    flows.verify(lawful, request.id, inbox.code_for(EMAIL), now=NOW + timedelta(minutes=1))
+    outcome = flows.act(lawful, mailer, request.id, actor="dpo", now=NOW + timedelta(hours=1))
+    assert outcome.done[0].key == "report_ready"
+    with lawful.sessions() as session:
+        assert service.get(session, request.id).subject_id is not None

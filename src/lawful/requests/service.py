@@ -250,6 +250,8 @@ def mark_verified(
 ) -> None:
     move(session, request, "verified", actor, now)
     request.verification, request.verified_at = how, now
+    if request.subject_id is None:  # the person may have become known since the request came
+        request.subject_id = _owner(session, request.identifier_kind, request.identifier_digest)
     note(session, request, "identity", actor, now, f"verified by {how} {reason}".strip())
     _replan(session, policy, request)  # clocks that start at confirmation start now
     journal(session, request, "request_verify", actor, now)
