@@ -23,7 +23,7 @@ from lawful.requests import flows, service
 from lawful.requests.models import Request, RequestEvent
 from lawful.subjects import service as subjects
 from tests.conftest import open_template
-from tests.requests_support import Inbox, smtp_server
+from tests.requests_support import Inbox, add_person, record, smtp_server
 
 EMAIL = "anna.petrova@example.org"
 NAME = "Anna Petrova"
@@ -44,21 +44,7 @@ def mail() -> Iterator[tuple[Inbox, SmtpMailer]]:
 
 
 def _person(lawful: Lawful, purpose: str = "order_details") -> str:
-    with lawful.sessions.begin() as session:
-        subject_id = subjects.create_subject(
-            session=session, ring=lawful.ring, identifiers={"email": EMAIL}, actor="test", now=NOW
-        )
-        subjects.record(
-            session=session,
-            ring=lawful.ring,
-            policy=lawful.require_policy(),
-            subject_id=subject_id,
-            purpose=purpose,
-            values={"user.name": NAME, "user.contact.email": EMAIL},
-            actor="test",
-            now=NOW,
-        )
-    return subject_id
+    return add_person(lawful, EMAIL, {"user.name": NAME, "user.contact.email": EMAIL}, purpose)
 
 
 def _submit(
@@ -167,17 +153,7 @@ def test_erasure_shreds_the_subject_and_records_a_destruction_act(lawful, mail):
 def test_erasure_keeps_what_a_legal_obligation_holds_and_says_why(lawful, mail):
     inbox, mailer = mail
     subject_id = _person(lawful)
-    with lawful.sessions.begin() as session:
-        subjects.record(
-            session=session,
-            ring=lawful.ring,
-            policy=lawful.require_policy(),
-            subject_id=subject_id,
-            purpose="accounting",
-            values={"user.name": NAME},
-            actor="test",
-            now=NOW,
-        )
+    record(lawful, subject_id, {"user.name": NAME}, "accounting")
     request = _verified(lawful, inbox, mailer, "erasure")
     outcome = flows.act(lawful, mailer, request.id, actor="dpo", now=NOW + timedelta(hours=1))
     assert outcome.outcome == "partly_granted"
@@ -216,28 +192,11 @@ def test_a_blocked_subject_cannot_be_processed_until_unblocked(lawful, mail):
     subject_id = _person(lawful)
     request = _verified(lawful, inbox, mailer, "restriction")
     flows.act(lawful, mailer, request.id, actor="dpo", now=NOW)
-    with lawful.sessions.begin() as session, pytest.raises(PolicyViolation, match="blocked"):
-        subjects.record(
-            session=session,
-            ring=lawful.ring,
-            policy=lawful.require_policy(),
-            subject_id=subject_id,
-            purpose="order_details",
-            values={"user.name": "x"},
-            actor="t",
-        )
+    with pytest.raises(PolicyViolation, match="blocked"):
+        record(lawful, subject_id, {"user.name": "x"})
     unblock = _verified(lawful, inbox, mailer, "unblocking")
     flows.act(lawful, mailer, unblock.id, actor="dpo", now=NOW)
-    with lawful.sessions.begin() as session:
-        subjects.record(
-            session=session,
-            ring=lawful.ring,
-            policy=lawful.require_policy(),
-            subject_id=subject_id,
-            purpose="order_details",
-            values={"user.name": "x"},
-            actor="t",
-        )
+    record(lawful, subject_id, {"user.name": "x"})
 
 
 def test_ru_access_is_due_in_ten_russian_working_days_and_extends_once_by_five(lawful, mail):

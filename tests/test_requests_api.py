@@ -15,10 +15,9 @@ from fastapi.testclient import TestClient
 
 from lawful.context import Lawful
 from lawful.requests.models import Request, RequestFile
-from lawful.subjects import service as subjects
 from lawful.web.app import create_app
 from tests.conftest import open_template
-from tests.requests_support import Inbox, smtp_server
+from tests.requests_support import Inbox, add_person, smtp_server
 
 EMAIL = "ivan.sokolov@example.org"
 TOKEN = "operator-secret-token"
@@ -32,19 +31,7 @@ def setup(tmp_path: Path, database_url: str) -> Iterator[tuple[Lawful, TestClien
         lawful.settings = replace(
             lawful.settings, smtp_url=url, operator_token=TOKEN, request_rate_limit=3
         )
-        with lawful.sessions.begin() as session:
-            subject_id = subjects.create_subject(
-                session=session, ring=lawful.ring, identifiers={"email": EMAIL}, actor="t"
-            )
-            subjects.record(
-                session=session,
-                ring=lawful.ring,
-                policy=lawful.require_policy(),
-                subject_id=subject_id,
-                purpose="order_details",
-                values={"user.name": "Ivan Sokolov"},
-                actor="t",
-            )
+        add_person(lawful, EMAIL, {"user.name": "Ivan Sokolov"})
         yield lawful, TestClient(create_app(lawful)), inbox
     lawful.close()
 

@@ -18,8 +18,7 @@ from lawful.context import open_lawful
 from lawful.crypto.keyfile import generate_master_key_file
 from lawful.errors import InvalidTransition, PolicyViolation
 from lawful.settings import Settings
-from lawful.subjects import service as subjects
-from tests.requests_support import Inbox, smtp_server
+from tests.requests_support import Inbox, add_person, smtp_server
 
 EMAIL = "olga@example.org"
 
@@ -39,19 +38,7 @@ def home(
         settings = Settings.from_env()
         generate_master_key_file(settings.master_key_path)
         lawful = open_lawful(settings)
-        with lawful.sessions.begin() as session:
-            subject_id = subjects.create_subject(
-                session=session, ring=lawful.ring, identifiers={"email": EMAIL}, actor="t"
-            )
-            subjects.record(
-                session=session,
-                ring=lawful.ring,
-                policy=lawful.require_policy(),
-                subject_id=subject_id,
-                purpose="order_details",
-                values={"user.name": "Olga"},
-                actor="t",
-            )
+        add_person(lawful, EMAIL, {"user.name": "Olga"})
         lawful.close()
         yield settings, inbox
 

@@ -343,9 +343,8 @@ def attach(
         request_id=request.id,
         role=role,
         media_type=media_type[:100],
-        sealed_name=key.seal(name, "file-name"),
-        sealed=key.seal_bytes(data, "file"),
         created_at=now,
+        **key.seal_file(name, data),
     )
     session.add(row)
     session.flush()
