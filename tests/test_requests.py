@@ -177,14 +177,19 @@ def test_rectification_replaces_the_value_and_journals_clarify(lawful, mail):
         "rectification",
         details={"category": "user.name", "value": "Anna Sidorova"},
     )
+    # RU Art. 21(1): blocked while the data said to be inaccurate are checked.
+    with pytest.raises(PolicyViolation, match="blocked"):
+        record(lawful, subject_id, {"user.name": "x"})
     flows.act(lawful, mailer, request.id, actor="dpo", now=NOW + timedelta(hours=1))
     with lawful.sessions() as session:
         held = subjects.export_subject(
             session=session, ring=lawful.ring, subject_id=subject_id, actor="t"
         )
         actions = session.scalars(sa.select(AuditEvent.action)).all()
+        block = {d.name: d for d in service.deadlines_of(session, request.id)}["block"]
     assert [v.value for v in held.values if v.category == "user.name"] == ["Anna Sidorova"]
-    assert "clarify" in actions
+    assert "clarify" in actions and block.met_at is not None
+    record(lawful, subject_id, {"user.name": "Anna Sidorova"})  # unblocked once rectified
 
 
 def test_a_blocked_subject_cannot_be_processed_until_unblocked(lawful, mail):

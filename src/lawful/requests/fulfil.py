@@ -22,7 +22,7 @@ from lawful.crypto.keyring import Keyring
 from lawful.destruction import service as destruction
 from lawful.errors import Gone, InvalidTransition, NotFound, PolicyViolation
 from lawful.requests import report, service
-from lawful.requests.models import Download, Request, RequestFile
+from lawful.requests.models import Download, Request, RequestEvent, RequestFile
 from lawful.requests.response import Said
 from lawful.subjects import service as subjects
 from lawful.subjects.models import PersonalValue, Subject
@@ -102,6 +102,15 @@ def _perform(
             actor=actor,
             now=now,
         )
+        if _blocked_by(session, request, subject_id):
+            subjects.set_blocked(
+                session=session,
+                subject_id=subject_id,
+                blocked=False,
+                actor=actor,
+                reason=f"request {request.id}: rectified",
+                now=now,
+            )
         return Outcome(done=[Said("rectified", {"count": count, "category": details["category"]})])
     if request.kind in ("restriction", "unblocking"):
         blocked = request.kind == "restriction"
@@ -117,6 +126,20 @@ def _perform(
     if request.kind == "erasure":
         return _erase(session, policy, request, subject_id, actor, now, destroyer)
     return _consents(session, policy, request, subject_id, actor, now)
+
+
+def _blocked_by(session: Session, request: Request, subject_id: str) -> bool:
+    """Whether this request blocked the subject while checking (and so must unblock)."""
+    return session.scalar(
+        sa.select(RequestEvent.id).where(
+            RequestEvent.request_id == request.id, RequestEvent.action == "blocked"
+        )
+    ) is not None and _is_blocked(session, subject_id)
+
+
+def _is_blocked(session: Session, subject_id: str) -> bool:
+    subject = session.get(Subject, subject_id)
+    return subject is not None and subject.blocked_at is not None
 
 
 def _report(

@@ -29,7 +29,8 @@ from lawful.crypto.sealed import RecordKey
 from lawful.errors import InvalidTransition, NotFound, PolicyViolation
 from lawful.requests import deadlines, verification
 from lawful.requests.models import Request, RequestDeadline, RequestEvent, RequestFile
-from lawful.subjects.models import Identifier
+from lawful.subjects import service as subjects
+from lawful.subjects.models import Identifier, Subject
 
 LANGUAGES = ("en", "ru")
 CHANNELS = ("api", "email", "portal", "staff", "post", "phone")
@@ -255,6 +256,28 @@ def mark_verified(
     note(session, request, "identity", actor, now, f"verified by {how} {reason}".strip())
     _replan(session, policy, request)  # clocks that start at confirmation start now
     journal(session, request, "request_verify", actor, now)
+    _block_while_checked(session, request, actor, now)
+
+
+def _block_while_checked(session: Session, request: Request, actor: str, now: datetime) -> None:
+    """Block the data a verified rectification calls inaccurate until they are corrected, where
+    the law says so (a ``block`` deadline runs). Not before verification: anyone could then
+    stop the processing of anyone's data."""
+    if request.kind != "rectification" or request.subject_id is None:
+        return
+    planned = {d.name for d in deadlines_of(session, request.id)}
+    subject = session.get(Subject, request.subject_id)
+    if "block" in planned and subject is not None and subject.blocked_at is None:
+        subjects.set_blocked(
+            session=session,
+            subject_id=subject.id,
+            blocked=True,
+            actor=actor,
+            reason=f"rectification request {request.id}: being checked",
+            now=now,
+        )
+        note(session, request, "blocked", actor, now, "until the data are rectified")
+        meet(session, request, "block", now)
 
 
 def verify_by_staff(
