@@ -106,6 +106,12 @@ def test_a_request_about_an_unknown_person_looks_exactly_like_a_known_one(lawful
     assert shape[0].replace(inbox.code_for(EMAIL), "C") == shape[1].replace(
         inbox.code_for("nobody@example.org"), "C"
     )
+    outcomes = []
+    for address, request in ((EMAIL, known), ("nobody@example.org", unknown)):
+        flows.verify(lawful, request.id, inbox.code_for(address), now=NOW)
+        outcomes.append(flows.act(lawful, mailer, request.id, actor="dpo", now=NOW))
+    assert [o.outcome for o in outcomes] == ["granted", "granted"]
+    assert [o.done[0].key for o in outcomes] == ["report_ready", "report_ready"]
 
 
 def test_wrong_codes_lock_the_request_out(lawful, mail):
