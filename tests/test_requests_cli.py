@@ -110,6 +110,16 @@ def test_operator_actions_refuse_what_the_state_does_not_allow(home, capsys):
     assert "152-FZ Art. 14(8)" in capsys.readouterr().out
 
 
+def test_staff_enter_a_rectification_with_its_details(home, capsys):
+    args = ["requests", "enter", "--kind", "rectification", "--email", EMAIL, "--verified", "ID"]
+    assert run([*args, "--detail", "category"]) == 1
+    assert "KEY=VALUE" in capsys.readouterr().err
+    assert run([*args, "--detail", "category=user.name", "--detail", "value=Olga K."]) == 0
+    request_id = _id(capsys.readouterr().out)
+    assert run(["requests", "act", request_id]) == 0
+    assert "rectified" in capsys.readouterr().out
+
+
 def test_spans_parse_and_bad_ones_are_refused():
     assert parse_span("2d") == timedelta(days=2)
     assert parse_span("12h") == timedelta(hours=12)
