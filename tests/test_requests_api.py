@@ -52,6 +52,7 @@ def test_a_full_access_lifecycle_over_http(setup):
     acted = client.post(f"/api/v1/operator/requests/{request_id}/act", json={}, headers=AUTH)
     assert acted.status_code == 200, acted.text
     link = inbox.link_for(EMAIL)
+    assert EMAIL not in link and "ivan" not in link.lower()  # the token is not personal data
     path = link.split("127.0.0.1:8000", 1)[1]
     got = client.get(path)
     assert got.status_code == 200 and got.headers["content-type"] == "application/zip"
