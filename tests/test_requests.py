@@ -334,3 +334,63 @@ def test_a_person_recorded_after_the_request_is_found_at_verification(lawful, ma
     assert outcome.done[0].key == "report_ready"
     with lawful.sessions() as session:
         assert service.get(session, request.id).subject_id is not None
+
+
+def test_mail_the_server_refused_is_sent_later_by_the_worker(lawful, mail):
+    from lawful.jobs import JobContext
+    from lawful.jobs.models import Job
+    from lawful.mail import NoMailer
+    from lawful.requests import fulfil
+    from lawful.requests.jobs import deliver_promised
+
+    inbox, mailer = mail
+    _person(lawful)
+    request = _verified(lawful, inbox, mailer, "access")
+    down = NoMailer()  # the SMTP server is down: the operator's actions still succeed
+    flows.act(lawful, down, request.id, actor="dpo", now=NOW)
+    flows.complete(lawful, down, request.id, actor="dpo", now=NOW)
+    with lawful.sessions() as session:
+        queued = [
+            j.payload for j in session.scalars(sa.select(Job).where(Job.kind == "requests.mail"))
+        ]
+    assert [p["what"] for p in queued] == ["ready", "answer"]
+    assert all(set(p) == {"request_id", "what"} for p in queued)  # ids only, no personal data
+    context = JobContext(lawful.engine, lawful.sessions)
+
+    def deliver(payload: dict[str, str]) -> bool:
+        return deliver_promised(
+            context=context,
+            ring=lawful.ring,
+            mailer=mailer,
+            public_url="https://lawful.example",
+            payload=payload,
+            now=NOW,
+        )
+
+    assert deliver(queued[0])
+    link = inbox.link_for(EMAIL)
+    assert link.startswith("https://lawful.example/")
+    with lawful.sessions.begin() as session:
+        name, _data = fulfil.download(
+            session=session, ring=lawful.ring, token=link.rsplit("/", 1)[1], now=NOW
+        )
+    assert name == "report.zip"
+    assert not deliver(queued[0])  # downloaded: no new link is made
+    assert deliver(queued[1])
+    assert "Outcome: granted" in inbox.body(inbox.last_to(EMAIL))
+
+
+def test_mail_sent_at_once_leaves_nothing_for_the_worker(lawful, mail):
+    from lawful.jobs.models import Job
+
+    inbox, mailer = mail
+    request = _verified(lawful, inbox, mailer, "access")
+    flows.act(lawful, mailer, request.id, actor="dpo", now=NOW)
+    flows.complete(lawful, mailer, request.id, actor="dpo", now=NOW)
+    with lawful.sessions() as session:
+        assert (
+            session.scalar(
+                sa.select(sa.func.count()).select_from(Job).where(Job.kind == "requests.mail")
+            )
+            == 0
+        )

@@ -8,10 +8,8 @@ request. Both run in the caller's transaction.
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -21,13 +19,12 @@ from lawful.consent import service as consent
 from lawful.crypto.keyring import Keyring
 from lawful.destruction import service as destruction
 from lawful.errors import Gone, InvalidTransition, NotFound, PolicyViolation
-from lawful.requests import report, service
+from lawful.requests import outbox, report, service
 from lawful.requests.models import Download, Request, RequestEvent, RequestFile
 from lawful.requests.response import Said
 from lawful.subjects import service as subjects
 from lawful.subjects.models import PersonalValue, Subject
 
-DOWNLOAD_TTL = timedelta(days=7)
 REPORT_KINDS = ("access", "transfer_info", "portability")
 
 
@@ -170,20 +167,8 @@ def _report(
         now=now,
         role="report",
     )
-    token = secrets.token_urlsafe(32)
-    session.add(
-        Download(
-            token_digest=_token_digest(token),
-            request_id=request.id,
-            file_id=row.id,
-            expires_at=now + DOWNLOAD_TTL,
-        )
-    )
+    token = outbox.new_token(session, request, row.id, now)
     return Outcome(done=[Said("report_ready")], download_token=token)
-
-
-def _token_digest(token: str) -> bytes:
-    return hashlib.sha256(token.encode()).digest()
 
 
 def _erase(
@@ -309,7 +294,7 @@ def reject(*, session: Session, request_id: str, reason: str, actor: str, now: d
 
 def download(*, session: Session, ring: Keyring, token: str, now: datetime) -> tuple[str, bytes]:
     """The prepared file, once: the link is spent and the sealed copy deleted on first use."""
-    row = session.get(Download, _token_digest(token)) if len(token) < 100 else None
+    row = session.get(Download, outbox.token_digest(token)) if len(token) < 100 else None
     if row is None:
         raise NotFound("no such download", field="token")
     if row.used_at is not None or row.expires_at <= now:
