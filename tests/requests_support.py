@@ -11,6 +11,10 @@ from email import message_from_bytes
 from email.message import Message
 
 from aiosmtpd.controller import Controller
+from sqlalchemy.orm import Session
+
+from lawful.context import Lawful
+from lawful.subjects import service as subjects
 
 
 class Inbox:
@@ -72,3 +76,39 @@ def smtp_server() -> Iterator[tuple[Inbox, str]]:
         yield inbox, f"smtp://127.0.0.1:{port}"
     finally:
         controller.stop()
+
+
+def add_person(
+    lawful: Lawful, email: str, values: dict[str, str], purpose: str = "order_details"
+) -> str:
+    """A subject with ``email`` as identifier and ``values`` recorded for ``purpose``."""
+    with lawful.sessions.begin() as session:
+        subject_id = subjects.create_subject(
+            session=session, ring=lawful.ring, identifiers={"email": email}, actor="test"
+        )
+        record(lawful, subject_id, values, purpose, session=session)
+    return subject_id
+
+
+def record(
+    lawful: Lawful,
+    subject_id: str,
+    values: dict[str, str],
+    purpose: str = "order_details",
+    *,
+    session: Session | None = None,
+) -> None:
+    """Record ``values`` in ``session``, or in a transaction of its own."""
+    if session is None:
+        with lawful.sessions.begin() as own:
+            record(lawful, subject_id, values, purpose, session=own)
+        return
+    subjects.record(
+        session=session,
+        ring=lawful.ring,
+        policy=lawful.require_policy(),
+        subject_id=subject_id,
+        purpose=purpose,
+        values=values,
+        actor="test",
+    )

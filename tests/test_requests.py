@@ -23,7 +23,7 @@ from lawful.requests import flows, service
 from lawful.requests.models import Request, RequestEvent
 from lawful.subjects import service as subjects
 from tests.conftest import open_template
-from tests.requests_support import Inbox, smtp_server
+from tests.requests_support import Inbox, add_person, record, smtp_server
 
 EMAIL = "anna.petrova@example.org"
 NAME = "Anna Petrova"
@@ -44,21 +44,7 @@ def mail() -> Iterator[tuple[Inbox, SmtpMailer]]:
 
 
 def _person(lawful: Lawful, purpose: str = "order_details") -> str:
-    with lawful.sessions.begin() as session:
-        subject_id = subjects.create_subject(
-            session=session, ring=lawful.ring, identifiers={"email": EMAIL}, actor="test", now=NOW
-        )
-        subjects.record(
-            session=session,
-            ring=lawful.ring,
-            policy=lawful.require_policy(),
-            subject_id=subject_id,
-            purpose=purpose,
-            values={"user.name": NAME, "user.contact.email": EMAIL},
-            actor="test",
-            now=NOW,
-        )
-    return subject_id
+    return add_person(lawful, EMAIL, {"user.name": NAME, "user.contact.email": EMAIL}, purpose)
 
 
 def _submit(
@@ -100,7 +86,7 @@ def test_an_access_request_is_answered_with_a_report_downloaded_once(lawful, mai
             session=session, ring=lawful.ring, token=token, now=NOW + timedelta(hours=3)
         )
     text = flows.complete(lawful, mailer, request.id, actor="dpo", now=NOW + timedelta(hours=4))
-    assert "удовлетворён" in text
+    assert "удовлетворён" in text and "подготовлены для однократного скачивания" in text
     with lawful.sessions() as session:
         assert service.get(session, request.id).state == "completed"
         actions = [e.action for e in service.timeline(session, request.id)]
@@ -120,6 +106,12 @@ def test_a_request_about_an_unknown_person_looks_exactly_like_a_known_one(lawful
     assert shape[0].replace(inbox.code_for(EMAIL), "C") == shape[1].replace(
         inbox.code_for("nobody@example.org"), "C"
     )
+    outcomes = []
+    for address, request in ((EMAIL, known), ("nobody@example.org", unknown)):
+        flows.verify(lawful, request.id, inbox.code_for(address), now=NOW)
+        outcomes.append(flows.act(lawful, mailer, request.id, actor="dpo", now=NOW))
+    assert [o.outcome for o in outcomes] == ["granted", "granted"]
+    assert [o.done[0].key for o in outcomes] == ["report_ready", "report_ready"]
 
 
 def test_wrong_codes_lock_the_request_out(lawful, mail):
@@ -167,21 +159,11 @@ def test_erasure_shreds_the_subject_and_records_a_destruction_act(lawful, mail):
 def test_erasure_keeps_what_a_legal_obligation_holds_and_says_why(lawful, mail):
     inbox, mailer = mail
     subject_id = _person(lawful)
-    with lawful.sessions.begin() as session:
-        subjects.record(
-            session=session,
-            ring=lawful.ring,
-            policy=lawful.require_policy(),
-            subject_id=subject_id,
-            purpose="accounting",
-            values={"user.name": NAME},
-            actor="test",
-            now=NOW,
-        )
+    record(lawful, subject_id, {"user.name": NAME}, "accounting")
     request = _verified(lawful, inbox, mailer, "erasure")
     outcome = flows.act(lawful, mailer, request.id, actor="dpo", now=NOW + timedelta(hours=1))
     assert outcome.outcome == "partly_granted"
-    assert "402-FZ" in outcome.reasons[0]
+    assert "402-FZ" in outcome.reasons[0].text()
     text = flows.complete(lawful, mailer, request.id, actor="dpo", now=NOW + timedelta(hours=2))
     assert "402-FZ" in text and "partly granted" in text
     with lawful.sessions() as session:
@@ -201,14 +183,19 @@ def test_rectification_replaces_the_value_and_journals_clarify(lawful, mail):
         "rectification",
         details={"category": "user.name", "value": "Anna Sidorova"},
     )
+    # RU Art. 21(1): blocked while the data said to be inaccurate are checked.
+    with pytest.raises(PolicyViolation, match="blocked"):
+        record(lawful, subject_id, {"user.name": "x"})
     flows.act(lawful, mailer, request.id, actor="dpo", now=NOW + timedelta(hours=1))
     with lawful.sessions() as session:
         held = subjects.export_subject(
             session=session, ring=lawful.ring, subject_id=subject_id, actor="t"
         )
         actions = session.scalars(sa.select(AuditEvent.action)).all()
+        block = {d.name: d for d in service.deadlines_of(session, request.id)}["block"]
     assert [v.value for v in held.values if v.category == "user.name"] == ["Anna Sidorova"]
-    assert "clarify" in actions
+    assert "clarify" in actions and block.met_at is not None
+    record(lawful, subject_id, {"user.name": "Anna Sidorova"})  # unblocked once rectified
 
 
 def test_a_blocked_subject_cannot_be_processed_until_unblocked(lawful, mail):
@@ -216,28 +203,11 @@ def test_a_blocked_subject_cannot_be_processed_until_unblocked(lawful, mail):
     subject_id = _person(lawful)
     request = _verified(lawful, inbox, mailer, "restriction")
     flows.act(lawful, mailer, request.id, actor="dpo", now=NOW)
-    with lawful.sessions.begin() as session, pytest.raises(PolicyViolation, match="blocked"):
-        subjects.record(
-            session=session,
-            ring=lawful.ring,
-            policy=lawful.require_policy(),
-            subject_id=subject_id,
-            purpose="order_details",
-            values={"user.name": "x"},
-            actor="t",
-        )
+    with pytest.raises(PolicyViolation, match="blocked"):
+        record(lawful, subject_id, {"user.name": "x"})
     unblock = _verified(lawful, inbox, mailer, "unblocking")
     flows.act(lawful, mailer, unblock.id, actor="dpo", now=NOW)
-    with lawful.sessions.begin() as session:
-        subjects.record(
-            session=session,
-            ring=lawful.ring,
-            policy=lawful.require_policy(),
-            subject_id=subject_id,
-            purpose="order_details",
-            values={"user.name": "x"},
-            actor="t",
-        )
+    record(lawful, subject_id, {"user.name": "x"})
 
 
 def test_ru_access_is_due_in_ten_russian_working_days_and_extends_once_by_five(lawful, mail):
@@ -353,3 +323,74 @@ def test_closed_requests_and_old_acts_are_shredded_after_their_retention(lawful,
         assert row.sealed == b"" and row.wrapped_key == b"" and row.response_sealed is None
         assert [e.action for e in service.timeline(session, request.id)][-1] == "answered"
         assert session.scalar(sa.select(sa.func.count()).select_from(DestructionAct)) == 0
+
+
+def test_a_person_recorded_after_the_request_is_found_at_verification(lawful, mail):
+    inbox, mailer = mail
+    request = _submit(lawful, mailer, "access")
+    _person(lawful)
+    flows.verify(lawful, request.id, inbox.code_for(EMAIL), now=NOW + timedelta(minutes=1))
+    outcome = flows.act(lawful, mailer, request.id, actor="dpo", now=NOW + timedelta(hours=1))
+    assert outcome.done[0].key == "report_ready"
+    with lawful.sessions() as session:
+        assert service.get(session, request.id).subject_id is not None
+
+
+def test_mail_the_server_refused_is_sent_later_by_the_worker(lawful, mail):
+    from lawful.jobs import JobContext
+    from lawful.jobs.models import Job
+    from lawful.mail import NoMailer
+    from lawful.requests import fulfil
+    from lawful.requests.jobs import deliver_promised
+
+    inbox, mailer = mail
+    _person(lawful)
+    request = _verified(lawful, inbox, mailer, "access")
+    down = NoMailer()  # the SMTP server is down: the operator's actions still succeed
+    flows.act(lawful, down, request.id, actor="dpo", now=NOW)
+    flows.complete(lawful, down, request.id, actor="dpo", now=NOW)
+    with lawful.sessions() as session:
+        queued = [
+            j.payload for j in session.scalars(sa.select(Job).where(Job.kind == "requests.mail"))
+        ]
+    assert [p["what"] for p in queued] == ["ready", "answer"]
+    assert all(set(p) == {"request_id", "what"} for p in queued)  # ids only, no personal data
+    context = JobContext(lawful.engine, lawful.sessions)
+
+    def deliver(payload: dict[str, str]) -> bool:
+        return deliver_promised(
+            context=context,
+            ring=lawful.ring,
+            mailer=mailer,
+            public_url="https://lawful.example",
+            payload=payload,
+            now=NOW,
+        )
+
+    assert deliver(queued[0])
+    link = inbox.link_for(EMAIL)
+    assert link.startswith("https://lawful.example/")
+    with lawful.sessions.begin() as session:
+        name, _data = fulfil.download(
+            session=session, ring=lawful.ring, token=link.rsplit("/", 1)[1], now=NOW
+        )
+    assert name == "report.zip"
+    assert not deliver(queued[0])  # downloaded: no new link is made
+    assert deliver(queued[1])
+    assert "Outcome: granted" in inbox.body(inbox.last_to(EMAIL))
+
+
+def test_mail_sent_at_once_leaves_nothing_for_the_worker(lawful, mail):
+    from lawful.jobs.models import Job
+
+    inbox, mailer = mail
+    request = _verified(lawful, inbox, mailer, "access")
+    flows.act(lawful, mailer, request.id, actor="dpo", now=NOW)
+    flows.complete(lawful, mailer, request.id, actor="dpo", now=NOW)
+    with lawful.sessions() as session:
+        assert (
+            session.scalar(
+                sa.select(sa.func.count()).select_from(Job).where(Job.kind == "requests.mail")
+            )
+            == 0
+        )

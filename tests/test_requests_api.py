@@ -15,10 +15,9 @@ from fastapi.testclient import TestClient
 
 from lawful.context import Lawful
 from lawful.requests.models import Request, RequestFile
-from lawful.subjects import service as subjects
 from lawful.web.app import create_app
 from tests.conftest import open_template
-from tests.requests_support import Inbox, smtp_server
+from tests.requests_support import Inbox, add_person, smtp_server
 
 EMAIL = "ivan.sokolov@example.org"
 TOKEN = "operator-secret-token"
@@ -32,19 +31,7 @@ def setup(tmp_path: Path, database_url: str) -> Iterator[tuple[Lawful, TestClien
         lawful.settings = replace(
             lawful.settings, smtp_url=url, operator_token=TOKEN, request_rate_limit=3
         )
-        with lawful.sessions.begin() as session:
-            subject_id = subjects.create_subject(
-                session=session, ring=lawful.ring, identifiers={"email": EMAIL}, actor="t"
-            )
-            subjects.record(
-                session=session,
-                ring=lawful.ring,
-                policy=lawful.require_policy(),
-                subject_id=subject_id,
-                purpose="order_details",
-                values={"user.name": "Ivan Sokolov"},
-                actor="t",
-            )
+        add_person(lawful, EMAIL, {"user.name": "Ivan Sokolov"})
         yield lawful, TestClient(create_app(lawful)), inbox
     lawful.close()
 
@@ -65,6 +52,7 @@ def test_a_full_access_lifecycle_over_http(setup):
     acted = client.post(f"/api/v1/operator/requests/{request_id}/act", json={}, headers=AUTH)
     assert acted.status_code == 200, acted.text
     link = inbox.link_for(EMAIL)
+    assert EMAIL not in link and "ivan" not in link.lower()  # the token is not personal data
     path = link.split("127.0.0.1:8000", 1)[1]
     got = client.get(path)
     assert got.status_code == 200 and got.headers["content-type"] == "application/zip"
@@ -163,6 +151,12 @@ def test_staff_enter_a_written_request_with_encrypted_evidence(setup):
         headers=AUTH,
     )
     assert acted.json()["outcome"] == "granted"
+    act_number = acted.json()["timeline"][-1]["note"].rsplit(" ", 1)[1]
+    act = client.get(f"/api/v1/operator/destruction-acts/{act_number}", headers=AUTH)
+    assert act.status_code == 200 and "Olga Ivanova, DPO" in act.text
+    pdf = client.get(f"/api/v1/operator/destruction-acts/{act_number}?format=pdf", headers=AUTH)
+    assert pdf.content.startswith(b"%PDF")
+    assert client.get(f"/api/v1/operator/destruction-acts/{act_number}").status_code == 401
     with lawful.sessions() as session:
         stored = session.scalars(sa.select(RequestFile.sealed)).all()
     assert stored and all(b"Sokolov" not in (blob or b"") for blob in stored)

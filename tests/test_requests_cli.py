@@ -18,8 +18,7 @@ from lawful.context import open_lawful
 from lawful.crypto.keyfile import generate_master_key_file
 from lawful.errors import InvalidTransition, PolicyViolation
 from lawful.settings import Settings
-from lawful.subjects import service as subjects
-from tests.requests_support import Inbox, smtp_server
+from tests.requests_support import Inbox, add_person, smtp_server
 
 EMAIL = "olga@example.org"
 
@@ -39,19 +38,7 @@ def home(
         settings = Settings.from_env()
         generate_master_key_file(settings.master_key_path)
         lawful = open_lawful(settings)
-        with lawful.sessions.begin() as session:
-            subject_id = subjects.create_subject(
-                session=session, ring=lawful.ring, identifiers={"email": EMAIL}, actor="t"
-            )
-            subjects.record(
-                session=session,
-                ring=lawful.ring,
-                policy=lawful.require_policy(),
-                subject_id=subject_id,
-                purpose="order_details",
-                values={"user.name": "Olga"},
-                actor="t",
-            )
+        add_person(lawful, EMAIL, {"user.name": "Olga"})
         lawful.close()
         yield settings, inbox
 
@@ -95,7 +82,7 @@ def test_a_written_erasure_request_from_entry_to_act(home, capsys, tmp_path):
         == 0
     )
     acted = capsys.readouterr().out
-    act_number = re.search(r"destruction act (\S+)", acted)
+    act_number = re.search(r"destruction act No. (\S+)", acted)
     assert act_number
     assert run(["requests", "complete", request_id]) == 0
     assert "удовлетворён" in capsys.readouterr().out
@@ -121,6 +108,16 @@ def test_operator_actions_refuse_what_the_state_does_not_allow(home, capsys):
     assert run(["requests", "verify", request_id, "--reason", "called back on record"]) == 0
     assert run(["requests", "reject", request_id, "--reason", "152-FZ Art. 14(8)"]) == 0
     assert "152-FZ Art. 14(8)" in capsys.readouterr().out
+
+
+def test_staff_enter_a_rectification_with_its_details(home, capsys):
+    args = ["requests", "enter", "--kind", "rectification", "--email", EMAIL, "--verified", "ID"]
+    assert run([*args, "--detail", "category"]) == 1
+    assert "KEY=VALUE" in capsys.readouterr().err
+    assert run([*args, "--detail", "category=user.name", "--detail", "value=Olga K."]) == 0
+    request_id = _id(capsys.readouterr().out)
+    assert run(["requests", "act", request_id]) == 0
+    assert "rectified" in capsys.readouterr().out
 
 
 def test_spans_parse_and_bad_ones_are_refused():

@@ -12,7 +12,13 @@
     ├── NeedsDecision               the law table has no confirmed figure: a person must decide
     ├── StoreError                  the database is unreachable or its schema is not current
     │   └── BackupError             a backup cannot be written or restored (lawful.backup)
-    └── AuditChainBroken            the journal's hash chain does not verify
+    ├── AuditChainBroken            the journal's hash chain does not verify
+    ├── InvalidTransition           a request (or register entry) cannot take this step now
+    ├── VerificationFailed          a wrong, expired or spent one-time code
+    ├── LockedOut                   too many attempts or requests (``retry_after`` seconds)
+    ├── Unauthorized                the operator's bearer token is missing or wrong
+    ├── Gone                        a one-time link already used, or expired
+    └── MailError                   the SMTP server failed or refused the message
 
 Each surface maps these once: the CLI to one line and an exit code (``lawful.cli``), the HTTP
 API to RFC 9457 problem+json (``lawful.web.problems``). Messages never contain personal data:

@@ -147,9 +147,8 @@ def attach(
         authority_request_id=row.id,
         direction=direction,
         media_type=media_type[:100],
-        sealed_name=key.seal(name, "file-name"),
-        sealed=key.seal_bytes(data, "file"),
         created_at=now,
+        **key.seal_file(name, data),
     )
     session.add(document)
     session.flush()

@@ -136,12 +136,22 @@ def enter_cmd(
     evidence: Annotated[
         list[Path] | None, typer.Option("--evidence", exists=True, dir_okay=False)
     ] = None,
+    detail: Annotated[
+        list[str] | None,
+        typer.Option("--detail", help="KEY=VALUE, e.g. category=user.name value=… (repeat)."),
+    ] = None,
+    purpose: Annotated[
+        str | None, typer.Option("--purpose", help="withdrawal: the purpose (none: all).")
+    ] = None,
 ) -> None:
     """Enter a written or phoned request, with its scanned evidence (stored encrypted)."""
     if (email is None) == (phone is None):
         raise PolicyViolation("give exactly one of --email or --phone", field="email")
+    details = dict(_pair(item) for item in detail or [])
     intake = service.Intake(
         kind=kind,
+        details=details,
+        purpose=purpose,
         identifier_kind="email" if email else "phone",
         identifier=email or phone or "",
         language=language,
@@ -160,6 +170,13 @@ def enter_cmd(
             now=datetime.now(UTC),
         )
     typer.echo(f"{request.id} {request.state}")
+
+
+def _pair(item: str) -> tuple[str, str]:
+    key, sep, value = item.partition("=")
+    if not sep or not key.strip():
+        raise PolicyViolation("give --detail as KEY=VALUE", field="detail")
+    return key.strip(), value
 
 
 @requests_app.command("verify")
@@ -203,7 +220,7 @@ def act_cmd(
         outcome = flows.act(
             lawful, mailer, request_id, actor=ACTOR, now=datetime.now(UTC), destroyer=destroyer
         )
-    typer.echo(f"{request_id} {outcome.outcome}: {'; '.join(outcome.done + outcome.reasons)}")
+    typer.echo(f"{request_id} {outcome.outcome}: {outcome.summary()}")
 
 
 @requests_app.command("extend")

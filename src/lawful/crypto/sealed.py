@@ -52,5 +52,12 @@ class RecordKey:
         # Base64 keeps one sealing primitive (text) for every kind of content.
         return self.seal(base64.b64encode(data).decode("ascii"), part)
 
+    def seal_file(self, name: str, data: bytes) -> dict[str, bytes]:
+        """A file's name and content, sealed: the columns ``sealed_name`` and ``sealed``."""
+        return {
+            "sealed_name": self.seal(name, "file-name"),
+            "sealed": self.seal_bytes(data, "file"),
+        }
+
     def open_bytes(self, sealed: bytes, part: str) -> bytes:
         return base64.b64decode(self.open_text(sealed, part))

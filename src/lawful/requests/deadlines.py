@@ -40,7 +40,12 @@ TABLE: dict[str, dict[str, RuleMap]] = {
     "access": {"acknowledge": _ACKNOWLEDGE, "answer": _ANSWER},
     "transfer_info": {"acknowledge": _ACKNOWLEDGE, "answer": _ANSWER},
     "portability": {"acknowledge": _ACKNOWLEDGE, "answer": _ANSWER},
-    "rectification": {"acknowledge": _ACKNOWLEDGE, "answer": {**_ANSWER, "ru": "rectification"}},
+    # RU Art. 21(1): data said to be inaccurate are blocked for the time they are checked.
+    "rectification": {
+        "acknowledge": _ACKNOWLEDGE,
+        "block": {"ru": "block_on_request"},
+        "answer": {**_ANSWER, "ru": "rectification"},
+    },
     "restriction": {
         "acknowledge": _ACKNOWLEDGE,
         "block": {"ru": "block_on_request"},

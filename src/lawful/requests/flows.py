@@ -1,29 +1,56 @@
 """Transaction boundaries of the request API: each flow commits its change, then mails.
 
 Mail goes after the commit so that nothing is promised to the person that the database did not
-keep; a mail that fails leaves the committed state and raises ``MailError`` (a code can be
-sent again with :func:`resend`).
+keep. The answer, an extension notice and a report link are also queued as a job in the same
+transaction (:mod:`lawful.requests.outbox`): sent at once when the server answers, else by the
+worker later. Only the one-time code is not queued (it is kept as a hash): when its mail fails,
+``MailError`` is raised and :func:`resend` sends a new one.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
 
 from lawful.context import Lawful
 from lawful.destruction.service import Destroyer
-from lawful.errors import LockedOut, VerificationFailed
+from lawful.errors import LockedOut, MailError, VerificationFailed
 from lawful.mail import Mail, Mailer
-from lawful.requests import fulfil, response, service, verification
+from lawful.requests import fulfil, outbox, response, service, verification
 from lawful.requests.models import Request
 from lawful.requests.verification import Check
+
+logger = logging.getLogger(__name__)
 
 
 def _tell(mailer: Mailer, request: Request, mail: Mail) -> None:
     """Mail the person; a phone number on record cannot be mailed (staff call or write)."""
     if request.identifier_kind == "email":
         mailer.send(mail)
+
+
+def _promise(session: Session, request: Request, what: str, now: datetime) -> str | None:
+    """Queue the mail with the change (see :mod:`lawful.requests.outbox`); phones get none."""
+    return (
+        outbox.promise(session, request, what, now) if request.identifier_kind == "email" else None
+    )
+
+
+def _deliver(lawful: Lawful, mailer: Mailer, promised: str | None, mail: Mail) -> None:
+    """Send now; on success withdraw the queued copy, on failure leave it to the worker."""
+    if promised is None:
+        return
+    try:
+        mailer.send(mail)
+    except MailError as error:
+        logger.warning("request mail left to the worker: %s", error.message)
+        return
+    with lawful.sessions.begin() as session:
+        outbox.withdraw(session, promised)
 
 
 def submit(
@@ -120,12 +147,17 @@ def act(
         request = service.get(session, request_id)
         key = service.key_of(lawful.ring, request)
         request.response_sealed = key.seal_json(
-            {"done": outcome.done, "reasons": outcome.reasons}, "outcome"
+            {
+                "done": [asdict(s) for s in outcome.done],
+                "reasons": [asdict(s) for s in outcome.reasons],
+            },
+            "outcome",
         )
         to = service.contents(lawful.ring, request)["identifier"]
+        ready = _promise(session, request, "ready", now) if outcome.download_token else None
     if outcome.download_token is not None:
-        url = f"{lawful.settings.public_url}/api/v1/requests/downloads/{outcome.download_token}"
-        _tell(mailer, request, response.mail(to, request, "ready", url=url))
+        url = outbox.link(lawful.settings.public_url, outcome.download_token)
+        _deliver(lawful, mailer, ready, response.mail(to, request, "ready", url=url))
     return outcome
 
 
@@ -137,14 +169,19 @@ def complete(lawful: Lawful, mailer: Mailer, request_id: str, *, actor: str, now
         found = key.open_json(request.response_sealed, "outcome") if request.response_sealed else {}
         service.move(session, request, "completed", actor, now)
         text = response.answer_markdown(
-            lawful.require_policy(), request, found.get("reasons", []), found.get("done", []), now
+            lawful.require_policy(),
+            request,
+            [response.Said(**s) for s in found.get("reasons", [])],
+            [response.Said(**s) for s in found.get("done", [])],
+            now,
         )
         request.response_sealed, request.closed_at = key.seal(text, "response"), now
         service.meet(session, request, "answer", now)
         service.note(session, request, "answered", actor, now, f"outcome {request.outcome}")
         service.journal(session, request, "request_close", actor, now)
         to = service.contents(lawful.ring, request)["identifier"]
-    _tell(mailer, request, response.mail(to, request, "answer", body=text))
+        promised = _promise(session, request, "answer", now)
+    _deliver(lawful, mailer, promised, response.mail(to, request, "answer", body=text))
     return text
 
 
@@ -155,11 +192,18 @@ def reject(
         request = fulfil.reject(
             session=session, request_id=request_id, reason=reason, actor=actor, now=now
         )
-        text = response.answer_markdown(lawful.require_policy(), request, [reason], [], now)
+        text = response.answer_markdown(
+            lawful.require_policy(),
+            request,
+            [response.Said("legal_reason", {"reason": reason})],
+            [],
+            now,
+        )
         request.response_sealed = service.key_of(lawful.ring, request).seal(text, "response")
         service.journal(session, request, "request_close", actor, now)
         to = service.contents(lawful.ring, request)["identifier"]
-    _tell(mailer, request, response.mail(to, request, "answer", body=text))
+        promised = _promise(session, request, "answer", now)
+    _deliver(lawful, mailer, promised, response.mail(to, request, "answer", body=text))
     return text
 
 
@@ -178,11 +222,9 @@ def extend(
         request = service.get(session, request_id)
         to = service.contents(lawful.ring, request)["identifier"]
         due = deadline.due_at
-    _tell(
-        mailer,
-        request,
-        response.mail(to, request, "extended", reason=reason, due=f"{due:%Y-%m-%d}"),
-    )
+        promised = _promise(session, request, "extended", now)
+    notice = response.mail(to, request, "extended", reason=reason, due=f"{due:%Y-%m-%d}")
+    _deliver(lawful, mailer, promised, notice)
     return due
 
 

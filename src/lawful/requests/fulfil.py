@@ -8,10 +8,8 @@ request. Both run in the caller's transaction.
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -21,22 +19,27 @@ from lawful.consent import service as consent
 from lawful.crypto.keyring import Keyring
 from lawful.destruction import service as destruction
 from lawful.errors import Gone, InvalidTransition, NotFound, PolicyViolation
-from lawful.requests import report, service
-from lawful.requests.models import Download, Request, RequestFile
+from lawful.requests import outbox, report, service
+from lawful.requests.models import Download, Request, RequestEvent, RequestFile
+from lawful.requests.response import Said
 from lawful.subjects import service as subjects
 from lawful.subjects.models import PersonalValue, Subject
 
-DOWNLOAD_TTL = timedelta(days=7)
 REPORT_KINDS = ("access", "transfer_info", "portability")
 
 
 @dataclass
 class Outcome:
+    """What was done and, when not everything was, why."""
+
     outcome: str = "granted"
-    reasons: list[str] = field(default_factory=list)
-    done: list[str] = field(default_factory=list)
+    reasons: list[Said] = field(default_factory=list)
+    done: list[Said] = field(default_factory=list)
     download_token: str | None = None
     act_id: str | None = None
+
+    def summary(self, language: str = "en") -> str:
+        return "; ".join(s.text(language) for s in self.done + self.reasons)
 
 
 def act(
@@ -60,7 +63,7 @@ def act(
     outcome = _perform(session, ring, policy, request, subject_id, actor, now, destroyer, pdf)
     request.outcome = outcome.outcome
     service.move(session, request, "fulfilled", actor, now)
-    service.note(session, request, "acted", actor, now, "; ".join(outcome.done + outcome.reasons))
+    service.note(session, request, "acted", actor, now, outcome.summary())
     for name in ("acknowledge", "block"):
         service.meet(session, request, name, now)
     return outcome
@@ -84,7 +87,7 @@ def _perform(
     if request.kind in REPORT_KINDS:
         return _report(session, ring, policy, request, subject_id, actor, now, pdf)
     if subject_id is None:
-        return Outcome(done=["no personal data of the requester are processed"])
+        return Outcome(done=[Said("no_data")])
     if request.kind == "rectification":
         details = service.contents(ring, request)["details"]
         count = subjects.rectify(
@@ -96,7 +99,16 @@ def _perform(
             actor=actor,
             now=now,
         )
-        return Outcome(done=[f"{count} value(s) of {details['category']} rectified"])
+        if _blocked_by(session, request, subject_id):
+            subjects.set_blocked(
+                session=session,
+                subject_id=subject_id,
+                blocked=False,
+                actor=actor,
+                reason=f"request {request.id}: rectified",
+                now=now,
+            )
+        return Outcome(done=[Said("rectified", {"count": count, "category": details["category"]})])
     if request.kind in ("restriction", "unblocking"):
         blocked = request.kind == "restriction"
         subjects.set_blocked(
@@ -107,10 +119,24 @@ def _perform(
             reason=f"request {request.id}",
             now=now,
         )
-        return Outcome(done=["processing blocked" if blocked else "processing unblocked"])
+        return Outcome(done=[Said("blocked" if blocked else "unblocked")])
     if request.kind == "erasure":
         return _erase(session, policy, request, subject_id, actor, now, destroyer)
     return _consents(session, policy, request, subject_id, actor, now)
+
+
+def _blocked_by(session: Session, request: Request, subject_id: str) -> bool:
+    """Whether this request blocked the subject while checking (and so must unblock)."""
+    return session.scalar(
+        sa.select(RequestEvent.id).where(
+            RequestEvent.request_id == request.id, RequestEvent.action == "blocked"
+        )
+    ) is not None and _is_blocked(session, subject_id)
+
+
+def _is_blocked(session: Session, subject_id: str) -> bool:
+    subject = session.get(Subject, subject_id)
+    return subject is not None and subject.blocked_at is not None
 
 
 def _report(
@@ -141,20 +167,8 @@ def _report(
         now=now,
         role="report",
     )
-    token = secrets.token_urlsafe(32)
-    session.add(
-        Download(
-            token_digest=_token_digest(token),
-            request_id=request.id,
-            file_id=row.id,
-            expires_at=now + DOWNLOAD_TTL,
-        )
-    )
-    return Outcome(done=["report prepared for a one-time download"], download_token=token)
-
-
-def _token_digest(token: str) -> bytes:
-    return hashlib.sha256(token.encode()).digest()
+    token = outbox.new_token(session, request, row.id, now)
+    return Outcome(done=[Said("report_ready")], download_token=token)
 
 
 def _erase(
@@ -178,7 +192,11 @@ def _erase(
                 subjects.destroy_purpose_values(
                     session=session, subject_id=subject_id, purpose=key, actor=actor, reason=reason
                 )
-        return Outcome("partly_granted", reasons=kept, done=[f"destroyed: {', '.join(destroyed)}"])
+        return Outcome(
+            "partly_granted",
+            reasons=kept,
+            done=[Said("destroyed_some", {"purposes": ", ".join(destroyed)})],
+        )
     shredded = destruction.shred(
         session=session, subject_ids=[subject_id], actor=actor, reason=reason, now=now
     )
@@ -191,7 +209,7 @@ def _erase(
         now=now,
         actor=actor,
     )
-    return Outcome(done=[f"all data destroyed; destruction act {act.number}"], act_id=act.id)
+    return Outcome(done=[Said("destroyed_all", {"act": act.number})], act_id=act.id)
 
 
 def _purposes_of(session: Session, subject_id: str) -> list[str]:
@@ -213,10 +231,10 @@ def _held_purposes(session: Session, policy: Policy, subject_id: str) -> list[st
     )
 
 
-def _hold_reason(policy: Policy, key: str) -> str:
+def _hold_reason(policy: Policy, key: str) -> Said:
     retention = policy.purposes[key].retention
     why = retention.source if retention and retention.source else "a legal obligation"
-    return f"data kept for {key}: required by {why}"
+    return Said("kept", {"purpose": key, "source": why})
 
 
 def _consents(
@@ -256,7 +274,9 @@ def _consents(
                 actor=actor,
                 method="objection",
             )
-    return Outcome(done=[f"consent withdrawn: {', '.join(withdrawn) or 'none in force'}"])
+    if not withdrawn:
+        return Outcome(done=[Said("none_in_force")])
+    return Outcome(done=[Said("withdrawn", {"purposes": ", ".join(withdrawn)})])
 
 
 def reject(*, session: Session, request_id: str, reason: str, actor: str, now: datetime) -> Request:
@@ -274,7 +294,7 @@ def reject(*, session: Session, request_id: str, reason: str, actor: str, now: d
 
 def download(*, session: Session, ring: Keyring, token: str, now: datetime) -> tuple[str, bytes]:
     """The prepared file, once: the link is spent and the sealed copy deleted on first use."""
-    row = session.get(Download, _token_digest(token)) if len(token) < 100 else None
+    row = session.get(Download, outbox.token_digest(token)) if len(token) < 100 else None
     if row is None:
         raise NotFound("no such download", field="token")
     if row.used_at is not None or row.expires_at <= now:

@@ -11,9 +11,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from lawful.config.models import Policy
-from lawful.jobs import JobContext, Payload, default_registry
+from lawful.crypto.keyring import Keyring
+from lawful.jobs import JobContext, Payload, PermanentJobError, default_registry
 from lawful.mail import Mail, Mailer, mailer_from
-from lawful.requests import service
+from lawful.requests import outbox, service
+from lawful.requests.models import Request
 from lawful.settings import Settings
 
 REMIND_JOB = "requests.remind"
@@ -99,3 +101,55 @@ def purge_daily(payload: Payload, context: JobContext) -> None:
         purge(
             context=context, policy=load_policy(settings.config_path).policy, now=datetime.now(UTC)
         )
+
+
+def deliver_promised(
+    *,
+    context: JobContext,
+    ring: Keyring,
+    mailer: Mailer,
+    public_url: str,
+    payload: Payload,
+    now: datetime,
+) -> bool:
+    """Send a mail the flow could not (see :mod:`lawful.requests.outbox`); False when nothing
+    is left to send. A failing server raises ``MailError`` and the job is retried."""
+    request_id, what = payload.get("request_id"), payload.get("what")
+    if not isinstance(request_id, str) or what not in outbox.WHAT:
+        raise PermanentJobError("payload needs request_id and what")
+    with context.sessions.begin() as session:
+        request = session.get(Request, request_id)
+        mail = (
+            None
+            if request is None
+            else outbox.compose(session, ring, request, str(what), public_url, now)
+        )
+    if mail is None:
+        return False
+    mailer.send(mail)
+    return True
+
+
+@default_registry.handler(outbox.MAIL_JOB)
+def deliver(payload: Payload, context: JobContext) -> None:
+    from lawful.crypto.keyfile import load_master_key
+    from lawful.crypto.keyring import open_keyring
+
+    settings = Settings.from_env()
+    masters = load_master_key(settings.master_key_path, settings.master_key_b64)
+    with context.sessions.begin() as session:
+        ring = open_keyring(session, masters)
+    sender = settings.mail_from
+    if sender is None and settings.config_path.exists():
+        from lawful.config.loader import load_policy
+
+        sender = load_policy(settings.config_path).policy.operator.requests_email
+    mailer = mailer_from(settings.smtp_url, sender)
+    deliver_promised(
+        context=context,
+        ring=ring,
+        mailer=mailer,
+        public_url=settings.public_url,
+        payload=payload,
+        now=datetime.now(UTC),
+    )

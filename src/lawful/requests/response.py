@@ -6,7 +6,9 @@ data: what was found is in the one-time report, not in mail.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from lawful.config.models import Policy, localised
 from lawful.mail import Mail
@@ -64,8 +66,50 @@ TEXT = {
 }
 
 
+#: What the answer says was done, or why not, in each language.
+PHRASES = {
+    "en": {
+        "report_ready": "the report on your data was prepared for a one-time download",
+        "no_data": "we process no personal data of yours",
+        "rectified": "{count} value(s) of {category} rectified",
+        "blocked": "processing of your data is blocked (only storage continues)",
+        "unblocked": "processing of your data is unblocked",
+        "destroyed_all": "all your data were destroyed; destruction act No. {act}",
+        "destroyed_some": "destroyed the data held for: {purposes}",
+        "kept": "data held for {purpose} are kept: required by {source}",
+        "withdrawn": "consent withdrawn for: {purposes}",
+        "none_in_force": "no consent of yours was in force",
+        "legal_reason": "{reason}",
+    },
+    "ru": {
+        "report_ready": "сведения о ваших данных подготовлены для однократного скачивания",
+        "no_data": "мы не обрабатываем ваших персональных данных",
+        "rectified": "уточнено значений категории {category}: {count}",
+        "blocked": "обработка ваших данных заблокирована (продолжается только хранение)",
+        "unblocked": "обработка ваших данных разблокирована",
+        "destroyed_all": "все ваши данные уничтожены; акт об уничтожении № {act}",
+        "destroyed_some": "уничтожены данные для целей: {purposes}",
+        "kept": "данные для цели {purpose} сохранены: этого требует {source}",
+        "withdrawn": "согласие отозвано для целей: {purposes}",
+        "none_in_force": "действующих согласий не было",
+        "legal_reason": "{reason}",
+    },
+}
+
+
+@dataclass(frozen=True)
+class Said:
+    """One statement of the answer, rendered in the request's language."""
+
+    key: str
+    values: dict[str, Any] = field(default_factory=dict)
+
+    def text(self, language: str = "en") -> str:
+        return PHRASES.get(language, PHRASES["en"])[self.key].format(**self.values)
+
+
 def answer_markdown(
-    policy: Policy, request: Request, reasons: list[str], done: list[str], now: datetime
+    policy: Policy, request: Request, reasons: list[Said], done: list[Said], now: datetime
 ) -> str:
     t, outcome = TEXT[request.language], request.outcome or "refused"
     lines = [
@@ -80,9 +124,9 @@ def answer_markdown(
         "",
     ]
     if done:
-        lines += [f"## {t['done']}", "", *[f"- {d}" for d in done], ""]
+        lines += [f"## {t['done']}", "", *[f"- {d.text(request.language)}" for d in done], ""]
     if reasons:
-        lines += [f"## {t['reasons']}", "", *[f"- {r}" for r in reasons], ""]
+        lines += [f"## {t['reasons']}", "", *[f"- {r.text(request.language)}" for r in reasons], ""]
     return "\n".join([*lines, t["appeal"], ""])
 
 

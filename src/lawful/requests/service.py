@@ -29,10 +29,13 @@ from lawful.crypto.sealed import RecordKey
 from lawful.errors import InvalidTransition, NotFound, PolicyViolation
 from lawful.requests import deadlines, verification
 from lawful.requests.models import Request, RequestDeadline, RequestEvent, RequestFile
-from lawful.subjects.models import Identifier
+from lawful.subjects import service as subjects
+from lawful.subjects.models import Identifier, Subject
 
 LANGUAGES = ("en", "ru")
 CHANNELS = ("api", "email", "portal", "staff", "post", "phone")
+#: Channels where the person asks by themselves and confirms with a mailed code.
+SELF_SERVICE = ("api", "portal", "email")
 OPEN_STATES = ("awaiting_verification", "verified", "in_progress", "fulfilled")
 TRANSITIONS: dict[str, frozenset[str]] = {
     "awaiting_verification": frozenset({"verified", "rejected"}),
@@ -154,8 +157,8 @@ def submit(
             now=now,
         )
         return Submitted(request, None)
-    if intake.identifier_kind != "email":  # a phone cannot get a code: staff verify
-        return Submitted(request, None)
+    if intake.identifier_kind != "email" or intake.channel not in SELF_SERVICE:
+        return Submitted(request, None)  # staff verify: a phone gets no code, a letter no mail
     return Submitted(request, verification.issue(session, ring, request.id, now))
 
 
@@ -248,9 +251,33 @@ def mark_verified(
 ) -> None:
     move(session, request, "verified", actor, now)
     request.verification, request.verified_at = how, now
+    if request.subject_id is None:  # the person may have become known since the request came
+        request.subject_id = _owner(session, request.identifier_kind, request.identifier_digest)
     note(session, request, "identity", actor, now, f"verified by {how} {reason}".strip())
     _replan(session, policy, request)  # clocks that start at confirmation start now
     journal(session, request, "request_verify", actor, now)
+    _block_while_checked(session, request, actor, now)
+
+
+def _block_while_checked(session: Session, request: Request, actor: str, now: datetime) -> None:
+    """Block the data a verified rectification calls inaccurate until they are corrected, where
+    the law says so (a ``block`` deadline runs). Not before verification: anyone could then
+    stop the processing of anyone's data."""
+    if request.kind != "rectification" or request.subject_id is None:
+        return
+    planned = {d.name for d in deadlines_of(session, request.id)}
+    subject = session.get(Subject, request.subject_id)
+    if "block" in planned and subject is not None and subject.blocked_at is None:
+        subjects.set_blocked(
+            session=session,
+            subject_id=subject.id,
+            blocked=True,
+            actor=actor,
+            reason=f"rectification request {request.id}: being checked",
+            now=now,
+        )
+        note(session, request, "blocked", actor, now, "until the data are rectified")
+        meet(session, request, "block", now)
 
 
 def verify_by_staff(
@@ -339,9 +366,8 @@ def attach(
         request_id=request.id,
         role=role,
         media_type=media_type[:100],
-        sealed_name=key.seal(name, "file-name"),
-        sealed=key.seal_bytes(data, "file"),
         created_at=now,
+        **key.seal_file(name, data),
     )
     session.add(row)
     session.flush()

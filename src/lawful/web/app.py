@@ -99,6 +99,7 @@ def create_app(
     app.include_router(submissions.well_known)
     app.include_router(request_routes.public, prefix="/api/v1")
     app.include_router(request_routes.operator, prefix="/api/v1")
+    app.include_router(request_routes.acts, prefix="/api/v1")
     if demo_site:
         app.include_router(demo_site_routes.router)
     # add_middleware puts each new layer outside the previous one: the last added runs first.

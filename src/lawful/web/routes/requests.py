@@ -24,6 +24,9 @@ from fastapi.responses import Response
 from pydantic import BaseModel, EmailStr, Field
 
 from lawful.context import Lawful
+from lawful.destruction import render
+from lawful.destruction import service as destruction
+from lawful.destruction.service import Destroyer
 from lawful.errors import LockedOut, PolicyViolation, Unauthorized
 from lawful.mail import Mailer, mailer_from
 from lawful.requests import flows, fulfil, service
@@ -32,6 +35,7 @@ from lawful.web.routes import LawfulDep
 
 public = APIRouter(prefix="/requests", tags=["requests"])
 operator = APIRouter(prefix="/operator/requests", tags=["requests (operator)"])
+acts = APIRouter(prefix="/operator/destruction-acts", tags=["requests (operator)"])
 
 Kind = Literal[
     "access",
@@ -444,8 +448,6 @@ def act_on_request(
     request_id: str, body: ActIn, lawful: LawfulDep, actor: ActorDep, mailer: MailerDep
 ) -> Detail:
     """Carry out the request (report, rectify, block, erase, withdraw, object, stop)."""
-    from lawful.destruction.service import Destroyer
-
     destroyer = Destroyer(body.destroyed_by, body.position or "") if body.destroyed_by else None
     flows.act(lawful, mailer, request_id, actor=actor, now=_now(), destroyer=destroyer)
     return _detail(lawful, request_id)
@@ -476,3 +478,35 @@ def reject_request(
     """Refuse with the legal reason; the person gets the refusal as the response."""
     flows.reject(lawful, mailer, request_id, body.reason, actor=actor, now=_now())
     return _detail(lawful, request_id)
+
+
+ACT_MEDIA = {
+    "md": "text/markdown; charset=utf-8",
+    "html": "text/html; charset=utf-8",
+    "pdf": "application/pdf",
+}
+
+
+@acts.get(
+    "/{act}",
+    responses={200: {"content": {media: {} for media in ACT_MEDIA.values()}}},
+)
+def destruction_act(
+    act: str,
+    lawful: LawfulDep,
+    _actor: ActorDep,
+    format: Literal["md", "html", "pdf"] = "md",  # noqa: A002 - the query parameter's name
+    language: Literal["en", "ru"] = "ru",
+) -> Response:
+    """A destruction act (RKN Order No. 179 fields) with its log extract, by id or number."""
+    with lawful.sessions() as session:
+        found = destruction.get_act(session, act)
+        markdown = render.act_markdown(found, destruction.subjects_of(session, found), language)
+    title = markdown.splitlines()[0].lstrip("# ")
+    if format == "pdf":
+        body: bytes | str = render.act_pdf(markdown, title)
+    elif format == "html":
+        body = render.standalone_page(markdown, title, language)
+    else:
+        body = markdown
+    return Response(body, media_type=ACT_MEDIA[format])
