@@ -65,7 +65,9 @@ class SweepRun(Base):
 
 
 class SweepItem(Base):
-    """What one batch of a run removed for one subject, until the run's act lists it."""
+    """What one batch of a run removed, until the run's act lists it: one line per subject,
+    ``<subject id>\t<category>,<category>`` (one row per batch, not per subject: a sweep
+    removes a hundred thousand subjects and these rows only live until the act is written)."""
 
     __tablename__ = "sweep_items"
 
@@ -73,8 +75,7 @@ class SweepItem(Base):
     run_id: Mapped[str] = mapped_column(
         sa.ForeignKey("sweep_runs.id", ondelete="CASCADE"), index=True
     )
-    subject_ref: Mapped[str] = mapped_column(sa.String(32))
-    categories: Mapped[str] = mapped_column(sa.Text)
+    entries: Mapped[str] = mapped_column(sa.Text)
 
 
 class AnonymisedCount(Base):

@@ -8,6 +8,7 @@ import calendar
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cached_property
 
 from lawful.config.models import Policy, Purpose, Retention
 from lawful.consent.service import destruction_due
@@ -68,24 +69,34 @@ class Rule:
     retention: Retention
     as_of: datetime
 
-    @property
+    @cached_property
     def cutoff(self) -> datetime:
         """Anchors before this instant have expired (period and grace both run out by as_of)."""
         return minus_period(self.as_of - timedelta(days=self.retention.grace_days), self.retention)
 
-    def expired(self, collected_at: datetime, facts: Facts) -> bool:
-        kind, cutoff = self.retention.kind, self.cutoff
-        if kind == "since_collection" or (kind == "legal_period" and not self.retention.event):
-            return collected_at < cutoff
+    @cached_property
+    def reason(self) -> str:
+        return describe(self.retention)
+
+    @cached_property
+    def by_collection(self) -> bool:
+        """True when each value's own collection time decides (a test the database can run);
+        otherwise a fact about the subject does (:meth:`subject_expired`)."""
+        kind = self.retention.kind
+        return kind == "since_collection" or (kind == "legal_period" and not self.retention.event)
+
+    def subject_expired(self, facts: Facts) -> bool:
+        """For rules anchored on the subject: has the anchor run out?"""
+        kind = self.retention.kind
         if kind == "since_last_interaction":
-            return facts.last_interaction < cutoff
+            return facts.last_interaction < self.cutoff
         if kind == "until_withdrawal":
             withdrawn = facts.withdrawn.get(self.purpose.key)
             return withdrawn is not None and (
                 destruction_due(self.policy, self.purpose, withdrawn) <= self.as_of
             )
         happened = facts.events.get(self.retention.event or "")
-        return happened is not None and happened < cutoff
+        return happened is not None and happened < self.cutoff
 
 
 def rules_of(policy: Policy, as_of: datetime) -> dict[str, Rule]:

@@ -28,6 +28,7 @@ from lawful.retention.sweep import (
     _items,
     apply_plan,
     plan_batch,
+    read_items,
 )
 from lawful.store.bulk import bulk_insert
 from lawful.subjects.models import Subject
@@ -172,17 +173,17 @@ def _finish(
     run = session.get(SweepRun, run_id)
     if run is None or run.status != "running":
         raise SweepConflict("the sweep run was finished by another process", field="sweep")
-    items = session.execute(
-        sa.select(SweepItem.subject_ref, SweepItem.categories)
-        .where(SweepItem.run_id == run_id)
-        .order_by(SweepItem.id)
-    ).all()
+    items = read_items(
+        session.scalars(
+            sa.select(SweepItem.entries).where(SweepItem.run_id == run_id).order_by(SweepItem.id)
+        )
+    )
     act = None
     if items:
         act = destruction.record_act(
             session=session,
             policy=policy,
-            destroyed=[destruction.Shredded(ref, tuple(c.split(","))) for ref, c in items],
+            destroyed=items,
             destroyer=destroyer or default_destroyer(policy),
             reason=act_reason(policy, run),
             now=now,

@@ -22,7 +22,7 @@ still single them out with outside data.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import cast
@@ -41,7 +41,7 @@ from lawful.retention.models import (
     LegalHold,
     RetentionEvent,
 )
-from lawful.retention.rules import Facts, Rule, describe
+from lawful.retention.rules import Facts, Rule
 from lawful.subjects.models import PersonalValue, Subject
 
 ACTOR = "lawful:retention"
@@ -54,7 +54,8 @@ METHOD = (
 )
 Key = tuple[str, str, str]  # purpose, action, reason
 Column = sa.orm.InstrumentedAttribute[str]
-ValueRow = tuple[int, str, str, str, datetime]  # id, subject_id, purpose, category, collected_at
+Holds = dict[str, dict[str | None, str]]  # subject -> purpose (None: all) -> reason
+ExpiredRow = tuple[int, str, str, datetime | None]  # id, subject_id, category, collected_at
 
 
 class SweepConflict(LawfulError):
@@ -111,7 +112,7 @@ class SweepReport:
 
 def _batch_ids(session: Session, after: str, size: int) -> list[str]:
     query = sa.select(Subject.id).where(Subject.id > after).order_by(Subject.id).limit(size)
-    return list(session.scalars(query))
+    return list(session.connection().execute(query).scalars().all())
 
 
 def _in_range(
@@ -120,11 +121,24 @@ def _in_range(
     return sa.and_(column >= ids[0], column <= ids[-1])
 
 
-def _facts(session: Session, ids: Sequence[str], values: Sequence[ValueRow]) -> dict[str, Facts]:
+def _totals(session: Session, ids: Sequence[str]) -> tuple[Counter[str], dict[str, datetime]]:
+    """How many values each subject holds, and when the newest was collected."""
+    totals: Counter[str] = Counter()
     last: dict[str, datetime] = {}
-    for _, subject_id, _, _, at in values:
-        if subject_id not in last or at > last[subject_id]:
-            last[subject_id] = at
+    query = (
+        sa.select(
+            PersonalValue.subject_id, sa.func.count(), sa.func.max(PersonalValue.collected_at)
+        )
+        .where(_in_range(PersonalValue.subject_id, ids))
+        .group_by(PersonalValue.subject_id)
+    )
+    for subject_id, count, newest in session.connection().execute(query):
+        totals[subject_id], last[subject_id] = count, newest
+    return totals, last
+
+
+def _facts(session: Session, ids: Sequence[str], last: dict[str, datetime]) -> dict[str, Facts]:
+    """The facts rules anchored on the subject need (only gathered when such a rule exists)."""
     events: dict[str, dict[str, datetime]] = {}
     for subject_id, event, at in session.execute(
         sa.select(
@@ -144,12 +158,12 @@ def _facts(session: Session, ids: Sequence[str], values: Sequence[ValueRow]) -> 
         )
     ):
         withdrawn.setdefault(subject_id, {})[str(purpose)] = at
-    return {s: Facts(last[s], events.get(s, {}), withdrawn.get(s, {})) for s in last}
+    return {s: Facts(at, events.get(s, {}), withdrawn.get(s, {})) for s, at in last.items()}
 
 
-def _holds(session: Session, ids: Sequence[str]) -> dict[str, dict[str | None, str]]:
+def _holds(session: Session, ids: Sequence[str]) -> Holds:
     """subject -> purpose (None: every purpose) -> reason."""
-    holds: dict[str, dict[str | None, str]] = {}
+    holds: Holds = {}
     for subject_id, purpose, reason in session.execute(
         sa.select(LegalHold.subject_id, LegalHold.purpose, LegalHold.reason)
         .where(_in_range(LegalHold.subject_id, ids))
@@ -173,60 +187,78 @@ def _consenting(session: Session, ids: Sequence[str]) -> set[str]:
 
 def plan_batch(session: Session, rules: dict[str, Rule], ids: Sequence[str]) -> Plan:
     """Decide, without changing anything, what the batch of subjects ``ids`` loses."""
-    query = sa.select(
-        PersonalValue.id,
-        PersonalValue.subject_id,
-        PersonalValue.purpose,
-        PersonalValue.category,
-        PersonalValue.collected_at,
-    ).where(_in_range(PersonalValue.subject_id, ids))
-    # Rows unpack like the tuples they are; the cast only names their columns' types.
-    values = cast(Sequence[ValueRow], session.execute(query).all())
-    facts, holds = _facts(session, ids, values), _holds(session, ids)
-    plan, kept = Plan(), Counter[str]()
+    totals, last = _totals(session, ids)
+    anchored = any(not rule.by_collection for rule in rules.values())
+    facts = _facts(session, ids, last) if anchored else {}
+    holds = _holds(session, ids)
+    plan, removed = Plan(), Counter[str]()
     removals: dict[tuple[str, str], Removal] = {}
-    for value_id, subject_id, purpose, category, at in values:
-        rule = rules.get(purpose)
-        if rule is None or not rule.expired(at, facts[subject_id]):
-            kept[subject_id] += 1
-            continue
-        hold = _hold_reason(rule, holds.get(subject_id, {}))
-        if hold is not None:
-            kept[subject_id] += 1
-            plan.held[(purpose, hold)] += 1
-            continue
-        removal = removals.get((subject_id, purpose))
-        if removal is None:
-            retention = rule.retention
-            removal = Removal(subject_id, purpose, _action(rule), describe(retention))
-            removals[(subject_id, purpose)] = removal
-        removal.value_ids.append(value_id)
-        removal.categories.add(category)
-        removal.months[(category, f"{at:%Y-%m}")] += 1
+    for rule in rules.values():
+        purpose, action = rule.purpose.key, _action(rule)
+        for value_id, subject_id, category, at in _expired(session, rule, ids, facts):
+            hold = rule.retention.legal_hold or (holds and _hold_reason(rule, holds, subject_id))
+            if hold:
+                plan.held[(purpose, hold)] += 1
+                continue
+            removal = removals.get((subject_id, purpose))
+            if removal is None:
+                removal = removals[(subject_id, purpose)] = Removal(
+                    subject_id, purpose, action, rule.reason
+                )
+            removal.value_ids.append(value_id)
+            removal.categories.add(category)
+            removed[subject_id] += 1
+            if at is not None:
+                removal.months[(category, f"{at:%Y-%m}")] += 1
     plan.removals = list(removals.values())
-    _choose_shreds(session, plan, kept, holds, ids)
+    _choose_shreds(session, plan, [s for s in removed if removed[s] == totals[s]], holds, ids)
     return plan
+
+
+def _expired(
+    session: Session, rule: Rule, ids: Sequence[str], facts: Mapping[str, Facts]
+) -> Iterator[ExpiredRow]:
+    """The batch's values of ``rule``'s purpose that have outlived it (the collection time
+    only where anonymisation keeps counts by month)."""
+    anonymise = rule.retention.on_expiry == "anonymise"
+    at = PersonalValue.collected_at if anonymise else sa.null()
+    query = sa.select(PersonalValue.id, PersonalValue.subject_id, PersonalValue.category, at)
+    query = query.where(
+        PersonalValue.purpose == rule.purpose.key, _in_range(PersonalValue.subject_id, ids)
+    )
+    if rule.by_collection:  # one statement: the database compares the times
+        yield from cast(
+            Iterable[ExpiredRow],
+            session.execute(query.where(PersonalValue.collected_at < rule.cutoff)),
+        )
+        return
+    subjects = [s for s, f in facts.items() if rule.subject_expired(f)]
+    for start in range(0, len(subjects), CHUNK):
+        chunk = subjects[start : start + CHUNK]
+        yield from cast(
+            Iterable[ExpiredRow], session.execute(query.where(PersonalValue.subject_id.in_(chunk)))
+        )
 
 
 def _action(rule: Rule) -> str:
     return "anonymise" if rule.retention.on_expiry == "anonymise" else "destroy"
 
 
-def _hold_reason(rule: Rule, holds: dict[str | None, str]) -> str | None:
-    if rule.retention.legal_hold:
-        return rule.retention.legal_hold
-    return holds.get(rule.purpose.key, holds.get(None))
+def _hold_reason(rule: Rule, holds: Holds, subject_id: str) -> str | None:
+    """A hold on the subject for this purpose, or for all of their data."""
+    theirs = holds.get(subject_id)
+    return None if theirs is None else theirs.get(rule.purpose.key, theirs.get(None))
 
 
 def _choose_shreds(
     session: Session,
     plan: Plan,
-    kept: Counter[str],
+    emptied_out: Sequence[str],
     holds: Mapping[str, object],
     ids: Sequence[str],
 ) -> None:
     """Subjects left with nothing, no consent in force and no hold lose their key too."""
-    emptied = {r.subject_id for r in plan.removals if not kept[r.subject_id]}
+    emptied = set(emptied_out)
     emptied -= holds.keys()
     if emptied:
         emptied -= _consenting(session, ids)
@@ -296,10 +328,18 @@ def _count_anonymised(session: Session, removals: Sequence[Removal]) -> None:
 
 
 def _items(plan: Plan, run_id: str) -> list[dict[str, object]]:
+    """The batch's line per subject for the run's act (see ``SweepItem``)."""
     categories: dict[str, set[str]] = {}
     for r in plan.removals:
         categories.setdefault(r.subject_id, set()).update(r.categories)
+    lines = "\n".join(f"{s}\t{','.join(sorted(c))}" for s, c in categories.items())
+    return [{"run_id": run_id, "entries": lines}] if lines else []
+
+
+def read_items(entries: Iterable[str]) -> list[destruction.Shredded]:
+    """The subjects and categories the batches' ``entries`` list, for the act."""
     return [
-        {"run_id": run_id, "subject_ref": s, "categories": ",".join(sorted(c))}
-        for s, c in categories.items()
+        destruction.Shredded(ref, tuple(categories.split(",")))
+        for text in entries
+        for ref, categories in (line.split("\t") for line in text.splitlines())
     ]

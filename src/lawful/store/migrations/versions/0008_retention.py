@@ -67,8 +67,7 @@ def upgrade() -> None:
         "sweep_items",
         sa.Column("id", _ID, autoincrement=True, nullable=False),
         sa.Column("run_id", sa.String(length=32), nullable=False),
-        sa.Column("subject_ref", sa.String(length=32), nullable=False),
-        sa.Column("categories", sa.Text(), nullable=False),
+        sa.Column("entries", sa.Text(), nullable=False),
         sa.ForeignKeyConstraint(["run_id"], ["sweep_runs.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
     )
