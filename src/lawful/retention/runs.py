@@ -24,9 +24,9 @@ from lawful.retention.sweep import (
     Plan,
     SweepConflict,
     SweepReport,
-    _batch_ids,
-    _items,
     apply_plan,
+    batch_ids,
+    batch_items,
     plan_batch,
     read_items,
 )
@@ -53,7 +53,7 @@ def preview(
     """What a sweep at ``now`` would remove and keep, by purpose and reason; changes nothing."""
     report, rules, cursor = SweepReport(dry_run=True, as_of=now), rules_of(policy, now), ""
     with sessions() as session:
-        while ids := _batch_ids(session, cursor, batch):
+        while ids := batch_ids(session, cursor, batch):
             report.add(plan_batch(session, rules, ids))
             cursor = ids[-1]
             if progress:
@@ -122,13 +122,13 @@ def _sweep_batch(
 ) -> int:
     """Sweep the next batch of the run; return how many subjects it held (0: the run is done)."""
     cursor = session.scalar(sa.select(SweepRun.cursor).where(SweepRun.id == run_id))
-    ids = _batch_ids(session, cursor or "", size)
+    ids = batch_ids(session, cursor or "", size)
     if not ids:
         return 0
     _advance(session, run_id, cursor or "", ids[-1])
     plan = plan_batch(session, rules, ids)
     apply_plan(session, plan, run_id=run_id, now=now)
-    bulk_insert(session.connection(), SweepItem.__table__, _items(plan, run_id))  # type: ignore[arg-type]
+    bulk_insert(session.connection(), SweepItem.__table__, batch_items(plan, run_id))  # type: ignore[arg-type]
     report.add(plan)
     _count(session, run_id, plan)
     return len(ids)

@@ -110,7 +110,7 @@ class SweepReport:
 # --- gathering facts and planning ----------------------------------------------------------
 
 
-def _batch_ids(session: Session, after: str, size: int) -> list[str]:
+def batch_ids(session: Session, after: str, size: int) -> list[str]:
     query = sa.select(Subject.id).where(Subject.id > after).order_by(Subject.id).limit(size)
     return list(session.connection().execute(query).scalars().all())
 
@@ -328,7 +328,7 @@ def _count_anonymised(session: Session, removals: Sequence[Removal]) -> None:
         )
 
 
-def _items(plan: Plan, run_id: str) -> list[dict[str, object]]:
+def batch_items(plan: Plan, run_id: str) -> list[dict[str, object]]:
     """The batch's line per subject for the run's act (see ``SweepItem``)."""
     categories: dict[str, set[str]] = {}
     for r in plan.removals:
