@@ -69,6 +69,9 @@ ADMINISTRATIVE: dict[str, Term] = {
     "request_close": _minted("RightExerciseClosure", "RightExerciseRecord"),
     "destruction_act": _minted("DestructionAct", "RecordsOfActivities"),
     "authority_request": _minted("AuthorityRequestRecord", "RecordsOfActivities"),
+    "retention_event": _minted("PurposeAchievedEvent", "RecordsOfActivities"),
+    "legal_hold": _minted("LegalHold", "Restrict"),
+    "legal_hold_release": _minted("LegalHoldRelease", "Restrict"),
 }
 
 ACTIONS: dict[str, Term] = {**PROCESSING, **ADMINISTRATIVE}

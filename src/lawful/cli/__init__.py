@@ -23,6 +23,7 @@ from lawful.cli import (
     policy_cmds,
     registers_cmds,
     requests_cmds,
+    retention_cmds,
     serve_cmds,
     transfers_cmds,
 )
@@ -49,6 +50,7 @@ for module in (
     backup_cmds,
     requests_cmds,
     authority_cmds,
+    retention_cmds,
 ):
     module.register(app)
 

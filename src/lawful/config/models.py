@@ -150,6 +150,9 @@ class Retention(Strict):
     event: str | None = None
     on_expiry: Literal["destroy", "anonymise"] = "destroy"
     source: str | None = None
+    #: A legal hold on the whole purpose (litigation, an authority's demand): while set, the
+    #: sweep removes nothing of it and reports this reason instead.
+    legal_hold: str | None = Field(default=None, min_length=1, max_length=300)
 
     @model_validator(mode="after")
     def _period_matches_kind(self) -> Retention:

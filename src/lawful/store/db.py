@@ -102,6 +102,7 @@ def _import_all_models() -> None:
     import lawful.incidents.models
     import lawful.jobs.models
     import lawful.requests.models
+    import lawful.retention.models
     import lawful.subjects.models
     import lawful.transfers.models  # noqa: F401
 

@@ -1,0 +1,217 @@
+"""Sweep runs: start or resume one, sweep it a batch per transaction, end it with one act.
+
+:func:`run_sweep` is what ``lawful sweep`` and the worker's ``retention.sweep`` call;
+:func:`preview` is the dry run — the same plans, nothing written.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, sessionmaker
+
+from lawful.config.models import Policy
+from lawful.destruction import service as destruction
+from lawful.retention.models import SweepItem, SweepRun
+from lawful.retention.rules import Rule, describe, rules_of
+from lawful.retention.sweep import (
+    ACTOR,
+    BATCH,
+    METHOD,
+    Plan,
+    SweepConflict,
+    SweepReport,
+    apply_plan,
+    batch_ids,
+    batch_items,
+    plan_batch,
+    read_items,
+)
+from lawful.store.bulk import bulk_insert
+from lawful.subjects.models import Subject
+
+Progress = Callable[[int], None]
+
+
+def subjects_to_sweep(sessions: sessionmaker[Session]) -> int:
+    """How many subjects a sweep walks (for a progress bar)."""
+    with sessions() as session:
+        return int(session.scalar(sa.select(sa.func.count()).select_from(Subject)) or 0)
+
+
+def preview(
+    sessions: sessionmaker[Session],
+    policy: Policy,
+    *,
+    now: datetime,
+    batch: int = BATCH,
+    progress: Progress | None = None,
+) -> SweepReport:
+    """What a sweep at ``now`` would remove and keep, by purpose and reason; changes nothing."""
+    report, rules, cursor = SweepReport(dry_run=True, as_of=now), rules_of(policy, now), ""
+    with sessions() as session:
+        while ids := batch_ids(session, cursor, batch):
+            report.add(plan_batch(session, rules, ids))
+            cursor = ids[-1]
+            if progress:
+                progress(len(ids))
+        session.rollback()
+    return report
+
+
+def run_sweep(
+    sessions: sessionmaker[Session],
+    policy: Policy,
+    *,
+    now: datetime,
+    batch: int = BATCH,
+    progress: Progress | None = None,
+    destroyer: destruction.Destroyer | None = None,
+) -> SweepReport:
+    """Resume the unfinished run (at its own instant) or start one at ``now``; sweep it to
+    the end and write its act."""
+    with sessions.begin() as session:
+        run, resumed = _start_or_resume(session, now)
+        run_id, as_of = run.id, run.as_of
+    report = SweepReport(dry_run=False, as_of=as_of, run_id=run_id, resumed=resumed)
+    rules = rules_of(policy, as_of)
+    while True:
+        with sessions.begin() as session:
+            swept = _sweep_batch(session, rules, run_id, batch, report, now)
+        if not swept:
+            break
+        if progress:
+            progress(swept)
+    with sessions.begin() as session:
+        report.act_number = _finish(session, policy, run_id, now, destroyer)
+    return report
+
+
+def _start_or_resume(session: Session, now: datetime) -> tuple[SweepRun, bool]:
+    unfinished = session.scalar(
+        sa.select(SweepRun).where(SweepRun.status == "running").order_by(SweepRun.started_at)
+    )
+    if unfinished is not None:
+        return unfinished, True
+    run = SweepRun(
+        id=secrets.token_hex(16),
+        status="running",
+        as_of=now,
+        started_at=now,
+        cursor="",
+        batches=0,
+        destroyed_values=0,
+        anonymised_values=0,
+        shredded_subjects=0,
+        held_values=0,
+    )
+    session.add(run)
+    return run, False
+
+
+def _sweep_batch(
+    session: Session,
+    rules: dict[str, Rule],
+    run_id: str,
+    size: int,
+    report: SweepReport,
+    now: datetime,
+) -> int:
+    """Sweep the next batch of the run; return how many subjects it held (0: the run is done)."""
+    cursor = session.scalar(sa.select(SweepRun.cursor).where(SweepRun.id == run_id))
+    ids = batch_ids(session, cursor or "", size)
+    if not ids:
+        return 0
+    _advance(session, run_id, cursor or "", ids[-1])
+    plan = plan_batch(session, rules, ids)
+    apply_plan(session, plan, run_id=run_id, now=now)
+    bulk_insert(session.connection(), SweepItem.__table__, batch_items(plan, run_id))  # type: ignore[arg-type]
+    report.add(plan)
+    _count(session, run_id, plan)
+    return len(ids)
+
+
+def _advance(session: Session, run_id: str, cursor: str, to: str) -> None:
+    """Move the cursor, first thing in the transaction: it locks the run's row, and a cursor
+    that moved meanwhile means another sweeper has this batch."""
+    moved = session.execute(
+        sa.update(SweepRun)
+        .where(SweepRun.id == run_id, SweepRun.cursor == cursor, SweepRun.status == "running")
+        .values(cursor=to, batches=SweepRun.batches + 1)
+    )
+    if moved.rowcount != 1:  # type: ignore[attr-defined]
+        raise SweepConflict("another sweep is running this batch", field="sweep")
+
+
+def _count(session: Session, run_id: str, plan: Plan) -> None:
+    def values(action: str) -> int:
+        return sum(len(r.value_ids) for r in plan.removals if r.action == action)
+
+    session.execute(
+        sa.update(SweepRun)
+        .where(SweepRun.id == run_id)
+        .values(
+            destroyed_values=SweepRun.destroyed_values + values("destroy"),
+            anonymised_values=SweepRun.anonymised_values + values("anonymise"),
+            shredded_subjects=SweepRun.shredded_subjects + len(plan.shred),
+            held_values=SweepRun.held_values + sum(plan.held.values()),
+        )
+    )
+
+
+def _finish(
+    session: Session,
+    policy: Policy,
+    run_id: str,
+    now: datetime,
+    destroyer: destruction.Destroyer | None,
+) -> str | None:
+    """End the run with ONE act for everything its batches removed; None when nothing went."""
+    run = session.get(SweepRun, run_id)
+    if run is None or run.status != "running":
+        raise SweepConflict("the sweep run was finished by another process", field="sweep")
+    items = read_items(
+        session.scalars(
+            sa.select(SweepItem.entries).where(SweepItem.run_id == run_id).order_by(SweepItem.id)
+        )
+    )
+    act = None
+    if items:
+        act = destruction.record_act(
+            session=session,
+            policy=policy,
+            destroyed=items,
+            destroyer=destroyer or default_destroyer(policy),
+            reason=act_reason(policy, run),
+            now=now,
+            method=METHOD,
+            actor=ACTOR,
+        )
+        session.execute(sa.delete(SweepItem).where(SweepItem.run_id == run_id))
+    run.status, run.finished_at = "done", now
+    run.act_id = act.id if act else None
+    return act.number if act else None
+
+
+def default_destroyer(policy: Policy) -> destruction.Destroyer:
+    """The person responsible for processing signs an automated sweep's act, if declared."""
+    dpo = policy.operator.dpo
+    if dpo is not None and dpo.name:
+        return destruction.Destroyer(dpo.name, "person responsible for personal-data processing")
+    return destruction.Destroyer("lawful retention sweep", "automated, per lawful.yaml")
+
+
+def act_reason(policy: Policy, run: SweepRun) -> str:
+    """The act's ground: the retention rules in force, evaluated at the run's instant."""
+    rules = "; ".join(
+        f"{key}: {describe(p.retention)}, then {p.retention.on_expiry}"
+        for key, p in policy.purposes.items()
+        if p.retention is not None
+    )
+    return (
+        f"retention periods ended (lawful.yaml; 152-FZ Art. 5(7), 21(4)): sweep {run.id} as of "
+        f"{run.as_of:%Y-%m-%d %H:%M} UTC — {rules}"
+    )
