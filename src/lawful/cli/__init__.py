@@ -17,6 +17,7 @@ from lawful.cli import (
     authority_cmds,
     backup_cmds,
     config_cmds,
+    connectors_cmds,
     consent_cmds,
     incidents_cmds,
     jobs_cmds,
@@ -49,6 +50,7 @@ for module in (
     backup_cmds,
     requests_cmds,
     authority_cmds,
+    connectors_cmds,
 ):
     module.register(app)
 
