@@ -107,7 +107,12 @@ def _load_policy(settings: Settings) -> Policy | None:
 #: Modules whose import registers job handlers on ``lawful.jobs.default_registry``. Every
 #: process that runs jobs (``lawful worker``, ``lawful serve``) loads them all, so that no
 #: queued job waits for a worker that does not know its kind.
-JOB_HANDLER_MODULES = ("lawful.consent.jobs", "lawful.incidents.jobs", "lawful.requests.jobs")
+JOB_HANDLER_MODULES = (
+    "lawful.consent.jobs",
+    "lawful.incidents.jobs",
+    "lawful.requests.jobs",
+    "lawful.connectors.jobs",
+)
 
 
 def load_job_handlers() -> None:
