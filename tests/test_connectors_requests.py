@@ -309,3 +309,19 @@ def test_the_cli_shows_and_resolves_runs(
     assert run(["connectors", "resolve", number, "--person", "Olga", "--note", "done"]) == 0
     assert run(["connectors", "resolve", number, "--person", "Olga", "--note", "again"]) == 1
     assert "is done, not manual" in capsys.readouterr().err
+
+
+def test_the_operator_api_shows_each_connector_on_the_request(lawful: Lawful) -> None:
+    from fastapi.testclient import TestClient
+
+    from lawful.web.app import create_app
+
+    request_id = _erasure_worked(lawful)
+    lawful.settings = replace(lawful.settings, operator_token="t0ken")
+    with TestClient(create_app(lawful)) as client:
+        shown = client.get(
+            f"/api/v1/operator/requests/{request_id}", headers={"Authorization": "Bearer t0ken"}
+        )
+    assert shown.status_code == 200
+    (run,) = shown.json()["connectors"]
+    assert run["connector"] == "shop" and run["state"] == "done" and run["counts"]["orders"] == 2

@@ -96,4 +96,30 @@ class ManualConnector(ConnectorBase):
     instructions: str = Field(min_length=1)
 
 
-ConnectorDeclaration = Annotated[SqlConnector | ManualConnector, Field(discriminator="type")]
+class KommoConnector(ConnectorBase):
+    """Kommo (amoCRM) API v4 with a long-lived token."""
+
+    type: Literal["kommo"]
+    #: The account's own host, e.g. https://example.kommo.com (never www).
+    base_url: str = Field(pattern=r"^https?://[^/?#]+$")
+    token_env: EnvName
+    #: Kommo field_code -> category; EMAIL and PHONE identify the person.
+    fields: dict[str, str] = Field(
+        default_factory=lambda: {
+            "EMAIL": "user.contact.email",
+            "PHONE": "user.contact.phone_number",
+        }
+    )
+    name_category: str = "user.name"
+    notes_category: str = "user.content.private"
+    block_tag: str = "DSR-BLOCKED"
+    responsible_user_id: int | None = None
+    #: Kommo allows 7 requests per second per integration.
+    rate_per_second: float = Field(default=7.0, gt=0, le=7.0)
+    #: Environment variable holding the secret of the ``delete_contact`` webhook URL.
+    webhook_secret_env: EnvName | None = None
+
+
+ConnectorDeclaration = Annotated[
+    SqlConnector | ManualConnector | KommoConnector, Field(discriminator="type")
+]

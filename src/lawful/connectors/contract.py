@@ -54,6 +54,9 @@ class Result:
     counts: dict[str, int] = field(default_factory=dict)
     manual: str = ""
     method: str = ""
+    #: The system's own ids of records a person (or the system's webhook) must still confirm
+    #: (Kommo contact ids awaiting deletion). Ids, never values.
+    pending: list[str] = field(default_factory=list)
 
     @property
     def total(self) -> int:

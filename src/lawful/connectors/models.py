@@ -43,6 +43,10 @@ class ConnectorRun(Base):
     categories: Mapped[list[str]] = mapped_column(
         sa.JSON().with_variant(JSONB(), "postgresql"), default=list
     )
+    #: The system's ids still awaiting a confirmation (Kommo contacts to delete by hand).
+    pending: Mapped[list[str]] = mapped_column(
+        sa.JSON().with_variant(JSONB(), "postgresql"), default=list
+    )
     note: Mapped[str] = mapped_column(sa.Text, default="")
     person: Mapped[str | None] = mapped_column(sa.String(128))
     found_sealed: Mapped[bytes | None] = mapped_column(sa.LargeBinary)

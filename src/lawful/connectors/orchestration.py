@@ -85,6 +85,7 @@ def _fan_out(
             attempts=0,
             counts={},
             categories=[],
+            pending=[],
             note="",
             created_at=now,
             updated_at=now,
@@ -254,6 +255,7 @@ def _succeeded(
     if found:
         key = requests.key_of(ring, requests.get(session, run.request_id))
         run.found_sealed = key.seal_json(found, "connector-found")
+    run.pending = list(result.pending)
     run.state = "manual" if result.manual else "done"
     run.note = result.manual or result.method
     return run.state
@@ -284,6 +286,28 @@ def resolve(
     request = requests.get(session, run.request_id)
     requests.note(session, request, "connector_resolved", person, now, run.connector)
     return run
+
+
+def confirm_deleted(
+    *, session: Session, connector: str, refs: Sequence[str], person: str, now: datetime
+) -> list[ConnectorRun]:
+    """The system says records ``refs`` are gone (Kommo's ``delete_contact`` webhook): strike
+    them from every manual run of ``connector``; a run with nothing pending is done."""
+    finished = []
+    for run in session.scalars(
+        sa.select(ConnectorRun).where(
+            ConnectorRun.connector == connector, ConnectorRun.state == "manual"
+        )
+    ):
+        left = [ref for ref in run.pending if ref not in set(refs)]
+        if left == run.pending:
+            continue
+        run.pending, run.updated_at = left, now
+        if not left:
+            run.state, run.person = "done", person
+            run.note = f"{run.note} — confirmed by {person}"
+            finished.append(run)
+    return finished
 
 
 def found_for(session: Session, ring: Keyring, request: Request) -> list[dict[str, str]]:

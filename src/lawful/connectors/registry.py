@@ -12,12 +12,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
+
+from lawful.config.connectors import KommoConnector as KommoDeclaration
 from lawful.config.connectors import ManualConnector as ManualDeclaration
 from lawful.config.connectors import SqlConnector as SqlDeclaration
 from lawful.config.models import Policy
 from lawful.config.taxonomy import is_within
 from lawful.connectors.contract import Connector
 from lawful.connectors.fides import load_fides_dataset
+from lawful.connectors.http import Http, RateLimiter
+from lawful.connectors.kommo import KommoConnector
 from lawful.connectors.manual import ManualConnector
 from lawful.connectors.sql import SqlConnector
 from lawful.errors import ConfigError, NotFound
@@ -63,7 +68,36 @@ def _manual(key: str, declaration: ManualDeclaration, building: Building) -> Con
     )
 
 
-KINDS: dict[str, Factory] = {"sql": _sql, "manual": _manual}
+def _kommo(key: str, declaration: KommoDeclaration, building: Building) -> Connector:
+    token = secret(declaration.token_env, building, key)
+    client = httpx.Client(
+        base_url=declaration.base_url,
+        headers={"Authorization": f"Bearer {token}", "User-Agent": "lawful"},
+        timeout=declaration.timeout,
+    )
+    limiter = shared_limiter(declaration.base_url, declaration.rate_per_second)
+    return KommoConnector(
+        key,
+        declaration.recipient,
+        declaration.purpose,
+        Http(key, client, limiter),
+        dict(declaration.fields),
+        declaration.name_category,
+        declaration.notes_category,
+        declaration.block_tag,
+        declaration.responsible_user_id,
+    )
+
+
+_LIMITERS: dict[str, RateLimiter] = {}
+
+
+def shared_limiter(account: str, rate: float) -> RateLimiter:
+    """One limiter per account in this process: every connector call to it shares the budget."""
+    return _LIMITERS.setdefault(account, RateLimiter(rate))
+
+
+KINDS: dict[str, Factory] = {"sql": _sql, "manual": _manual, "kommo": _kommo}
 
 
 class Registry:

@@ -30,6 +30,7 @@ def upgrade() -> None:
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("counts", _JSON, nullable=False),
         sa.Column("categories", _JSON, nullable=False),
+        sa.Column("pending", _JSON, nullable=False),
         sa.Column("note", sa.Text(), nullable=False),
         sa.Column("person", sa.String(length=128), nullable=True),
         sa.Column("found_sealed", sa.LargeBinary(), nullable=True),
