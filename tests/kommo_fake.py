@@ -13,11 +13,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-import uvicorn
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
-from tests.requests_support import free_port
+from tests.local_server import serving
 
 TOKEN = "kommo-long-lived-token"
 HAL = "application/hal+json"
@@ -195,16 +194,6 @@ def app_for(kommo: Kommo) -> FastAPI:
 
 @contextmanager
 def kommo_server() -> Iterator[tuple[Kommo, str]]:
-    kommo, port = Kommo(), free_port()
-    config = uvicorn.Config(app_for(kommo), host="127.0.0.1", port=port, log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    try:
-        yield kommo, f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    kommo = Kommo()
+    with serving(app_for(kommo)) as url:
+        yield kommo, url

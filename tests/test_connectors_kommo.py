@@ -144,7 +144,7 @@ def test_the_client_keeps_under_kommos_rate_without_being_refused(
         crm.test()
     took = time.monotonic() - started
     assert fake.refused == 0
-    assert took >= 20 / 7 - 0.05  # 21 calls spaced 1/7 s apart
+    assert took >= 20 / 7  # 21 calls spaced (a hair more than) 1/7 s apart
 
 
 def test_an_unlimited_client_is_refused_by_the_fake(
@@ -166,4 +166,4 @@ def test_the_limiter_spaces_calls_evenly() -> None:
     limiter = RateLimiter(7, clock=lambda: now[0], sleep=sleep)
     for _ in range(8):
         limiter.wait()
-    assert slept == pytest.approx([i / 7 for i in range(1, 8)])
+    assert slept == pytest.approx([i * 1.02 / 7 for i in range(1, 8)])

@@ -588,12 +588,12 @@ def connectors_are_declared(loaded: LoadedPolicy) -> Iterator[Problem]:
 
 
 def _connector_categories(connector: ConnectorDeclaration) -> set[str]:
-    if connector.type == "manual":
-        return set(connector.categories)
     if connector.type == "kommo":
         return {*connector.fields.values(), connector.name_category, connector.notes_category}
-    tables = connector.dataset.tables.values() if connector.dataset else []
-    return {c.category for t in tables for c in t.columns.values()}
+    if connector.type == "sql":
+        tables = connector.dataset.tables.values() if connector.dataset else []
+        return {c.category for t in tables for c in t.columns.values()}
+    return set(connector.categories)
 
 
 RULES: tuple[Rule, ...] = (

@@ -120,6 +120,18 @@ class KommoConnector(ConnectorBase):
     webhook_secret_env: EnvName | None = None
 
 
+class WebhookConnector(ConnectorBase):
+    """The operator's own service, called with signed JSON (:mod:`lawful.connectors.webhook`)."""
+
+    type: Literal["webhook"]
+    #: Where each call is POSTed (no secret in it: the signature authenticates).
+    url: str = Field(pattern=r"^https?://[^?#]+$")
+    #: Environment variable holding the HMAC-SHA256 key shared with the service.
+    secret_env: EnvName
+    categories: list[str] = Field(min_length=1)
+
+
 ConnectorDeclaration = Annotated[
-    SqlConnector | ManualConnector | KommoConnector, Field(discriminator="type")
+    SqlConnector | ManualConnector | KommoConnector | WebhookConnector,
+    Field(discriminator="type"),
 ]

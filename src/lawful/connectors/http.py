@@ -28,6 +28,9 @@ class RateLimiter:
     and the sleep are injectable so that the spacing can be tested without waiting."""
 
     rate: float
+    #: Spacing a little wider than 1/rate, so that network jitter never puts rate + 1 calls
+    #: into one second at the server.
+    margin: float = 0.02
     clock: Callable[[], float] = time.monotonic
     sleep: Callable[[float], None] = time.sleep
     _next: float = 0.0
@@ -37,7 +40,7 @@ class RateLimiter:
         with self._lock:
             now = self.clock()
             at = max(now, self._next)
-            self._next = at + 1.0 / self.rate
+            self._next = at + (1.0 + self.margin) / self.rate
         if at > now:
             self.sleep(at - now)
 

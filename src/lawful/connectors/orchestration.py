@@ -13,7 +13,7 @@ temporary failures are retried with backoff by the job queue until the connector
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -291,8 +291,9 @@ def resolve(
 def confirm_deleted(
     *, session: Session, connector: str, refs: Sequence[str], person: str, now: datetime
 ) -> list[ConnectorRun]:
-    """The system says records ``refs`` are gone (Kommo's ``delete_contact`` webhook): strike
-    them from every manual run of ``connector``; a run with nothing pending is done."""
+    """The system says records ``refs`` are done with (Kommo's ``delete_contact`` webhook, a
+    service's callback): strike them from every manual run of ``connector``; a run with nothing
+    pending is done."""
     finished = []
     for run in session.scalars(
         sa.select(ConnectorRun).where(
@@ -308,6 +309,13 @@ def confirm_deleted(
             run.note = f"{run.note} — confirmed by {person}"
             finished.append(run)
     return finished
+
+
+def add_counts(run: ConnectorRun, counts: Mapping[str, int]) -> None:
+    merged = dict(run.counts)
+    for place, count in counts.items():
+        merged[place] = int(merged.get(place, 0)) + int(count)
+    run.counts = merged
 
 
 def found_for(session: Session, ring: Keyring, request: Request) -> list[dict[str, str]]:

@@ -17,6 +17,7 @@ import httpx
 from lawful.config.connectors import KommoConnector as KommoDeclaration
 from lawful.config.connectors import ManualConnector as ManualDeclaration
 from lawful.config.connectors import SqlConnector as SqlDeclaration
+from lawful.config.connectors import WebhookConnector as WebhookDeclaration
 from lawful.config.models import Policy
 from lawful.config.taxonomy import is_within
 from lawful.connectors.contract import Connector
@@ -25,6 +26,7 @@ from lawful.connectors.http import Http, RateLimiter
 from lawful.connectors.kommo import KommoConnector
 from lawful.connectors.manual import ManualConnector
 from lawful.connectors.sql import SqlConnector
+from lawful.connectors.webhook import WebhookConnector
 from lawful.errors import ConfigError, NotFound
 from lawful.settings import env_secret
 
@@ -89,6 +91,24 @@ def _kommo(key: str, declaration: KommoDeclaration, building: Building) -> Conne
     )
 
 
+def _webhook(key: str, declaration: WebhookDeclaration, building: Building) -> Connector:
+    secret_value = secret(declaration.secret_env, building, key)
+    base, _, path = declaration.url.partition("://")
+    host, _, rest = path.partition("/")
+    client = httpx.Client(base_url=f"{base}://{host}", timeout=declaration.timeout)
+    public = building.env.get("LAWFUL_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+    return WebhookConnector(
+        key,
+        declaration.recipient,
+        declaration.purpose,
+        Http(key, client, RateLimiter(50)),
+        f"/{rest}",
+        secret_value,
+        frozenset(declaration.categories),
+        f"{public}/api/v1/connectors/{key}/callback",
+    )
+
+
 _LIMITERS: dict[str, RateLimiter] = {}
 
 
@@ -97,7 +117,12 @@ def shared_limiter(account: str, rate: float) -> RateLimiter:
     return _LIMITERS.setdefault(account, RateLimiter(rate))
 
 
-KINDS: dict[str, Factory] = {"sql": _sql, "manual": _manual, "kommo": _kommo}
+KINDS: dict[str, Factory] = {
+    "sql": _sql,
+    "manual": _manual,
+    "kommo": _kommo,
+    "webhook": _webhook,
+}
 
 
 class Registry:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import threading
 from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
@@ -36,6 +37,7 @@ class SqlConnector:
     dataset: Dataset
     _engine: Engine | None = field(default=None, repr=False)
     _meta: sa.MetaData = field(default_factory=sa.MetaData, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     # --- the contract ---------------------------------------------------------------------
 
@@ -100,7 +102,9 @@ class SqlConnector:
 
     def _table(self, conn: Connection, name: str) -> sa.Table:
         if name not in self._meta.tables:
-            sa.Table(name, self._meta, autoload_with=conn)
+            with self._lock:  # the worker's threads share one connector
+                if name not in self._meta.tables:
+                    sa.Table(name, self._meta, autoload_with=conn)
         table = self._meta.tables[name]
         declared = self.dataset.tables[name]
         wanted = {declared.primary_key, *declared.columns, *declared.identity.values()}

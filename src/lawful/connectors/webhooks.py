@@ -1,4 +1,5 @@
-"""Systems calling back: Kommo's ``delete_contact`` webhook confirms a deletion a person made.
+"""Systems calling back: Kommo's ``delete_contact`` webhook confirms a deletion a person made;
+an operator's service reports an asynchronous action done (:mod:`lawful.connectors.webhook`).
 
 Kommo signs nothing: the webhook URL carries a secret (``webhook_secret_env``), compared in
 constant time; the body is form-encoded with PHP bracket keys (``contacts[delete][0][id]=11``).
@@ -8,6 +9,7 @@ Only ids are read — the body may also carry the contact's fields, which are ig
 from __future__ import annotations
 
 import hmac
+import json
 import re
 from collections.abc import Mapping
 from datetime import datetime
@@ -16,8 +18,9 @@ from urllib.parse import parse_qsl
 from sqlalchemy.orm import Session
 
 from lawful.config.models import Policy
-from lawful.connectors.orchestration import confirm_deleted
-from lawful.errors import NotFound, Unauthorized
+from lawful.connectors.orchestration import add_counts, confirm_deleted
+from lawful.connectors.webhook import counts_of, verify
+from lawful.errors import NotFound, PolicyViolation, Unauthorized
 from lawful.settings import env_secret
 
 DELETED_KEY = re.compile(r"contacts\[delete\]\[\d+\]\[id\]")
@@ -47,4 +50,41 @@ def kommo_deleted(
     finished = confirm_deleted(
         session=session, connector=connector, refs=ids, person=WEBHOOK_PERSON, now=now
     )
+    return len(finished)
+
+
+SERVICE_PERSON = "the service's signed callback"
+
+
+def service_callback(
+    *,
+    session: Session,
+    policy: Policy,
+    connector: str,
+    ref: str,
+    body: bytes,
+    timestamp: str,
+    signature: str,
+    env: Mapping[str, str],
+    now: datetime,
+) -> int:
+    """A webhook connector's service reports call ``ref`` done: verify the signature, add its
+    counts and close the run that waits for it; return the runs finished."""
+    declared = policy.connectors.get(connector)
+    if declared is None or declared.type != "webhook":
+        raise NotFound("no such connector callback", field="connector")
+    key = env_secret(declared.secret_env, env) or ""
+    if not key or not verify(key, timestamp, body, signature, now.timestamp()):
+        raise Unauthorized("the callback's signature is wrong or stale", field="signature")
+    try:
+        answer = json.loads(body)
+    except ValueError:
+        raise PolicyViolation("the callback's body is not JSON", field="body") from None
+    if not isinstance(answer, dict) or answer.get("status") != "done":
+        raise PolicyViolation('the callback must say {"status": "done"}', field="status")
+    finished = confirm_deleted(
+        session=session, connector=connector, refs=[ref], person=SERVICE_PERSON, now=now
+    )
+    for run in finished:
+        add_counts(run, counts_of(answer))
     return len(finished)
