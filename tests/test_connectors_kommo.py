@@ -126,7 +126,7 @@ def test_failures_are_classified_without_the_identity(
         connect(url, token="wrong").access(ANN)
     assert wrong_token.value.permanent and "401" in wrong_token.value.message
     assert "ann" not in wrong_token.value.message.lower()
-    fake.fail_next = [502] * 4
+    fake.fail_next = [502] * 3
     with pytest.raises(ConnectorFailure) as down:
         connect(url).access(ANN)
     assert not down.value.permanent

@@ -131,7 +131,20 @@ class WebhookConnector(ConnectorBase):
     categories: list[str] = Field(min_length=1)
 
 
+class Ga4Connector(ConnectorBase):
+    """Google Analytics 4 user deletion (Admin API), with an OAuth access token."""
+
+    type: Literal["ga4"]
+    property_id: str = Field(pattern=r"^[0-9]+$")
+    #: Environment variable holding an access token with the analytics.edit scope.
+    token_env: EnvName
+    base_url: str = Field(
+        default="https://analyticsadmin.googleapis.com", pattern=r"^https?://[^/?#]+$"
+    )
+    categories: list[str] = Field(min_length=1)
+
+
 ConnectorDeclaration = Annotated[
-    SqlConnector | ManualConnector | KommoConnector | WebhookConnector,
+    SqlConnector | ManualConnector | KommoConnector | WebhookConnector | Ga4Connector,
     Field(discriminator="type"),
 ]

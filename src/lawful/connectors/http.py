@@ -52,8 +52,9 @@ class Http:
     connector: str
     client: httpx.Client
     limiter: RateLimiter
-    tries: int = 4
-    backoff: float = 0.5
+    #: In-call retries are short: the job queue's backoff takes over after them.
+    tries: int = 3
+    backoff: float = 0.25
     sleep: Callable[[float], None] = time.sleep
 
     def call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:

@@ -14,12 +14,14 @@ from typing import Any
 
 import httpx
 
+from lawful.config.connectors import Ga4Connector as Ga4Declaration
 from lawful.config.connectors import KommoConnector as KommoDeclaration
 from lawful.config.connectors import ManualConnector as ManualDeclaration
 from lawful.config.connectors import SqlConnector as SqlDeclaration
 from lawful.config.connectors import WebhookConnector as WebhookDeclaration
 from lawful.config.models import Policy
 from lawful.config.taxonomy import is_within
+from lawful.connectors.analytics import Ga4Connector
 from lawful.connectors.contract import Connector
 from lawful.connectors.fides import load_fides_dataset
 from lawful.connectors.http import Http, RateLimiter
@@ -109,6 +111,25 @@ def _webhook(key: str, declaration: WebhookDeclaration, building: Building) -> C
     )
 
 
+def _ga4(key: str, declaration: Ga4Declaration, building: Building) -> Connector:
+    token = secret(declaration.token_env, building, key)
+    client = httpx.Client(
+        base_url=declaration.base_url,
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=declaration.timeout,
+    )
+    # GA4 allows about 1.5 user deletions per second per property.
+    limiter = shared_limiter(f"{declaration.base_url}/{declaration.property_id}", 1.5)
+    return Ga4Connector(
+        key,
+        declaration.recipient,
+        declaration.purpose,
+        Http(key, client, limiter),
+        declaration.property_id,
+        frozenset(declaration.categories),
+    )
+
+
 _LIMITERS: dict[str, RateLimiter] = {}
 
 
@@ -122,6 +143,7 @@ KINDS: dict[str, Factory] = {
     "manual": _manual,
     "kommo": _kommo,
     "webhook": _webhook,
+    "ga4": _ga4,
 }
 
 
