@@ -3,7 +3,8 @@ request through them (shared by the connector tests)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,15 +36,16 @@ class Outbox:
         self.sent.append(mail)
 
 
-def open_with_connectors(
+@contextmanager
+def lawful_with(
     tmp_path: Path,
     database_url: str,
     monkeypatch: pytest.MonkeyPatch,
     connectors: Mapping[str, Any],
     env: Mapping[str, str],
-) -> Lawful:
-    """Open lawful with ``connectors`` added to the template, the environment set as the
-    worker's would be (the job handler reads it)."""
+) -> Iterator[Lawful]:
+    """Lawful opened with ``connectors`` added to the template, the environment set as the
+    worker's would be (the job handler reads it); closed after the block."""
     path = write_starter_config(tmp_path / "lawful.yaml", "ru-design-studio")
     yaml = YAML()
     document = yaml.load(path.read_text(encoding="utf-8"))
@@ -58,7 +60,11 @@ def open_with_connectors(
     for name, value in {**base, "LAWFUL_DATABASE_URL": database_url, **env}.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("LAWFUL_MASTER_KEY", raising=False)
-    return open_lawful(settings)
+    opened = open_lawful(settings)
+    try:
+        yield opened
+    finally:
+        opened.close()
 
 
 def person(lawful: Lawful) -> str:

@@ -16,7 +16,7 @@ from lawful.connectors.analytics import user_provided_data
 from lawful.connectors.contract import Identity
 from lawful.context import Lawful
 from lawful.requests import flows
-from tests.connector_support import NOW, Outbox, open_with_connectors, person, runs, verified
+from tests.connector_support import NOW, Outbox, lawful_with, person, runs, verified
 from tests.connector_support import work as run_jobs
 from tests.local_server import serving
 
@@ -77,11 +77,8 @@ def lawful(
             "instructions": "delete the visitor's uploaded user params in Metrica",
         },
     }
-    opened = open_with_connectors(
-        tmp_path, database_url, monkeypatch, declared, {"GA_TOKEN": TOKEN}
-    )
-    yield opened
-    opened.close()
+    with lawful_with(tmp_path, database_url, monkeypatch, declared, {"GA_TOKEN": TOKEN}) as opened:
+        yield opened
 
 
 @pytest.mark.parametrize(

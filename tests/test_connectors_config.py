@@ -157,7 +157,7 @@ def test_cli_lists_connectors(
 
 
 def test_fides_dataset_path_is_relative_to_lawful_yaml(tmp_path: Path) -> None:
-    sample = Path(__file__).resolve().parents[2] / "shared/peers/fides/sampledb_dataset.yml"
+    sample = Path(__file__).parent / "configs" / "fides_sampledb.yml"
     (tmp_path / "shop.fides.yml").write_text(sample.read_text(encoding="utf-8"))
     text = policy_text(
         "connectors:\n  shop:\n    type: sql\n    recipient: hosting\n    purpose: orders\n"

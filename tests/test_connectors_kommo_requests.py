@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from lawful.context import Lawful
 from lawful.requests import flows
 from lawful.web.app import create_app
-from tests.connector_support import NOW, Outbox, open_with_connectors, person, runs, verified
+from tests.connector_support import NOW, Outbox, lawful_with, person, runs, verified
 from tests.connector_support import work as run_jobs
 from tests.kommo_fake import TOKEN, Kommo, kommo_server
 
@@ -43,15 +43,14 @@ def lawful(
         "webhook_secret_env": "KOMMO_HOOK",
     }
     env = {"KOMMO_TOKEN": TOKEN, "KOMMO_HOOK": HOOK}
-    opened = open_with_connectors(tmp_path, database_url, monkeypatch, {"crm": crm}, env)
-    yield opened
-    opened.close()
+    with lawful_with(tmp_path, database_url, monkeypatch, {"crm": crm}, env) as opened:
+        yield opened
 
 
 def hook(client: TestClient, secret: str, body: str) -> int:
     headers = {"Content-Type": "application/x-www-form-urlencoded"}
     url = f"/api/v1/connectors/crm/kommo-webhook?secret={secret}"
-    return client.post(url, content=body, headers=headers).status_code
+    return int(client.post(url, content=body, headers=headers).status_code)
 
 
 def test_erasure_waits_for_the_delete_contact_webhook(

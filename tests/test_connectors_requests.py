@@ -30,7 +30,7 @@ from tests.connector_support import (
     NOW,
     Outbox,
     erasure_worked,
-    open_with_connectors,
+    lawful_with,
     person,
     runs,
     verified,
@@ -68,9 +68,8 @@ def lawful(
         "dataset": _dataset(),
     }
     env = {"SHOP_URL": shop_url}
-    opened = open_with_connectors(tmp_path, database_url, monkeypatch, {"shop": shop}, env)
-    yield opened
-    opened.close()
+    with lawful_with(tmp_path, database_url, monkeypatch, {"shop": shop}, env) as opened:
+        yield opened
 
 
 def test_an_erasure_waits_for_the_connector_then_lists_it_in_the_act(lawful: Lawful) -> None:

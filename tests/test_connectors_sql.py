@@ -18,7 +18,8 @@ from tests.shop_db import dataset, rows, shop_url
 __all__ = ["shop_url"]
 
 ANN = Identity("email", "ann@example.org")
-FIDES_SAMPLE = Path(__file__).resolve().parents[2] / "shared/peers/fides/sampledb_dataset.yml"
+#: The dataset Fides is given for its sample database (shared/peers/fides), copied.
+FIDES_SAMPLE = Path(__file__).parent / "configs" / "fides_sampledb.yml"
 
 
 @pytest.fixture

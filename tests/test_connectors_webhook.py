@@ -19,7 +19,7 @@ from lawful.connectors.webhook import sign, verify
 from lawful.context import Lawful
 from lawful.requests import flows
 from lawful.web.app import create_app
-from tests.connector_support import EMAIL, NOW, Outbox, open_with_connectors, person, runs
+from tests.connector_support import EMAIL, NOW, Outbox, lawful_with, person, runs
 from tests.connector_support import verified as verified_request
 from tests.connector_support import work as run_jobs
 from tests.local_server import serving
@@ -89,9 +89,8 @@ def lawful(
         "categories": ["user.name", "user.contact.email"],
     }
     env = {"BILLING_SECRET": SECRET, "LAWFUL_PUBLIC_URL": "https://lawful.example.org"}
-    opened = open_with_connectors(tmp_path, database_url, monkeypatch, {"billing": billing}, env)
-    yield opened
-    opened.close()
+    with lawful_with(tmp_path, database_url, monkeypatch, {"billing": billing}, env) as opened:
+        yield opened
 
 
 def test_a_signed_erasure_done_at_once(lawful: Lawful, service: tuple[Service, str]) -> None:
