@@ -15,7 +15,7 @@ from ruamel.yaml import YAML
 
 from lawful.config.init import write_starter_config
 from lawful.connectors import orchestration
-from lawful.connectors.jobs import run_connector
+from lawful.connectors.jobs import close_registries, run_connector
 from lawful.context import Lawful, WorkerContext, open_lawful
 from lawful.crypto.keyfile import generate_master_key_file
 from lawful.jobs import JobRegistry, run_once
@@ -108,7 +108,10 @@ def work(lawful: Lawful, at: datetime | None = None) -> int:
     registry = JobRegistry()
     registry.handler(orchestration.RUN_JOB)(run_connector)
     context = WorkerContext(lawful.engine, lawful.sessions, lawful.require_policy())
-    return run_once(lawful.engine, registry, context=context, now=at)
+    try:
+        return run_once(lawful.engine, registry, context=context, now=at)
+    finally:
+        close_registries()  # each test's fakes and databases go away after it
 
 
 def erasure_worked(lawful: Lawful) -> str:

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from lawful.config.connectors import Dataset
 from lawful.connectors.contract import Identity
@@ -160,3 +161,21 @@ def test_a_malformed_fides_dataset_names_the_file(tmp_path: Path) -> None:
     path.write_text("dataset:\n  - fides_key: x\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="bad.yml: not a fideslang dataset"):
         load_fides_dataset(path)
+
+
+def test_a_locked_table_is_a_temporary_failure_after_the_timeout(
+    shop_url: str, connector: Callable[..., SqlConnector]
+) -> None:
+    shop = connector(shop_url)
+    shop.timeout = 0.3
+    holder = sa.create_engine(shop_url)
+    with holder.connect() as conn:
+        conn.execute(sa.text("UPDATE customers SET name = name WHERE id = 2"))  # holds a write lock
+        if conn.dialect.name == "postgresql":
+            conn.execute(sa.text("LOCK TABLE customers IN ACCESS EXCLUSIVE MODE"))
+        with pytest.raises(ConnectorFailure) as failure:
+            shop.erase(ANN)
+        conn.rollback()
+    holder.dispose()
+    assert not failure.value.permanent
+    assert rows(shop_url, "SELECT name FROM customers WHERE id = 1") == [("Ann",)]

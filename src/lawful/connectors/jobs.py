@@ -59,3 +59,11 @@ def registry_for(policy: Policy, settings: Settings) -> Registry:
         registry = build_registry(policy, os.environ, settings.config_path.parent)
         _REGISTRIES[id(policy)] = (policy, registry)
         return registry
+
+
+def close_registries() -> None:
+    """Close the kept connectors (their pools and HTTP clients): at a worker's shutdown."""
+    with _LOCK:
+        for _, registry in _REGISTRIES.values():
+            registry.close()
+        _REGISTRIES.clear()

@@ -59,7 +59,9 @@ def _sql(key: str, declaration: SqlDeclaration, building: Building) -> Connector
     if dataset is None:
         dataset = load_fides_dataset(building.base_dir / str(declaration.fides_dataset))
     url = secret(declaration.url_env, building, key)
-    return SqlConnector(key, declaration.recipient, declaration.purpose, url, dataset)
+    return SqlConnector(
+        key, declaration.recipient, declaration.purpose, url, dataset, declaration.timeout
+    )
 
 
 def _manual(key: str, declaration: ManualDeclaration, building: Building) -> Connector:

@@ -35,6 +35,8 @@ class SqlConnector:
     purpose: str
     url: str
     dataset: Dataset
+    #: Seconds a statement (or a wait for a lock) may take before the call fails, temporarily.
+    timeout: float = 30.0
     _engine: Engine | None = field(default=None, repr=False)
     _meta: sa.MetaData = field(default_factory=sa.MetaData, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -93,8 +95,14 @@ class SqlConnector:
 
     def _run(self) -> AbstractContextManager[Connection]:
         if self._engine is None:
-            self._engine = sa.create_engine(self.url, pool_pre_ping=True)
-        return _transaction(self.key, self._engine)
+            url = sa.engine.make_url(self.url)
+            # SQLite waits for a lock at most ``timeout``; PostgreSQL gets a statement timeout
+            # per transaction (below), and a connect timeout here.
+            args = {"timeout": self.timeout} if url.get_backend_name() == "sqlite" else {}
+            if url.get_backend_name() == "postgresql":
+                args = {"connect_timeout": max(1, int(self.timeout))}
+            self._engine = sa.create_engine(url, pool_pre_ping=True, connect_args=args)
+        return _transaction(self.key, self._engine, self.timeout)
 
     def close(self) -> None:
         if self._engine is not None:
@@ -229,11 +237,13 @@ def _sqlite_hash(column: sa.ColumnElement[object], salt: bytes, conn: Connection
 
 
 @contextmanager
-def _transaction(key: str, engine: Engine) -> Iterator[Connection]:
+def _transaction(key: str, engine: Engine, timeout: float) -> Iterator[Connection]:
     """One transaction on the system; database errors become classified failures whose text
     names the class only (the driver's text may quote a value)."""
     try:
         with engine.begin() as conn:
+            if conn.dialect.name == "postgresql":  # an int: SET takes no bound parameters
+                conn.exec_driver_sql(f"SET LOCAL statement_timeout = {int(timeout * 1000)}")
             yield conn
     except sa.exc.SQLAlchemyError as exc:
         raise _classify(key, exc) from None
