@@ -112,6 +112,7 @@ JOB_HANDLER_MODULES = (
     "lawful.incidents.jobs",
     "lawful.requests.jobs",
     "lawful.retention.jobs",
+    "lawful.connectors.jobs",
 )
 
 

@@ -18,7 +18,9 @@
     ├── LockedOut                   too many attempts or requests (``retry_after`` seconds)
     ├── Unauthorized                the operator's bearer token is missing or wrong
     ├── Gone                        a one-time link already used, or expired
-    └── MailError                   the SMTP server failed or refused the message
+    ├── MailError                   the SMTP server failed or refused the message
+    └── ConnectorFailure            a downstream system failed; ``permanent`` says whether a
+                                    retry can help or a person must act (lawful.connectors)
 
 Each surface maps these once: the CLI to one line and an exit code (``lawful.cli``), the HTTP
 API to RFC 9457 problem+json (``lawful.web.problems``). Messages never contain personal data:
@@ -130,3 +132,16 @@ class MailError(LawfulError):
     """The SMTP server could not be reached or refused the message."""
 
     code = "mail"
+
+
+class ConnectorFailure(LawfulError):
+    """A connector's call failed. ``permanent=False``: temporary (network, 429, 5xx, a lock),
+    retried with backoff; ``permanent=True``: a person must act (bad credentials, a missing
+    table, a refusal). The message names the connector and the failure's class, never data."""
+
+    code = "connector"
+
+    def __init__(self, message: str, *, permanent: bool, connector: str = "") -> None:
+        super().__init__(message, field="connectors")
+        self.permanent = permanent
+        self.connector = connector

@@ -17,6 +17,7 @@ from lawful.cli import (
     authority_cmds,
     backup_cmds,
     config_cmds,
+    connectors_cmds,
     consent_cmds,
     incidents_cmds,
     jobs_cmds,
@@ -51,6 +52,7 @@ for module in (
     requests_cmds,
     authority_cmds,
     retention_cmds,
+    connectors_cmds,
 ):
     module.register(app)
 

@@ -22,9 +22,10 @@ from email_validator import EmailNotValidError, validate_email
 
 from lawful import law
 from lawful.config.adequacy import adequacy
+from lawful.config.connectors import ConnectorDeclaration
 from lawful.config.loader import LoadedPolicy, Problem
 from lawful.config.models import Policy, Purpose, Recipient
-from lawful.config.taxonomy import CUSTOM_PREFIX, Kind, closest, is_known, keys
+from lawful.config.taxonomy import CUSTOM_PREFIX, Kind, closest, is_known, is_within, keys
 from lawful.errors import NeedsDecision
 
 Rule = Callable[[LoadedPolicy], Iterator[Problem]]
@@ -556,6 +557,45 @@ def russian_data_start_in_russia(loaded: LoadedPolicy) -> Iterator[Problem]:
             )
 
 
+# --- connectors ---------------------------------------------------------------------------
+
+
+def connectors_are_declared(loaded: LoadedPolicy) -> Iterator[Problem]:
+    """Each connector's calls are transfers: to a declared recipient, for one of its purposes,
+    of categories that recipient is declared to hold (else the transfer gate refuses them)."""
+    policy = loaded.policy
+    for name, connector in policy.connectors.items():
+        loc = ("connectors", name)
+        recipient = policy.recipients.get(connector.recipient)
+        if recipient is None:
+            fix = _suggest(connector.recipient, policy.recipients, "declare it under `recipients:`")
+            yield loaded.problem((*loc, "recipient"), "recipient is not declared", fix)
+            continue
+        if connector.purpose not in recipient.purposes:
+            yield loaded.problem(
+                (*loc, "purpose"),
+                f"recipient {connector.recipient} is not declared for purpose {connector.purpose}",
+                _suggest(connector.purpose, recipient.purposes, "use one of its purposes"),
+            )
+        for category in sorted(_connector_categories(connector)):
+            if not any(is_within(category, held) for held in recipient.categories):
+                yield loaded.problem(
+                    loc,
+                    f"connector {name} holds {category}, which recipient "
+                    f"{connector.recipient} is not declared to receive",
+                    f"add {category} to recipients.{connector.recipient}.categories",
+                )
+
+
+def _connector_categories(connector: ConnectorDeclaration) -> set[str]:
+    if connector.type == "kommo":
+        return {*connector.fields.values(), connector.name_category, connector.notes_category}
+    if connector.type == "sql":
+        tables = connector.dataset.tables.values() if connector.dataset else []
+        return {c.category for t in tables for c in t.columns.values()}
+    return set(connector.categories)
+
+
 RULES: tuple[Rule, ...] = (
     operator_is_identifiable,
     keys_are_known,
@@ -568,4 +608,5 @@ RULES: tuple[Rule, ...] = (
     consent_is_not_inferred,
     authority_answer_is_current,
     russian_data_start_in_russia,
+    connectors_are_declared,
 )

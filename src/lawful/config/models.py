@@ -329,6 +329,8 @@ class Policy(Strict):
     )
     #: Technical and organisational security measures (GDPR Art. 30(1)(g), 152-FZ Art. 22(3)).
     security_measures: list[str] = Field(default_factory=list)
+    #: Downstream systems requests are carried into (:mod:`lawful.config.connectors`).
+    connectors: dict[str, ConnectorDeclaration] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _name_purposes(self) -> Policy:
@@ -370,3 +372,8 @@ class Policy(Strict):
     def recipients_for(self, purpose: str) -> list[str]:
         """Keys of the recipients that receive data for ``purpose``."""
         return [key for key, r in self.recipients.items() if purpose in r.purposes]
+
+
+from lawful.config.connectors import ConnectorDeclaration  # noqa: E402  (it imports Strict)
+
+Policy.model_rebuild()

@@ -120,13 +120,17 @@ def record_act(
     information_system: str = INFORMATION_SYSTEM,
     method: str = METHOD,
     actor: str = "lawful",
+    elsewhere: Sequence[SystemErasure] = (),
 ) -> DestructionAct:
-    """Write one act covering every subject in ``destroyed``, with its log extract."""
+    """Write one act covering every subject in ``destroyed``, with its log extract; the
+    erasures connectors made in other systems (``elsewhere``) are listed in it too."""
     items = list(destroyed)
     if not items:
         raise PolicyViolation("an act needs at least one destroyed subject", field="destroyed")
     act_id = secrets.token_hex(16)
     categories = sorted({c for item in items for c in item.categories})
+    if elsewhere:
+        information_system += "; " + "; ".join(e.system for e in elsewhere)
     act = DestructionAct(
         id=act_id,
         number=f"{now:%Y%m%d}-{act_id[:8]}",
@@ -140,7 +144,10 @@ def record_act(
         reason=reason,
         destroyed_at=now,
         keep_until=now + timedelta(days=365 * KEEP_YEARS + 1),
-        log_extract=json.dumps(_log(items, information_system, reason, now), ensure_ascii=False),
+        log_extract=json.dumps(
+            _log(items, information_system, reason, now) + _log_elsewhere(elsewhere, reason, now),
+            ensure_ascii=False,
+        ),
     )
     session.add(act)
     session.flush()
@@ -184,6 +191,32 @@ def _log(items: list[Shredded], system: str, reason: str, now: datetime) -> list
             "date": now.isoformat(),
         }
         for i in items
+    ]
+
+
+@dataclass(frozen=True)
+class SystemErasure:
+    """What a connector erased in another system, as the act lists it (no personal data)."""
+
+    system: str
+    categories: tuple[str, ...]
+    records: int
+    how: str
+
+
+def _log_elsewhere(
+    erasures: Sequence[SystemErasure], reason: str, now: datetime
+) -> list[dict[str, str]]:
+    return [
+        {
+            "information_system_name": e.system,
+            "data_categories": ", ".join(e.categories),
+            "records": str(e.records),
+            "method": e.how,
+            "reason": reason,
+            "date": now.isoformat(),
+        }
+        for e in erasures
     ]
 
 

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from lawful.connectors import orchestration
 from lawful.context import Lawful
 from lawful.destruction.service import Destroyer
 from lawful.errors import LockedOut, MailError, VerificationFailed
@@ -133,6 +134,19 @@ def act(
     destroyer: Destroyer | None = None,
     pdf: bool = True,
 ) -> fulfil.Outcome:
+    with lawful.sessions.begin() as session:
+        # Downstream systems first: lawful acts on its own store only when every connector is
+        # done (the erasure's act and the access report list their results).
+        waiting = orchestration.hold(
+            session=session,
+            ring=lawful.ring,
+            policy=lawful.require_policy(),
+            request_id=request_id,
+            actor=actor,
+            now=now,
+        )
+    if waiting:
+        return fulfil.Outcome("in_progress", done=[orchestration.describe_waiting(waiting)])
     with lawful.sessions.begin() as session:
         outcome = fulfil.act(
             session=session,

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from lawful.config.models import Policy
+from lawful.connectors import orchestration
 from lawful.consent import service as consent
 from lawful.crypto.keyring import Keyring
 from lawful.destruction import service as destruction
@@ -154,7 +155,8 @@ def _report(
         if subject_id
         else None
     )
-    built = report.build(policy, export, request.language, now)
+    elsewhere = orchestration.found_for(session, ring, request)
+    built = report.build(policy, export, request.language, now, elsewhere=elsewhere)
     data = report.package(built, request.language, pdf=pdf)
     row = service.attach(
         session=session,
@@ -204,6 +206,7 @@ def _erase(
         session=session,
         policy=policy,
         destroyed=shredded,
+        elsewhere=orchestration.erasures_for(session, request.id),
         destroyer=destroyer or destruction.Destroyer(actor, "operator"),
         reason=reason,
         now=now,

@@ -12,6 +12,7 @@ import csv
 import io
 import json
 import zipfile
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -28,6 +29,7 @@ T = {
         "generated": "Prepared on",
         "none": "We hold no personal data about you.",
         "data": "Data we hold",
+        "elsewhere": "Data held in our other systems",
         "purposes": "Why we process them",
         "basis": "Legal basis",
         "categories": "Categories",
@@ -49,6 +51,7 @@ T = {
         "generated": "Подготовлено",
         "none": "Мы не обрабатываем ваших персональных данных.",
         "data": "Какие данные мы храним",
+        "elsewhere": "Данные в других наших системах",
         "purposes": "Цели обработки",
         "basis": "Правовое основание",
         "categories": "Категории",
@@ -74,9 +77,22 @@ class Report:
     data: dict[str, Any]
 
 
-def build(policy: Policy, export: SubjectExport | None, language: str, now: datetime) -> Report:
-    """The report's content for ``export`` (None: the person is not known)."""
+def build(
+    policy: Policy,
+    export: SubjectExport | None,
+    language: str,
+    now: datetime,
+    *,
+    elsewhere: Sequence[Mapping[str, str]] = (),
+) -> Report:
+    """The report's content for ``export`` (None: the person is not known), with what the
+    connectors found in the operator's other systems (``elsewhere``: location, field,
+    category, value), by category and system."""
     data = _data(policy, export, language, now)
+    data["elsewhere"] = sorted(
+        (dict(item) for item in elsewhere),
+        key=lambda f: (f["category"], f["location"], f["field"]),
+    )
     return Report(_markdown(policy, data, language), data)
 
 
@@ -154,6 +170,13 @@ def _markdown(policy: Policy, data: dict[str, Any], language: str) -> str:
         lines += ["", f"## {t['purposes']}", ""]
         for p in data["purposes"]:
             lines += _purpose_lines(t, p)
+    if data["elsewhere"]:
+        lines += [f"## {t['elsewhere']}", "", "| | | |", "|---|---|---|"]
+        lines += [
+            f"| {_c(f['category'])} | {_c(f['location'])}.{_c(f['field'])} | {_c(f['value'])} |"
+            for f in data["elsewhere"]
+        ]
+        lines.append("")
     contact = policy.operator.requests_email or policy.operator.contacts.email or ""
     lines += [f"## {t['rights']}", "", t["rights_text"].format(contact=contact), ""]
     return "\n".join(lines)

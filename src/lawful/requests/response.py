@@ -80,6 +80,7 @@ PHRASES = {
         "withdrawn": "consent withdrawn for: {purposes}",
         "none_in_force": "no consent of yours was in force",
         "legal_reason": "{reason}",
+        "waiting_connectors": "waiting for our other systems: {systems}",
     },
     "ru": {
         "report_ready": "сведения о ваших данных подготовлены для однократного скачивания",
@@ -93,6 +94,7 @@ PHRASES = {
         "withdrawn": "согласие отозвано для целей: {purposes}",
         "none_in_force": "действующих согласий не было",
         "legal_reason": "{reason}",
+        "waiting_connectors": "ожидаем наши другие системы: {systems}",
     },
 }
 

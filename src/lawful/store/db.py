@@ -95,6 +95,7 @@ def _import_all_models() -> None:
     import lawful.authority.models
     import lawful.backup.models
     import lawful.collection.models
+    import lawful.connectors.models
     import lawful.consent.models
     import lawful.crypto.models
     import lawful.destruction.models

@@ -34,6 +34,7 @@ from lawful.web.routes import (
     transfers,
     widget,
 )
+from lawful.web.routes import connectors as connector_routes
 from lawful.web.routes import demo_site as demo_site_routes
 from lawful.web.routes import documents as document_routes
 from lawful.web.routes import requests as request_routes
@@ -96,6 +97,7 @@ def create_app(
     app.include_router(consents.router, prefix="/api/v1")
     app.include_router(incidents.router, prefix="/api/v1")
     app.include_router(transfers.router, prefix="/api/v1")
+    app.include_router(connector_routes.router, prefix="/api/v1")
     app.include_router(submissions.well_known)
     app.include_router(request_routes.public, prefix="/api/v1")
     app.include_router(request_routes.operator, prefix="/api/v1")

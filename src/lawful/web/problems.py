@@ -27,6 +27,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from lawful.errors import (
     AuditChainBroken,
     ConfigError,
+    ConnectorFailure,
     Gone,
     InvalidTransition,
     LawfulError,
@@ -70,6 +71,7 @@ PROBLEMS: dict[type[LawfulError], ProblemKind] = {
     Unauthorized: ProblemKind(401, "The operator's token is missing or wrong"),
     Gone: ProblemKind(410, "This link is no longer valid"),
     MailError: ProblemKind(503, "Mail could not be sent"),
+    ConnectorFailure: ProblemKind(502, "A connected system failed"),
     ConfigError: ProblemKind(500, "The operator's configuration is not usable", public=False),
     MasterKeyError: ProblemKind(503, "The data store is locked", public=False),
     StoreError: ProblemKind(503, "The data store is unavailable", public=False),

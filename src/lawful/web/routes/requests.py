@@ -23,6 +23,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, EmailStr, Field
 
+from lawful.connectors import orchestration
 from lawful.context import Lawful
 from lawful.destruction import render
 from lawful.destruction import service as destruction
@@ -323,6 +324,17 @@ class Step(BaseModel):
     note: str
 
 
+class ConnectorStatus(BaseModel):
+    run: int
+    connector: str
+    action: str
+    state: str
+    attempts: int
+    counts: dict[str, int]
+    note: str
+    person: str | None
+
+
 class Detail(BaseModel):
     request_id: str
     kind: str
@@ -335,6 +347,8 @@ class Detail(BaseModel):
     received_at: datetime
     deadlines: list[Deadline]
     timeline: list[Step]
+    #: Each connector's run: state (queued, done, manual), attempts, rows per place, note.
+    connectors: list[ConnectorStatus] = Field(default_factory=list)
 
 
 @operator.post("", status_code=201, response_model=Detail)
@@ -389,6 +403,9 @@ def _detail(lawful: Lawful, request_id: str) -> Detail:
             Step.model_validate(e, from_attributes=True)
             for e in service.timeline(session, request_id)
         ]
+        runs = [
+            ConnectorStatus.model_validate(x) for x in orchestration.status(session, request_id)
+        ]
     return Detail(
         request_id=r.id,
         kind=r.kind,
@@ -401,6 +418,7 @@ def _detail(lawful: Lawful, request_id: str) -> Detail:
         received_at=r.received_at,
         deadlines=deadlines,
         timeline=steps,
+        connectors=runs,
     )
 
 
