@@ -183,7 +183,7 @@ def test_a_permanent_failure_goes_to_a_person_at_once(
     assert run["note"] == "permanent failure: shop: NoSuchTableError (permanent)"
 
 
-def test_a_blocked_subject_cannot_be_disclosed_so_a_person_must_act(lawful: Lawful) -> None:
+def test_a_blocked_subjects_own_erasure_still_reaches_the_connector(lawful: Lawful) -> None:
     subject_id = person(lawful)
     with lawful.sessions.begin() as session:
         subjects.set_blocked(
@@ -192,8 +192,9 @@ def test_a_blocked_subject_cannot_be_disclosed_so_a_person_must_act(lawful: Lawf
     request_id = verified(lawful, "erasure")
     flows.act(lawful, Outbox(), request_id, actor="dpo", now=NOW)
     (run,) = runs(lawful, request_id)
-    assert run["state"] == "manual" and run["note"] == "transfer refused: subject-blocked"
-    assert work(lawful) == 0
+    assert run["state"] == "queued"  # blocking stops processing, not the person's own request
+    assert work(lawful) == 1
+    assert rows(_shop(), "SELECT name, phone FROM customers WHERE id = 1") == [(None, None)]
 
 
 def test_acting_twice_does_not_fan_out_twice(lawful: Lawful) -> None:

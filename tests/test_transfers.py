@@ -118,6 +118,41 @@ def test_it_refuses_an_unknown_or_blocked_subject(sessions, person):
     assert refusal(sessions, KZ, person, *args) == "subject-blocked"
 
 
+def test_the_subjects_own_request_reaches_a_declared_recipient_even_when_blocked(sessions, person):
+    from lawful.transfers.gate import RIGHTS_BASIS
+
+    args = ("hosting", "promotions", ["user.contact.email"])  # no consent given either
+    with sessions.begin() as session:
+        set_blocked(session=session, subject_id=person, blocked=True, actor="t", reason="request")
+    assert refusal(sessions, KZ, person, *args) == "subject-blocked"
+    with sessions.begin() as session:
+        row = transfer(
+            session=session,
+            policy=KZ,
+            subject_id=person,
+            recipient="hosting",
+            purpose="promotions",
+            categories=["user.contact.email"],
+            actor="test",
+            now=NOW,
+            rights=True,
+        )
+    assert row.basis == RIGHTS_BASIS
+    with pytest.raises(TransferRefused) as undeclared, sessions.begin() as session:
+        transfer(
+            session=session,
+            policy=KZ,
+            subject_id=person,
+            recipient="nobody",
+            purpose="promotions",
+            categories=["user.contact.email"],
+            actor="test",
+            now=NOW,
+            rights=True,
+        )
+    assert undeclared.value.condition == "recipient-undeclared"  # the route is still checked
+
+
 def test_a_consent_purpose_needs_the_consent(sessions, ring, person):
     args = ("hosting", "promotions", ["user.contact.email"])
     assert refusal(sessions, KZ, person, *args) == "no-legal-basis"

@@ -136,6 +136,7 @@ def _disclose(
             categories=sorted(set(sent)),
             actor=actor,
             now=now,
+            rights=True,  # the person's own request: carried even if blocked or withdrawn
         )
     except TransferRefused as refused:
         run.state, run.note = "manual", f"transfer refused: {refused.condition}"

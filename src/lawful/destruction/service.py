@@ -90,10 +90,15 @@ def _shred_chunk(session: Session, ids: list[str]) -> list[Shredded]:
         .distinct()
     ):
         categories[subject_id].add(category)
+    # No session synchronisation: the ORM would fetch every deleted row's key back (RETURNING)
+    # to expire objects nobody loaded — 6 rows a subject in a sweep of a hundred thousand.
+    quick = {"synchronize_session": False}
     for table in (PersonalValue, Identifier):
-        session.execute(sa.delete(table).where(_among(table.subject_id, present, dialect)))
+        rows = sa.delete(table).where(_among(table.subject_id, present, dialect))
+        session.execute(rows, execution_options=quick)
     # The key row last: consent records and other subject rows go with it (ON DELETE CASCADE).
-    session.execute(sa.delete(Subject).where(_among(Subject.id, present, dialect)))
+    keys = sa.delete(Subject).where(_among(Subject.id, present, dialect))
+    session.execute(keys, execution_options=quick)
     return [Shredded(s, tuple(sorted(categories[s]))) for s in ids if s in present]
 
 

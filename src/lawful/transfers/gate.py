@@ -163,8 +163,15 @@ def decide(
     categories: Sequence[str],
     facts: SubjectFacts,
     now: datetime,
+    *,
+    rights: bool = False,
 ) -> Decision:
-    """May data of these ``categories`` go to ``recipient`` for ``purpose`` now?"""
+    """May data of these ``categories`` go to ``recipient`` for ``purpose`` now?
+
+    ``rights``: the call carries out the subject's own request (access, rectification,
+    erasure, blocking) in a system the data already went to. The law requires it whatever
+    the purpose's basis is now — a blocked subject, a withdrawn consent — so only the route
+    and its categories are checked, and the basis is the legal obligation."""
     route = table.routes.get((recipient, purpose))
     if route is None:
         return _unrouted(table, recipient, purpose)
@@ -179,6 +186,8 @@ def decide(
             )
     if facts.blocked is None:
         return _refuse("unknown-subject", "no such subject")
+    if rights:
+        return Decision(True, "allowed", "allowed", RIGHTS_BASIS, route.country)
     if facts.blocked:
         return _refuse("subject-blocked", "the subject's processing is blocked")
     eligible = decide_eligibility(route.purpose, facts.consents.get(purpose))
@@ -187,6 +196,10 @@ def decide(
             "no-legal-basis", f"purpose {purpose!r} has no legal basis now ({eligible.reason})"
         )
     return _cross_border(route, facts, now, route.purpose.legal_basis)
+
+
+#: The basis logged for a transfer that carries out the subject's own request.
+RIGHTS_BASIS = "legal_obligation: the data subject's request (152-FZ Art. 14, 20, 21; GDPR Art. 19)"
 
 
 def _unrouted(table: DecisionTable, recipient: str, purpose: str) -> Decision:

@@ -91,14 +91,16 @@ def check_transfer(
     purpose: str,
     categories: Sequence[str],
     now: datetime | None = None,
+    rights: bool = False,
 ) -> Decision:
-    """The gate's answer, without transferring or logging anything."""
+    """The gate's answer, without transferring or logging anything (``rights``: see
+    :func:`lawful.transfers.gate.decide`)."""
     at = now or datetime.now(UTC)
     table = decision_table(policy)
     route = table.routes.get((recipient, purpose))
     purposes = route.consent_purposes() if route else set()
     facts = subject_facts(session, subject_id, purposes, at)
-    return decide(table, recipient, purpose, categories, facts, at)
+    return decide(table, recipient, purpose, categories, facts, at, rights=rights)
 
 
 def transfer(
@@ -111,6 +113,7 @@ def transfer(
     categories: Sequence[str],
     actor: str,
     now: datetime | None = None,
+    rights: bool = False,
 ) -> TransferRecord:
     """Pass one disclosure through the gate: refuse it, or log and journal it."""
     at = now or datetime.now(UTC)
@@ -122,6 +125,7 @@ def transfer(
         purpose=purpose,
         categories=categories,
         now=at,
+        rights=rights,
     )
     if not decision.allowed:
         raise TransferRefused(
