@@ -68,7 +68,7 @@ def give(sessions, ring, policy, subject_id, purpose, now=NOW) -> None:
         )
 
 
-def send(sessions, policy, subject_id, recipient, purpose, categories, now=NOW):
+def send(sessions, policy, subject_id, recipient, purpose, categories, now=NOW, rights=False):
     with sessions.begin() as session:
         return transfer(
             session=session,
@@ -79,12 +79,15 @@ def send(sessions, policy, subject_id, recipient, purpose, categories, now=NOW):
             categories=categories,
             actor="test",
             now=now,
+            rights=rights,
         )
 
 
-def refusal(sessions, policy, subject_id, recipient, purpose, categories, now=NOW) -> str:
+def refusal(
+    sessions, policy, subject_id, recipient, purpose, categories, now=NOW, rights=False
+) -> str:
     with pytest.raises(TransferRefused) as refused:
-        send(sessions, policy, subject_id, recipient, purpose, categories, now)
+        send(sessions, policy, subject_id, recipient, purpose, categories, now, rights)
     assert EMAIL not in refused.value.message
     return refused.value.condition
 
@@ -125,32 +128,9 @@ def test_the_subjects_own_request_reaches_a_declared_recipient_even_when_blocked
     with sessions.begin() as session:
         set_blocked(session=session, subject_id=person, blocked=True, actor="t", reason="request")
     assert refusal(sessions, KZ, person, *args) == "subject-blocked"
-    with sessions.begin() as session:
-        row = transfer(
-            session=session,
-            policy=KZ,
-            subject_id=person,
-            recipient="hosting",
-            purpose="promotions",
-            categories=["user.contact.email"],
-            actor="test",
-            now=NOW,
-            rights=True,
-        )
-    assert row.basis == RIGHTS_BASIS
-    with pytest.raises(TransferRefused) as undeclared, sessions.begin() as session:
-        transfer(
-            session=session,
-            policy=KZ,
-            subject_id=person,
-            recipient="nobody",
-            purpose="promotions",
-            categories=["user.contact.email"],
-            actor="test",
-            now=NOW,
-            rights=True,
-        )
-    assert undeclared.value.condition == "recipient-undeclared"  # the route is still checked
+    assert send(sessions, KZ, person, *args, rights=True).basis == RIGHTS_BASIS
+    undeclared = ("nobody", "promotions", ["user.contact.email"])
+    assert refusal(sessions, KZ, person, *undeclared, rights=True) == "recipient-undeclared"
 
 
 def test_a_consent_purpose_needs_the_consent(sessions, ring, person):
