@@ -34,6 +34,18 @@ class Finding:
         return self.start < other.end and other.start < self.end
 
 
+def checked_patterns(patterns: list[str], *, groups: bool = True) -> list[str]:
+    """Refuse a pattern that does not compile (or, with ``groups=False``, that captures)."""
+    for pattern in patterns:
+        try:
+            compiled = re.compile(pattern)
+        except re.error as exc:
+            raise ValueError(f"pattern {pattern!r} does not compile: {exc}") from None
+        if compiled.groups and not groups:
+            raise ValueError(f"pattern {pattern!r}: use (?:...), not capturing groups")
+    return patterns
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -61,12 +73,7 @@ class RecognizerSpec(_Strict):
     @field_validator("patterns")
     @classmethod
     def _compiles(cls, patterns: list[str]) -> list[str]:
-        for pattern in patterns:
-            try:
-                re.compile(pattern)
-            except re.error as exc:
-                raise ValueError(f"pattern does not compile: {exc}") from None
-        return patterns
+        return checked_patterns(patterns)
 
 
 class RecognizerFile(_Strict):

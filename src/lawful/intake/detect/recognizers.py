@@ -33,13 +33,24 @@ class Recognizer(ABC):
             if not self._validate(text[start:end]):
                 continue
             before = text[max(0, start - spec.context_window) : start]
-            if self._exclude is not None and self._exclude.search(before):
+            seen = _last(self._context, before)
+            # A label that excludes ("заказ", "version") speaks only for its own line.
+            line = before.rfind("\n") + 1
+            excluded = _last(self._exclude, before[line:])
+            if excluded >= 0 and excluded + line > seen or (spec.require_context and seen < 0):
                 continue
-            seen = self._context is not None and self._context.search(before) is not None
-            if spec.require_context and not seen:
-                continue
-            confidence = min(1.0, base + (spec.context_boost if seen else 0.0))
+            confidence = min(1.0, base + (spec.context_boost if seen >= 0 else 0.0))
             yield Finding(spec.entity, start, end, round(confidence, 3), spec.name)
+
+
+def _last(pattern: re.Pattern[str] | None, text: str) -> int:
+    """Where the last word of ``pattern`` starts in ``text``; -1 when there is none. The
+    nearest label before a match decides what it is."""
+    last = -1
+    if pattern is not None:
+        for match in pattern.finditer(text):
+            last = match.start()
+    return last
 
 
 def _words_pattern(words: list[str]) -> re.Pattern[str] | None:
@@ -68,12 +79,15 @@ class PatternRecognizer(Recognizer):
 # Digit runs phonenumbers accepts but people do not write as phones: dates and bare runs
 # that are order numbers, INNs or passport numbers (see _plausible_bare_run).
 _DATE = re.compile(r"^\d{1,4}[./-]\d{1,2}[./-]\d{1,4}$")
-_HAS_PHONE_RUN = re.compile(r"\d(?:[\s().-]{0,3}\d){6}")
+_DOTTED = re.compile(r"^\d{1,3}(?:\.\d{1,3}){2,}$")
+# Seven or more digits with the separators people put in phones, on one line.
+_PHONE_RUN = re.compile(r"\+?\(?\d(?:[ \t().-]{0,3}\d){6,}\)?")
 
 
 class PhoneRecognizer(Recognizer):
-    """phonenumbers' ``PhoneNumberMatcher`` once per calling code of the operator's regions
-    (RU and KZ share +7), keeping only numbers people write as phones."""
+    """phonenumbers' ``PhoneNumberMatcher`` over each run of digits that could be a phone, in
+    the operator's regions in turn (RU and KZ share +7), keeping only numbers people write as
+    phones. Matching runs rather than whole messages keeps it fast: most text has none."""
 
     def __init__(self, spec: RecognizerSpec) -> None:
         super().__init__(spec)
@@ -83,22 +97,28 @@ class PhoneRecognizer(Recognizer):
         self._regions = list(by_code.values())
 
     def candidates(self, text: str) -> Iterator[tuple[int, int, float]]:
-        if _HAS_PHONE_RUN.search(text) is None:
-            return
-        seen: set[tuple[int, int]] = set()
-        for region in self._regions:
-            for match in phonenumbers.PhoneNumberMatcher(
-                text, region, leniency=phonenumbers.Leniency.VALID
-            ):
-                span = (match.start, match.end)
-                if span not in seen and _looks_like_phone(text, *span):
-                    seen.add(span)
-                    yield match.start, match.end, self.spec.confidence
+        for run in _PHONE_RUN.finditer(text):
+            # A little context either side: the matcher checks what surrounds a number.
+            start = max(0, run.start() - 2)
+            window = text[start : run.end() + 2]
+            spans: list[tuple[int, int]] = []
+            for region in self._regions:
+                spans = [
+                    (start + m.start, start + m.end)
+                    for m in phonenumbers.PhoneNumberMatcher(
+                        window, region, leniency=phonenumbers.Leniency.VALID
+                    )
+                ]
+                if spans:
+                    break
+            for begin, end in spans:
+                if _looks_like_phone(text, begin, end):
+                    yield begin, end, self.spec.confidence
 
 
 def _looks_like_phone(text: str, start: int, end: int) -> bool:
     raw = text[start:end]
-    if _DATE.match(raw):
+    if _DATE.match(raw) or _DOTTED.match(raw):  # dates, IP addresses, versions
         return False
     # A phone is not glued to letters or to more digits (``ID4505123456``, ``12345678901234``).
     if start and (text[start - 1].isalnum()) or end < len(text) and text[end].isalnum():

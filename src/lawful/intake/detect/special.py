@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from ruamel.yaml import YAML
 
 from lawful.errors import ConfigError
+from lawful.intake.detect.models import checked_patterns
 
 SpecialCategory = Literal[
     "health",
@@ -44,12 +45,8 @@ class Terms(BaseModel):
     @field_validator("patterns", "unless")
     @classmethod
     def _compiles(cls, patterns: list[str]) -> list[str]:
-        for pattern in patterns:
-            try:
-                re.compile(pattern)
-            except re.error as exc:
-                raise ValueError(f"pattern {pattern!r} does not compile: {exc}") from None
-        return patterns
+        # The lists are joined into one pattern whose named groups tell the category.
+        return checked_patterns(patterns, groups=False)
 
 
 class SpecialFile(BaseModel):
@@ -60,54 +57,57 @@ class SpecialFile(BaseModel):
 
 
 @dataclass(frozen=True, slots=True)
-class _Compiled:
-    category: str
-    language: str
+class _Lists:
+    """Every list of the chosen languages in one pattern (one pass over the text): group
+    ``gN`` is ``owners[N]`` = (category, language)."""
+
     match: re.Pattern[str]
+    owners: tuple[tuple[str, str], ...]
     unless: re.Pattern[str] | None
 
 
-def _compile(category: str, language: str, terms: Terms) -> _Compiled:
-    alternatives = [f"(?i:{p})" for p in terms.patterns]
-    alternatives += [rf"{re.escape(word)}(?!\w)" for word in terms.exact]
-    unless = "|".join(terms.unless)
-    return _Compiled(
-        category,
-        language,
-        re.compile(rf"(?<!\w)(?:{'|'.join(alternatives)})"),
-        re.compile(rf"(?i)(?<!\w)(?:{unless})") if unless else None,
-    )
+def _alternatives(terms: Terms) -> str:
+    words = [f"(?i:{p})" for p in terms.patterns]
+    words += [rf"{re.escape(word)}(?!\w)" for word in terms.exact]
+    return "|".join(words)
 
 
 @cache
-def _lists() -> tuple[_Compiled, ...]:
+def _shipped() -> SpecialFile:
     text = resources.files("lawful.intake.detect").joinpath("special_categories.yaml")
     try:
-        parsed = SpecialFile.model_validate(YAML(typ="safe").load(text.read_text("utf-8")))
+        return SpecialFile.model_validate(YAML(typ="safe").load(text.read_text("utf-8")))
     except ValidationError as exc:
         raise ConfigError(f"special_categories.yaml: {exc}") from None
-    return tuple(
-        _compile(category, language, terms)
-        for language, categories in parsed.languages.items()
-        for category, terms in categories.items()
-    )
+
+
+@cache
+def _lists(language: str | None) -> _Lists:
+    owners: list[tuple[str, str]] = []
+    groups: list[str] = []
+    unless: list[str] = []
+    for lang, listed in _shipped().languages.items():
+        if language is not None and lang != language:
+            continue
+        for category, terms in listed.items():
+            groups.append(f"(?P<g{len(owners)}>{_alternatives(terms)})")
+            owners.append((category, lang))
+            unless += terms.unless
+    voids = re.compile(rf"(?i)(?<!\w)(?:{'|'.join(unless)})") if unless else None
+    return _Lists(re.compile(rf"(?<!\w)(?:{'|'.join(groups)})"), tuple(owners), voids)
 
 
 def flag_special(text: str, *, language: str | None = None) -> list[SpecialFlag]:
     """Each special-category term in ``text`` (all languages' lists unless one is given)."""
+    lists = _lists(language)
+    voided = [] if lists.unless is None else [m.span() for m in lists.unless.finditer(text)]
     flags: list[SpecialFlag] = []
-    for compiled in _lists():
-        if language is not None and compiled.language != language:
+    for match in lists.match.finditer(text):
+        if any(s <= match.start() < e for s, e in voided) or match.lastgroup is None:
             continue
-        voided = _spans(compiled.unless, text)
-        for match in compiled.match.finditer(text):
-            if not any(s <= match.start() < e for s, e in voided):
-                flags.append(SpecialFlag(compiled.category, *match.span(), compiled.language))
-    return sorted(flags, key=lambda flag: flag.start)
-
-
-def _spans(pattern: re.Pattern[str] | None, text: str) -> list[tuple[int, int]]:
-    return [] if pattern is None else [m.span() for m in pattern.finditer(text)]
+        category, lang = lists.owners[int(match.lastgroup[1:])]
+        flags.append(SpecialFlag(category, *match.span(), lang))
+    return flags
 
 
 def categories(text: str, *, language: str | None = None) -> set[str]:
