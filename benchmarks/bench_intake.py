@@ -57,6 +57,8 @@ STRUCTURED = (
     "KZ_IIN",
     "VN_CCCD",
 )
+#: The types presidio's predefined pattern recognizers also detect.
+SHARED = ("EMAIL", "PHONE", "CARD", "IP")
 GRAVE = ("erasure", "withdrawal")
 
 
@@ -133,9 +135,9 @@ def _is_cyrillic(text: str) -> bool:
     return any("а" <= ch.lower() <= "я" or ch in "ёЁ" for ch in text)
 
 
-def structured(scores: dict[str, Score]) -> Score:
+def structured(scores: dict[str, Score], entities: Sequence[str] = STRUCTURED) -> Score:
     total = Score()
-    for entity in STRUCTURED:
+    for entity in entities:
         total.add(scores.get(entity, Score()))
     return total
 
@@ -266,12 +268,17 @@ def main() -> None:
         found, speed = presidio(args.presidio, rows)
         theirs = evaluate(rows, found)
         table("presidio-analyzer, pattern recognizers (NoOpNlpEngine)", theirs)
-        t = structured(theirs)
+        t, o = structured(theirs, SHARED), structured(scores, SHARED)
+        others = sum(v.found for k, v in theirs.items() if k not in STRUCTURED + ("PERSON",))
         ours_speed = len(rows) / _detect_seconds(fast, rows)
         print(
-            f"\npresidio structured F1 {t.f1:.3f} vs lawful {s.f1:.3f}; detection alone: "
-            f"presidio {speed:,.0f} msg/s, lawful {ours_speed:,.0f} msg/s "
-            f"({ours_speed / speed:.1f}x; target >= 3x) {_verdict(ours_speed >= 3 * speed)}"
+            f"\non the types both detect ({', '.join(SHARED)}): presidio F1 {t.f1:.3f}, "
+            f"lawful {o.f1:.3f}; presidio's findings of other types: {others}"
+        )
+        print(
+            f"detection alone, one core: presidio {speed:,.0f} msg/s, lawful (no names) "
+            f"{ours_speed:,.0f} msg/s = {ours_speed / speed:.1f}x (target >= 3x) "
+            f"{_verdict(ours_speed >= 3 * speed and o.f1 >= t.f1)}"
         )
     else:
         print("\npresidio-analyzer: not compared (pass --presidio PYTHON)", file=sys.stderr)
