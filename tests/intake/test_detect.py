@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from importlib.resources import files
 from pathlib import Path
 
 import pytest
 
+from lawful.config.loader import load_policy
 from lawful.errors import ConfigError
 from lawful.intake.detect import Finding, Registry, categories, load_specs, redact
 from lawful.intake.detect.validators import kz_iin, luhn, ru_inn, ru_snils
@@ -48,6 +50,7 @@ def found(registry: Registry, text: str) -> list[tuple[str, str]]:
         ("ФИО: алексеева виктория павловна", [("PERSON", "алексеева виктория павловна")]),
         ("Hi, my name is John Smith and", [("PERSON", "John Smith")]),
         ("Best regards,\nMary-Ann O'Neil", [("PERSON", "Mary-Ann O'Neil")]),
+        ("Thanks!\n-- \nĐỗ Thị Hương\nSales", [("PERSON", "Đỗ Thị Hương")]),
     ],
 )
 def test_it_finds_structured_personal_data(fast: Registry, text: str, expected: list) -> None:
@@ -67,6 +70,7 @@ def test_it_finds_structured_personal_data(fast: Registry, text: str, expected: 
         "12 345 678 рублей",  # a sum of money
         "в 10:30:00 по Москве",  # a time is not IPv6
         "Номер 001203012345 в реестре",  # twelve digits without a CCCD word
+        "a -- The Big Picture",  # a dash inside a line is not a signature
     ],
 )
 def test_it_finds_nothing_in_lookalikes(fast: Registry, text: str) -> None:
@@ -190,3 +194,13 @@ def test_an_excluding_label_speaks_only_for_its_line(fast: Registry) -> None:
     text = "Когда будет доставлен заказ?\nТелефон: 87011096793"
     assert found(fast, text) == [("PHONE", "87011096793")]
     assert found(fast, "номер заказа 87011096793") == []
+
+
+def test_the_operator_jurisdictions_choose_the_phone_regions() -> None:
+    template = files("lawful.config").joinpath("templates/vn-crm-integrator.yaml")
+    policy = load_policy(Path(str(template))).policy
+    registry = Registry.for_policy(policy, names=False)
+    assert found(registry, "gọi 0912 345 678 nhé") == [("PHONE", "0912 345 678")]
+    # A Russian national number means nothing to a Vietnamese operator; with +7 it does.
+    assert found(registry, "тел. 8 999 123 45 67") == []
+    assert found(registry, "тел. +7 999 123 45 67") == [("PHONE", "+7 999 123 45 67")]

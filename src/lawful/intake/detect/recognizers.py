@@ -150,12 +150,13 @@ _LABEL = (
 _PHRASE = (
     r"(?:меня зовут|я,|my name is|i am|i'm|this is|с уважением,?|regards,?|best regards,?|"
     r"kind regards,?|sincerely,?|thanks,|thank you,|cheers,|dear|уважаемый|уважаемая|"
-    r"tên tôi là|tôi là|от имени|on behalf of|mr\.?|mrs\.?|ms\.?|dr\.?|г-н|г-жа|from:|от:)\s+"
+    r"tên tôi là|tôi là|от имени|on behalf of|mr\.?|mrs\.?|ms\.?|dr\.?|г-н|г-жа|from:|от:"
+    # The signature delimiter of RFC 3676, alone on its line.
+    r"|(?m:^)--[ \t]*(?=\n))\s+"
 )
-_LABELLED = re.compile(
-    rf"(?im)(?:^|(?<=[\s,;]))(?:{_LABEL})((?:{_NAME_WORD})(?:[ \t]+{_NAME_WORD}){{1,3}})"
-)
-_CUED = re.compile(rf"(?i)(?<!\w)(?:{_PHRASE})((?:{_NAME_WORD})(?:[ \t]+{_NAME_WORD}){{1,3}})")
+_WORDS = rf"((?:{_NAME_WORD})(?:[ \t]+{_NAME_WORD}){{1,3}})"
+_LABELLED = re.compile(rf"(?im)(?:^|(?<=[\s,;]))(?:{_LABEL}){_WORDS}")
+_CUED = re.compile(rf"(?i)(?<!\w)(?:{_PHRASE}){_WORDS}")
 _STOP = frozenset(
     "i am the and for from with about your my our to of in on at please хочу прошу я мы вас "
     "ваш ваша наш как что это не и в на по от".split()

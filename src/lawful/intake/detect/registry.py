@@ -11,12 +11,15 @@ from pydantic import ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
+from lawful.config.models import Policy
 from lawful.errors import ConfigError
 from lawful.intake.detect import ner
 from lawful.intake.detect.models import Finding, RecognizerFile, RecognizerSpec
 from lawful.intake.detect.recognizers import KINDS, Recognizer
 
 SHIPPED = "recognizers.yaml"
+#: lawful.yaml jurisdiction -> the phone region whose national formats its people write.
+_REGIONS = {"ru": "RU", "kz": "KZ", "vn": "VN", "ge": "GE"}
 
 
 def load_specs(path: Path | None = None) -> RecognizerFile:
@@ -61,6 +64,16 @@ class Registry:
                 spec = spec.model_copy(update={"regions": [r.upper() for r in regions]})
             built.append(KINDS[spec.kind](spec))
         return cls(built, unavailable)
+
+    @classmethod
+    def for_policy(cls, policy: Policy, *, names: bool = True) -> Registry:
+        """The registry for an operator: phones of its jurisdictions' regions first (a
+        jurisdiction without one, such as ``eu``, adds none; international numbers with ``+``
+        are found whatever the regions)."""
+        regions = [
+            _REGIONS[j] for j in dict.fromkeys(policy.operator.jurisdictions) if j in _REGIONS
+        ]
+        return cls.build(regions=regions or None, names=names)
 
     def analyze(
         self, text: str, *, language: str | None = None, min_confidence: float = 0.5
