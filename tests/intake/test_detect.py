@@ -41,6 +41,7 @@ def found(registry: Registry, text: str) -> list[tuple[str, str]]:
         ("карта Мир 2200 7001 2345 6781", [("CARD", "2200 7001 2345 6781")]),
         ("card 4111-1111-1111-1111", [("CARD", "4111-1111-1111-1111")]),
         ("с адреса 192.168.1.10 и 2001:db8::1", [("IP", "192.168.1.10"), ("IP", "2001:db8::1")]),
+        ("logged in via 10.0.0.1.", [("IP", "10.0.0.1")]),
         ("паспорт 45 05 123456", [("RU_PASSPORT", "45 05 123456")]),
         ("серия и номер паспорта: 4505 № 123456", [("RU_PASSPORT", "4505 № 123456")]),
         ("мой ИНН 500100732259", [("RU_INN", "500100732259")]),
@@ -65,6 +66,7 @@ def test_it_finds_structured_personal_data(fast: Registry, text: str, expected: 
         "ИНН 500100732258",  # a wrong INN checksum
         "ООО «Ромашка», ИНН 7707083893",  # an organisation's INN is not personal data
         "обновите до версии 4.12.0.3",  # a version is not an IP
+        "release v4.12.0.3 is out",
         "номер заказа 4111 1111 1111 1112",  # fails Luhn
         "артикул 4505123456",  # ten digits without a passport word
         "12 345 678 рублей",  # a sum of money
