@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -44,6 +45,9 @@ from ruamel.yaml import YAML
 from benchmarks.intake_corpus import TARGET
 from lawful.intake.classify import RequestClassifier
 from lawful.intake.detect import Registry, flag_special
+
+HOLDOUT = TARGET.with_name("intake_holdout.txt")
+_MARK = re.compile(r"\[\[([A-Z_]+)\|(.+?)\]\]")
 
 Span = tuple[int, int, str]
 STRUCTURED = (
@@ -223,6 +227,45 @@ def presidio(python: str, rows: Sequence[dict[str, Any]]) -> tuple[list[list[Spa
     return found, len(rows) / result["seconds"]
 
 
+def holdout_rows() -> list[dict[str, Any]]:
+    """The hand-written hold-out set: ``[[TYPE|value]]`` marks become text and gold spans."""
+    lines = [
+        ln for ln in HOLDOUT.read_text(encoding="utf-8").splitlines() if not ln.startswith("#")
+    ]
+    rows: list[dict[str, Any]] = []
+    for block in "\n".join(lines).split("\n===\n"):
+        head, _, body = block.strip("\n").partition("\n")
+        text, spans, cursor = [], [], 0
+        for mark in _MARK.finditer(body):
+            text.append(body[cursor : mark.start()])
+            start = sum(map(len, text))
+            text.append(mark.group(2))
+            spans.append([start, start + len(mark.group(2)), mark.group(1)])
+            cursor = mark.end()
+        text.append(body[cursor:])
+        request = head.removeprefix("request:").strip()
+        rows.append({"text": "".join(text), "subject": "", "request": request, "spans": spans})
+    return rows
+
+
+def holdout(full: Registry, classifier: RequestClassifier) -> None:
+    rows = holdout_rows()
+    scores = evaluate(rows, detect(full, rows))
+    table(f"hand-written hold-out ({len(rows)} messages), with natasha", scores)
+    s = structured(scores)
+    results = [classifier.classify(row["text"]) for row in rows]
+    right = sum(r.label == row["request"] for r, row in zip(results, rows, strict=True))
+    wrong = Counter(
+        f"{row['request']}->{r.label}{'?' if r.needs_person else ''}"
+        for r, row in zip(results, rows, strict=True)
+        if r.label != row["request"]
+    )
+    print(
+        f"  structured F1 {s.f1:.3f}; request accuracy {right}/{len(rows)}; "
+        f"misses (? = sent to a person): {dict(wrong)}"
+    )
+
+
 def pin_one_core() -> None:
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
@@ -256,6 +299,7 @@ def main() -> None:
         f"(target >= 0.85) {_verdict(names.f1 >= 0.85)}"
     )
     classify(rows, classifier)
+    holdout(full, classifier)
 
     speed_fast = throughput(fast, classifier, rows, passes=args.passes)
     speed_full = throughput(full, classifier, rows, passes=max(1, args.passes - 1))

@@ -6,10 +6,17 @@ from __future__ import annotations
 import json
 
 import pytest
-from benchmarks.bench_intake import STRUCTURED, detect, evaluate, published_phrases, structured
+from benchmarks.bench_intake import (
+    STRUCTURED,
+    detect,
+    evaluate,
+    holdout_rows,
+    published_phrases,
+    structured,
+)
 from benchmarks.intake_corpus import FLAVOURED, REQUESTS, TARGET, TRANSLIT_REQUESTS, render
 
-from lawful.intake.classify import RequestClassifier
+from lawful.intake.classify import LABELS, RequestClassifier
 from lawful.intake.classify.classifier import normalise
 from lawful.intake.classify.train import training_examples
 from lawful.intake.detect import Registry
@@ -63,3 +70,13 @@ def test_request_accuracy_meets_its_target(rows: list[dict]) -> None:
         and not r.needs_person
     ]
     assert grave == []
+
+
+def test_the_hold_out_set_parses_into_text_and_spans() -> None:
+    rows = holdout_rows()
+    assert len(rows) >= 25
+    assert all("[[" not in row["text"] and "]]" not in row["text"] for row in rows)
+    assert {row["request"] for row in rows} <= set(LABELS)
+    email = next(span for row in rows for span in row["spans"] if span[2] == "EMAIL")
+    texts = [row["text"] for row in rows if email in row["spans"]]
+    assert "@" in texts[0][email[0] : email[1]]
