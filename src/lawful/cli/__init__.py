@@ -19,6 +19,7 @@ from lawful.cli import (
     config_cmds,
     consent_cmds,
     incidents_cmds,
+    intake_cmds,
     jobs_cmds,
     policy_cmds,
     registers_cmds,
@@ -49,6 +50,7 @@ for module in (
     backup_cmds,
     requests_cmds,
     authority_cmds,
+    intake_cmds,
 ):
     module.register(app)
 
