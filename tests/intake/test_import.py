@@ -21,7 +21,7 @@ from lawful.consent import service as consent
 from lawful.context import Lawful
 from lawful.intake import flows, service
 from lawful.intake.models import IntakeMessage
-from lawful.intake.parse import parse
+from lawful.intake.parse import MAX_TEXT, parse
 from lawful.mail import Mail
 from lawful.requests.models import Request
 from lawful.store.db import Base
@@ -166,6 +166,11 @@ def test_html_only_mail_is_read_as_text() -> None:
     message["From"] = "a@example.org"
     message.set_content("<p>Please <b>delete</b> my data</p><script>x()</script>", subtype="html")
     assert parse(message.as_bytes()).text.split() == ["Please", "delete", "my", "data"]
+
+
+def test_a_giant_body_is_read_only_so_far() -> None:
+    raw = eml("a@example.org", "x", "Please delete my data. " + "word " * 200_000)
+    assert len(parse(raw).text) == MAX_TEXT
 
 
 def test_the_intake_migration_matches_the_model(lawful: Lawful) -> None:
