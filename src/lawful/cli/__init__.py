@@ -20,6 +20,7 @@ from lawful.cli import (
     connectors_cmds,
     consent_cmds,
     incidents_cmds,
+    intake_cmds,
     jobs_cmds,
     policy_cmds,
     registers_cmds,
@@ -53,6 +54,7 @@ for module in (
     authority_cmds,
     retention_cmds,
     connectors_cmds,
+    intake_cmds,
 ):
     module.register(app)
 

@@ -101,6 +101,7 @@ def _import_all_models() -> None:
     import lawful.destruction.models
     import lawful.documents.models
     import lawful.incidents.models
+    import lawful.intake.models
     import lawful.jobs.models
     import lawful.requests.models
     import lawful.retention.models

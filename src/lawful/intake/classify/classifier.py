@@ -1,0 +1,111 @@
+"""Recognise what a message asks: the operator's published phrases first (exact, top
+confidence), then the shipped model; below the threshold a person decides."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from typing import Literal
+
+from lawful.config.models import Policy
+from lawful.intake.classify.model import NaiveBayes
+
+DEFAULT_THRESHOLD = 0.6
+#: Words that mean the person may want their data gone or their consent back. A message with
+#: one of them is never an inquiry at high confidence: a missed erasure or withdrawal breaks
+#: the law, a person reading an inquiry twice costs a minute.
+_GRAVE = re.compile(
+    r"(?i)(?<!\w)(?:удал|стер|стир|уничтож|отзыв|отозв|забуд|delet|eras|remov|withdr|revok|forget|"
+    r"xóa|rút lại|жой|udal|otzyv)"
+)
+_GRAVE_LABELS = ("erasure", "withdrawal")
+
+
+@dataclass(frozen=True)
+class Classification:
+    label: str
+    confidence: float
+    source: Literal["phrase", "model"]
+    needs_person: bool
+    #: Every label's probability from the model (empty for a phrase match).
+    scores: Mapping[str, float] = field(default_factory=dict)
+
+
+# Lines that carry no request: mail headers of a forwarded message, separators, quoted
+# replies, and everything from a sign-off on (the signature).
+_HEADER = re.compile(
+    r"(?im)^(?:(?:from|to|cc|date|sent|subject|от|кому|копия|дата|тема|отправлено)\s*:.*"
+    r"|-{2,}.*|>.*)$"
+)
+_SIGN_OFF = re.compile(
+    r"(?im)^(?:с уважением|best regards|kind regards|regards|best|thanks|спасибо|--)[,.!]?[ \t]*$"
+    r"|^с уважением,.*$"
+)
+
+
+def focus(text: str) -> str:
+    """The part of a message that says what is asked (no headers, quotes or signature)."""
+    body = _HEADER.sub("", text)
+    cut = _SIGN_OFF.search(body)
+    if cut is not None and body[: cut.start()].strip():
+        body = body[: cut.start()]
+    return body
+
+
+def normalise(text: str) -> str:
+    """Case, «ё», punctuation and spacing do not matter when matching a published phrase."""
+    return " ".join(re.findall(r"\w+", text.casefold().replace("ё", "е")))
+
+
+@cache
+def shipped_model() -> NaiveBayes:
+    source = resources.files("lawful.intake.classify").joinpath("model.json")
+    return NaiveBayes.from_json(source.read_text("utf-8"))
+
+
+class RequestClassifier:
+    def __init__(
+        self,
+        phrases: Mapping[str, Sequence[str]] | None = None,
+        *,
+        threshold: float = DEFAULT_THRESHOLD,
+        model: NaiveBayes | None = None,
+    ) -> None:
+        self.threshold = threshold
+        self.model = model or shipped_model()
+        self._phrases = [
+            (normalise(phrase), label)
+            for label, texts in (phrases or {}).items()
+            for phrase in texts
+            if normalise(phrase)
+        ]
+
+    @classmethod
+    def for_policy(
+        cls, policy: Policy, *, threshold: float = DEFAULT_THRESHOLD
+    ) -> RequestClassifier:
+        """A classifier that knows the phrases ``policy`` tells people to use."""
+        phrases = {str(right): list(texts) for right, texts in policy.request_phrases.items()}
+        return cls(phrases, threshold=threshold)
+
+    def classify(self, body: str, *, subject: str = "") -> Classification:
+        text = f"{subject}\n{body}" if subject else body
+        folded = f" {normalise(text)} "
+        for phrase, label in self._phrases:
+            if f" {phrase} " in folded:
+                return Classification(label, 1.0, "phrase", needs_person=False)
+        scores = self.model.scores(f"{subject}\n{focus(body)}")
+        label = max(scores, key=scores.__getitem__)
+        confidence = scores[label]
+        if label == "inquiry" and self._maybe_grave(text, scores):
+            confidence = min(confidence, self.threshold / 2)
+        return Classification(
+            label, round(confidence, 4), "model", confidence < self.threshold, scores
+        )
+
+    @staticmethod
+    def _maybe_grave(text: str, scores: Mapping[str, float]) -> bool:
+        return bool(_GRAVE.search(text)) or sum(scores.get(k, 0.0) for k in _GRAVE_LABELS) > 0.1

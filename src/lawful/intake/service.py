@@ -1,0 +1,205 @@
+"""Inbound messages: store sealed on arrival, then process — link to a subject by the e-mail
+blind index, detect personal data, flag special categories, classify, route. Functions take a
+keyword-only ``session`` and never commit (:mod:`lawful.intake.flows` owns the transactions).
+
+Routing: an objection to marketing takes effect at once (no verification: it only stops
+processing); another data-subject request is opened pending verification on its statutory
+clock; an inquiry is kept under the purpose of the channel it came through. A message a person
+must decide on (low confidence, special categories, no sender, details a request kind needs)
+waits in state ``person``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from lawful import audit
+from lawful.config.models import Policy
+from lawful.consent import service as consent
+from lawful.crypto.keyring import Keyring
+from lawful.crypto.sealed import RecordKey
+from lawful.errors import PolicyViolation
+from lawful.intake.classify import Classification, RequestClassifier
+from lawful.intake.detect import Registry, categories
+from lawful.intake.models import IntakeMessage
+from lawful.intake.parse import Parsed, parse
+from lawful.requests import deadlines
+from lawful.requests import service as requests
+from lawful.requests.models import Request
+from lawful.subjects.service import find_subject
+
+CHANNEL = "email"
+
+
+@dataclass(frozen=True)
+class Tools:
+    """The analysers, built once per process (natasha takes a second and a half to load)."""
+
+    registry: Registry
+    classifier: RequestClassifier
+
+    @classmethod
+    def for_policy(cls, policy: Policy, *, names: bool = True) -> Tools:
+        return cls(Registry.for_policy(policy, names=names), RequestClassifier.for_policy(policy))
+
+
+@dataclass(frozen=True)
+class Routed:
+    message: IntakeMessage
+    #: A verification code to mail to ``to`` once the transaction has committed.
+    code: str | None = None
+    to: str | None = None
+    request: Request | None = None
+
+
+def key_of(ring: Keyring, message: IntakeMessage) -> RecordKey:
+    return RecordKey.open(ring, f"intake:{message.id}", message.wrapped_key, message.master_key_id)
+
+
+def receive(
+    *, session: Session, ring: Keyring, raw: bytes, actor: str, now: datetime
+) -> IntakeMessage | None:
+    """Seal and store ``raw`` before anything reads it; None when it was stored before."""
+    digest = hashlib.sha256(raw).digest()
+    if session.scalar(sa.select(IntakeMessage.id).where(IntakeMessage.digest == digest)):
+        return None
+    message_id = secrets.token_hex(16)
+    key = RecordKey.new(f"intake:{message_id}")
+    wrapped, master_id = key.wrapped(ring)
+    message = IntakeMessage(
+        id=message_id,
+        channel=CHANNEL,
+        digest=digest,
+        state="received",
+        received_at=now,
+        wrapped_key=wrapped,
+        master_key_id=master_id,
+        sealed=key.seal_bytes(raw, "raw"),
+        entities={},
+        special=[],
+    )
+    session.add(message)
+    session.flush()
+    details = {"intake": message_id, "channel": CHANNEL}
+    audit.append(session, audit.Event("collect", actor, details=details), at=now)
+    return message
+
+
+def pending(session: Session) -> list[IntakeMessage]:
+    """Messages stored but not yet processed (a crash between the two steps leaves some)."""
+    query = sa.select(IntakeMessage).where(IntakeMessage.state == "received")
+    return list(session.scalars(query.order_by(IntakeMessage.received_at, IntakeMessage.id)))
+
+
+def process(
+    *,
+    session: Session,
+    ring: Keyring,
+    policy: Policy,
+    tools: Tools,
+    message: IntakeMessage,
+    actor: str,
+    now: datetime,
+) -> Routed:
+    parsed = parse(key_of(ring, message).open_bytes(message.sealed, "raw"))
+    findings = tools.registry.analyze(parsed.text)
+    result = tools.classifier.classify(parsed.text, subject=parsed.subject)
+    message.entities = dict(Counter(finding.entity for finding in findings))
+    message.special = sorted(categories(f"{parsed.subject}\n{parsed.text}"))
+    message.label, message.confidence = result.label, result.confidence
+    message.subject_id = _subject(session, ring, parsed.sender)
+    message.processed_at = now
+    routed = _route(session, ring, policy, message, parsed, result, actor=actor, now=now)
+    details = {"intake": message.id, "label": result.label, "state": message.state}
+    audit.append(
+        session,
+        audit.Event("systematise", actor, message.subject_id, message.purpose, details=details),
+        at=now,
+    )
+    return routed
+
+
+def _subject(session: Session, ring: Keyring, sender: str | None) -> str | None:
+    if sender is None:
+        return None
+    try:
+        return find_subject(session=session, ring=ring, kind="email", value=sender)
+    except PolicyViolation:  # not an address lawful can index: nobody to link
+        return None
+
+
+def _route(
+    session: Session,
+    ring: Keyring,
+    policy: Policy,
+    message: IntakeMessage,
+    parsed: Parsed,
+    result: Classification,
+    *,
+    actor: str,
+    now: datetime,
+) -> Routed:
+    is_request = result.label in deadlines.KINDS
+    needs_details = result.label in requests.REQUIRED_DETAILS
+    if result.needs_person or message.special or parsed.sender is None or needs_details:
+        return _hold(message, policy)
+    if not is_request:
+        if result.label != "inquiry":  # a complaint is read by a person
+            return _hold(message, policy)
+        message.state, message.purpose = "routed", _channel_purpose(policy)
+        return Routed(message)
+    intake = requests.Intake(
+        kind=result.label,
+        identifier_kind="email",
+        identifier=parsed.sender,
+        language=parsed.language,
+        channel=CHANNEL,
+        message=parsed.text,
+    )
+    submitted = requests.submit(
+        session=session, ring=ring, policy=policy, intake=intake, actor=actor, now=now
+    )
+    if submitted.code is not None:
+        requests.meet(session, submitted.request, "acknowledge", now)
+    if result.label == "objection" and message.subject_id is not None:
+        _object_to_marketing(session, policy, message.subject_id, actor=actor, now=now)
+    message.state, message.request_id = "routed", submitted.request.id
+    return Routed(message, submitted.code, parsed.sender, submitted.request)
+
+
+def _hold(message: IntakeMessage, policy: Policy) -> Routed:
+    message.state, message.purpose = "person", _channel_purpose(policy)
+    return Routed(message)
+
+
+def _object_to_marketing(
+    session: Session, policy: Policy, subject_id: str, *, actor: str, now: datetime
+) -> None:
+    """Stop every marketing purpose for the subject now: stopping needs no proof of identity."""
+    for key, purpose in policy.purposes.items():
+        if purpose.is_marketing:
+            consent.object_to(
+                session=session,
+                policy=policy,
+                subject_id=subject_id,
+                purpose=key,
+                channel=CHANNEL,
+                now=now,
+                actor=actor,
+                method="objection",
+            )
+
+
+def _channel_purpose(policy: Policy) -> str | None:
+    """The purpose the operator declared for its mailbox: an inquiry is kept under it."""
+    for channel in policy.channels.values():
+        if channel.kind == CHANNEL and channel.purposes:
+            return channel.purposes[0]
+    return None
