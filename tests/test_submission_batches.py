@@ -268,3 +268,16 @@ def test_a_body_that_is_not_a_submission_is_refused_naming_the_field(studio):
     )
     assert broken.status_code == 400 and "person.1" not in broken.text
     assert _count(studio, Subject) == 0
+
+
+def test_the_writer_waits_briefly_for_company_so_close_requests_share_a_commit(studio):
+    writer = SubmissionWriter(
+        sessions=studio.sessions, ring=studio.ring, policy=studio.require_policy, linger=0.5
+    )
+    first = writer.submit(*_planned(studio, 1))
+    second = writer.submit(*_planned(studio, 2))  # arrives while the writer lingers
+    answers = [first.result(timeout=10).payload, second.result(timeout=10).payload]
+    writer.close()
+    with studio.sessions() as session:
+        times = session.scalars(sa.select(ConsentRecord.given_at)).all()
+    assert len(answers) == 2 and len(set(times)) == 1  # one batch: one transaction, one instant

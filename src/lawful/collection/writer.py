@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -36,6 +37,13 @@ log = logging.getLogger(__name__)
 
 #: Tries of a submission alone after its batch failed, before its request gets the error.
 RETRIES = 3
+
+#: How long the writer waits for company once a submission arrives (group commit's delay,
+#: like PostgreSQL's ``commit_delay``). A transaction's own cost (~2 ms of CPU: a dozen
+#: statements, the chain lock, the commit) dwarfs a submission's share of it, and under a
+#: moderate load requests arrive a few milliseconds apart: without the wait each pays a
+#: transaction alone and the server saturates at half the rate. A lone request waits this long.
+LINGER_SECONDS = 0.003
 
 #: Submissions written per transaction at most: large enough to absorb a burst, small enough
 #: that a batch's transaction stays short (the writer holds the SQLite write lock meanwhile).
@@ -92,9 +100,10 @@ class SubmissionWriter:
         policy: Callable[[], Policy],
         max_batch: int = MAX_BATCH,
         threads: int = 1,
+        linger: float = LINGER_SECONDS,
     ) -> None:
         self._sessions, self._ring, self._policy = sessions, ring, policy
-        self._max_batch, self._count = max_batch, threads
+        self._max_batch, self._count, self._linger = max_batch, threads, linger
         self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
@@ -148,9 +157,10 @@ class SubmissionWriter:
             if first is None:
                 return [], [], True
             pending = [first]
+        deadline = time.monotonic() + self._linger
         while len(pending) < self._max_batch:
             try:
-                job = self._queue.get_nowait()
+                job = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
             except queue.Empty:
                 break
             if job is None:

@@ -68,18 +68,15 @@ def _bound(
 def _copy(
     connection: sa.Connection, table: sa.Table, columns: list[str], params: list[tuple[Any, ...]]
 ) -> None:
-    driver: Any = connection.connection.dbapi_connection
     names = ", ".join(f'"{c}"' for c in columns)
     statement = f'COPY "{table.name}" ({names}) FROM STDIN'
-    dbapi = connection.dialect.loaded_dbapi
-    try:
-        with driver.cursor() as cursor, cursor.copy(statement) as copy:
+
+    def copy_rows(cursor: Any) -> None:
+        with cursor.copy(statement) as copy:
             for row in params:
                 copy.write_row(row)
-    # The driver's own cursor bypasses SQLAlchemy: wrap its errors as SQLAlchemy would
-    # (IntegrityError for a duplicate key...), so callers handle one kind of exception.
-    except dbapi.Error as error:
-        raise sa.exc.DBAPIError.instance(statement, None, error, dbapi.Error) from error
+
+    _on_driver(connection, statement, copy_rows)
 
 
 def _executemany(
@@ -88,4 +85,21 @@ def _executemany(
     names = ", ".join(f'"{c}"' for c in columns)
     marks = ", ".join("?" for _ in columns)
     statement = f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})'  # noqa: S608 (checked names)
-    connection.exec_driver_sql(statement, params)
+    _on_driver(connection, statement, lambda cursor: cursor.executemany(statement, params))
+
+
+def _on_driver(connection: sa.Connection, statement: str, work: Callable[[Any], object]) -> None:
+    """Run ``work`` on a cursor of the connection's own driver connection, in its transaction.
+
+    SQLAlchemy's execution machinery costs more than a small batch's insert (a web batch
+    inserts into seven tables per transaction); its errors are kept: the driver's are wrapped
+    as SQLAlchemy would wrap them (IntegrityError for a duplicate key, ...)."""
+    driver: Any = connection.connection.dbapi_connection
+    dbapi = connection.dialect.loaded_dbapi
+    cursor = driver.cursor()
+    try:
+        work(cursor)
+    except dbapi.Error as error:
+        raise sa.exc.DBAPIError.instance(statement, None, error, dbapi.Error) from error
+    finally:
+        cursor.close()
