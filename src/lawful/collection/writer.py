@@ -88,9 +88,10 @@ def write_batch(
 class SubmissionWriter:
     """The writer threads of one process; :meth:`submit` returns a future of the answer.
 
-    One thread on SQLite, whose writers queue for one lock anyway. On PostgreSQL a second
-    thread builds and sends the next batch while the first waits for its commit: the wait
-    (a round trip and the WAL flush) is most of a small batch's time there."""
+    ``threads``: one by default. On SQLite writers queue for one lock anyway; on PostgreSQL a
+    second thread can send the next batch while the first waits for its commit, but it also
+    halves each batch, and on the 2-core machine measured (two server processes) the
+    throughput was the same and the latency worse (benchmarks/README.md)."""
 
     def __init__(
         self,

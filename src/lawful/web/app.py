@@ -69,7 +69,7 @@ def create_app(
         sessions=lawful.sessions,
         ring=lawful.ring,
         policy=lawful.require_policy,
-        threads=1 if lawful.engine.dialect.name == "sqlite" else 2,
+        threads=1,
     )
 
     @asynccontextmanager
