@@ -197,6 +197,39 @@ def test_a_blocked_subjects_own_erasure_still_reaches_the_connector(lawful: Lawf
     assert rows(_shop(), "SELECT name, phone FROM customers WHERE id = 1") == [(None, None)]
 
 
+def test_what_a_legal_obligation_keeps_here_is_kept_downstream_too(
+    tmp_path: Path, database_url: str, shop_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    books = {
+        "type": "sql",
+        "recipient": "hosting",
+        "purpose": "accounting",  # legal_basis: legal_obligation in the template
+        "url_env": "SHOP_URL",
+        "dataset": _dataset(),
+    }
+    env = {"SHOP_URL": shop_url}
+    with lawful_with(tmp_path, database_url, monkeypatch, {"books": books}, env) as lawful:
+        subject_id = person(lawful)
+        with lawful.sessions.begin() as session:
+            subjects.record(
+                session=session,
+                ring=lawful.ring,
+                policy=lawful.require_policy(),
+                subject_id=subject_id,
+                purpose="accounting",
+                values={"user.name": "Ann"},
+                actor="t",
+                now=NOW,
+            )
+        request_id = verified(lawful, "erasure")
+        outcome = flows.act(lawful, Outbox(), request_id, actor="dpo", now=NOW)
+        (run,) = runs(lawful, request_id)
+        assert run["state"] == "done" and run["note"] == "kept: accounting (legal obligation)"
+        assert work(lawful) == 0  # nothing was sent to the books
+        assert outcome.outcome == "partly_granted"
+        assert rows(_shop(), "SELECT name FROM customers WHERE id = 1") != [(None,)]
+
+
 def test_acting_twice_does_not_fan_out_twice(lawful: Lawful) -> None:
     person(lawful)
     request_id = verified(lawful, "erasure")

@@ -76,6 +76,7 @@ def _fan_out(
     now: datetime,
 ) -> list[ConnectorRun]:
     categories = _categories_of(session, str(request.subject_id))
+    kept = _kept(session, policy, request, action)
     runs = []
     for key in holding(policy, frozenset(categories)):
         run = ConnectorRun(
@@ -91,7 +92,14 @@ def _fan_out(
             created_at=now,
             updated_at=now,
         )
-        _disclose(session, ring, policy, request, run, actor, now)
+        if policy.connectors[key].purpose in kept:
+            # The same legal obligation that keeps the data here keeps it there.
+            run.state, run.note = (
+                "done",
+                f"kept: {policy.connectors[key].purpose} (legal obligation)",
+            )
+        else:
+            _disclose(session, ring, policy, request, run, actor, now)
         session.add(run)
         session.flush()
         if run.state == "queued":
@@ -110,6 +118,13 @@ def _fan_out(
             session, request, "connectors", actor, now, ", ".join(r.connector for r in runs)
         )
     return runs
+
+
+def _kept(session: Session, policy: Policy, request: Request, action: Action) -> set[str]:
+    """Purposes an erasure must keep (the answer says it is partly granted, and why)."""
+    if action != "erase":
+        return set()
+    return set(requests.held_purposes(session, policy, str(request.subject_id)))
 
 
 def _disclose(

@@ -24,7 +24,7 @@ from lawful.requests import outbox, report, service
 from lawful.requests.models import Download, Request, RequestEvent, RequestFile
 from lawful.requests.response import Said
 from lawful.subjects import service as subjects
-from lawful.subjects.models import PersonalValue, Subject
+from lawful.subjects.models import Subject
 
 REPORT_KINDS = ("access", "transfer_info", "portability")
 
@@ -183,12 +183,12 @@ def _erase(
     destroyer: destruction.Destroyer | None,
 ) -> Outcome:
     """Crypto-shred the subject, except values a legal obligation keeps (explained)."""
-    held = _held_purposes(session, policy, subject_id)
+    held = service.held_purposes(session, policy, subject_id)
     reason = f"erasure request {request.id}"
     if held:
         kept = [_hold_reason(policy, key) for key in held]
         destroyed = []
-        for key in _purposes_of(session, subject_id):
+        for key in service.purposes_of(session, subject_id):
             if key not in held:
                 destroyed.append(key)
                 subjects.destroy_purpose_values(
@@ -213,25 +213,6 @@ def _erase(
         actor=actor,
     )
     return Outcome(done=[Said("destroyed_all", {"act": act.number})], act_id=act.id)
-
-
-def _purposes_of(session: Session, subject_id: str) -> list[str]:
-    return list(
-        session.scalars(
-            sa.select(PersonalValue.purpose)
-            .where(PersonalValue.subject_id == subject_id)
-            .distinct()
-        )
-    )
-
-
-def _held_purposes(session: Session, policy: Policy, subject_id: str) -> list[str]:
-    """Purposes the law obliges the operator to keep (``legal_basis: legal_obligation``)."""
-    return sorted(
-        key
-        for key in _purposes_of(session, subject_id)
-        if key in policy.purposes and policy.purposes[key].legal_basis == "legal_obligation"
-    )
 
 
 def _hold_reason(policy: Policy, key: str) -> Said:

@@ -30,7 +30,7 @@ from lawful.errors import InvalidTransition, NotFound, PolicyViolation
 from lawful.requests import deadlines, verification
 from lawful.requests.models import Request, RequestDeadline, RequestEvent, RequestFile
 from lawful.subjects import service as subjects
-from lawful.subjects.models import Identifier, Subject
+from lawful.subjects.models import Identifier, PersonalValue, Subject
 
 LANGUAGES = ("en", "ru")
 CHANNELS = ("api", "email", "portal", "staff", "post", "phone")
@@ -543,3 +543,24 @@ def shred_closed(*, session: Session, before: datetime) -> int:
             .values(wrapped_key=b"", sealed=b"", response_sealed=None, identifier_digest=bytes(32))
         )
     return len(closed)
+
+
+def purposes_of(session: Session, subject_id: str) -> list[str]:
+    """The purposes the subject's values are held for."""
+    return list(
+        session.scalars(
+            sa.select(PersonalValue.purpose)
+            .where(PersonalValue.subject_id == subject_id)
+            .distinct()
+        )
+    )
+
+
+def held_purposes(session: Session, policy: Policy, subject_id: str) -> list[str]:
+    """Purposes the law obliges the operator to keep (``legal_basis: legal_obligation``):
+    an erasure keeps their data, here and in the systems they were sent to."""
+    return sorted(
+        key
+        for key in purposes_of(session, subject_id)
+        if key in policy.purposes and policy.purposes[key].legal_basis == "legal_obligation"
+    )
