@@ -230,6 +230,23 @@ def test_what_a_legal_obligation_keeps_here_is_kept_downstream_too(
         assert rows(_shop(), "SELECT name FROM customers WHERE id = 1") != [(None,)]
 
 
+def test_a_person_only_the_shop_knows_is_erased_there_and_the_act_says_so(
+    lawful: Lawful,
+) -> None:
+    request_id = verified(lawful, "erasure")  # no subject in lawful's own store
+    first = flows.act(lawful, Outbox(), request_id, actor="dpo", now=NOW)
+    assert first.outcome == "in_progress"
+    assert work(lawful) == 1
+    outcome = flows.act(lawful, Outbox(), request_id, actor="dpo", now=NOW)
+    assert outcome.act_id and [s.key for s in outcome.done] == ["destroyed_elsewhere"]
+    assert rows(_shop(), "SELECT name, phone FROM customers WHERE id = 1") == [(None, None)]
+    with lawful.sessions() as session:
+        act = session.get(DestructionAct, outcome.act_id)
+        assert act is not None and "shop" in act.information_system
+        sent = transfers_for_subject(session, request_id)  # logged under the request
+    assert [t.recipient for t in sent] == ["hosting"]
+
+
 def test_acting_twice_does_not_fan_out_twice(lawful: Lawful) -> None:
     person(lawful)
     request_id = verified(lawful, "erasure")

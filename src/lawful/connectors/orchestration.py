@@ -58,7 +58,7 @@ def hold(
     """Fan the request out (once) and return its runs that are not done yet."""
     request = requests.get(session, request_id)
     action = ACTION_OF.get(request.kind)
-    if action is None or request.subject_id is None or not policy.connectors:
+    if action is None or not policy.connectors:
         return []
     runs = runs_of(session, request_id)
     if not runs:
@@ -75,10 +75,13 @@ def _fan_out(
     actor: str,
     now: datetime,
 ) -> list[ConnectorRun]:
-    categories = _categories_of(session, str(request.subject_id))
+    # A person lawful does not know may still be in the operator's other systems: ask them all.
+    categories = (
+        frozenset(_categories_of(session, request.subject_id)) if request.subject_id else None
+    )
     kept = _kept(session, policy, request, action)
     runs = []
-    for key in holding(policy, frozenset(categories)):
+    for key in holding(policy, categories):
         run = ConnectorRun(
             request_id=request.id,
             connector=key,
@@ -122,7 +125,7 @@ def _fan_out(
 
 def _kept(session: Session, policy: Policy, request: Request, action: Action) -> set[str]:
     """Purposes an erasure must keep (the answer says it is partly granted, and why)."""
-    if action != "erase":
+    if action != "erase" or request.subject_id is None:
         return set()
     return set(requests.held_purposes(session, policy, str(request.subject_id)))
 
@@ -145,7 +148,8 @@ def _disclose(
         transfer(
             session=session,
             policy=policy,
-            subject_id=str(request.subject_id),
+            # A person only the recipient knows is logged under the request's reference.
+            subject_id=str(request.subject_id or request.id),
             recipient=declared.recipient,
             purpose=declared.purpose,
             categories=sorted(set(sent)),

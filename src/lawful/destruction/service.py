@@ -130,7 +130,7 @@ def record_act(
     """Write one act covering every subject in ``destroyed``, with its log extract; the
     erasures connectors made in other systems (``elsewhere``) are listed in it too."""
     items = list(destroyed)
-    if not items:
+    if not items and not elsewhere:
         raise PolicyViolation("an act needs at least one destroyed subject", field="destroyed")
     act_id = secrets.token_hex(16)
     categories = sorted({c for item in items for c in item.categories})

@@ -88,7 +88,7 @@ def _perform(
     if request.kind in REPORT_KINDS:
         return _report(session, ring, policy, request, subject_id, actor, now, pdf)
     if subject_id is None:
-        return Outcome(done=[Said("no_data")])
+        return _unknown_here(session, policy, request, actor, now, destroyer)
     if request.kind == "rectification":
         details = service.contents(ring, request)["details"]
         count = subjects.rectify(
@@ -124,6 +124,32 @@ def _perform(
     if request.kind == "erasure":
         return _erase(session, policy, request, subject_id, actor, now, destroyer)
     return _consents(session, policy, request, subject_id, actor, now)
+
+
+def _unknown_here(
+    session: Session,
+    policy: Policy,
+    request: Request,
+    actor: str,
+    now: datetime,
+    destroyer: destruction.Destroyer | None,
+) -> Outcome:
+    """A person lawful does not hold: what the operator's other systems held was erased by
+    the connectors, and the act lists it; otherwise there was nothing to act on."""
+    elsewhere = orchestration.erasures_for(session, request.id)
+    if request.kind != "erasure" or not elsewhere:
+        return Outcome(done=[Said("no_data")])
+    act = destruction.record_act(
+        session=session,
+        policy=policy,
+        destroyed=[],
+        elsewhere=elsewhere,
+        destroyer=destroyer or destruction.Destroyer(actor, "operator"),
+        reason=f"erasure request {request.id}",
+        now=now,
+        actor=actor,
+    )
+    return Outcome(done=[Said("destroyed_elsewhere", {"act": act.number})], act_id=act.id)
 
 
 def _blocked_by(session: Session, request: Request, subject_id: str) -> bool:

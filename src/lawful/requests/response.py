@@ -81,6 +81,8 @@ PHRASES = {
         "none_in_force": "no consent of yours was in force",
         "legal_reason": "{reason}",
         "waiting_connectors": "waiting for our other systems: {systems}",
+        "destroyed_elsewhere": "your data in our other systems were destroyed; "
+        "destruction act No. {act}",
     },
     "ru": {
         "report_ready": "сведения о ваших данных подготовлены для однократного скачивания",
@@ -95,6 +97,8 @@ PHRASES = {
         "none_in_force": "действующих согласий не было",
         "legal_reason": "{reason}",
         "waiting_connectors": "ожидаем наши другие системы: {systems}",
+        "destroyed_elsewhere": "ваши данные в других наших системах уничтожены; "
+        "акт об уничтожении № {act}",
     },
 }
 

@@ -184,10 +184,10 @@ def decide(
                 f"category {category!r} is not declared for recipient {recipient!r} "
                 f"and purpose {purpose!r}",
             )
+    if rights:  # also for a person only the recipient knows: the request must reach them
+        return Decision(True, "allowed", "allowed", RIGHTS_BASIS, route.country)
     if facts.blocked is None:
         return _refuse("unknown-subject", "no such subject")
-    if rights:
-        return Decision(True, "allowed", "allowed", RIGHTS_BASIS, route.country)
     if facts.blocked:
         return _refuse("subject-blocked", "the subject's processing is blocked")
     eligible = decide_eligibility(route.purpose, facts.consents.get(purpose))
