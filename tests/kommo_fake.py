@@ -26,6 +26,7 @@ HAL = "application/hal+json"
 class Kommo:
     contacts: dict[int, dict[str, Any]] = field(default_factory=dict)
     notes: dict[int, dict[str, Any]] = field(default_factory=dict)
+    leads: dict[int, dict[str, Any]] = field(default_factory=dict)
     tasks: list[dict[str, Any]] = field(default_factory=list)
     #: Arrival times of every accepted or refused call (for the rate-limit checks).
     arrivals: list[float] = field(default_factory=list)
@@ -59,6 +60,16 @@ class Kommo:
                 },
             ],
             "_embedded": {"tags": [], "leads": [{"id": lead} for lead in leads]},
+        }
+
+    def add_lead(self, lid: int, name: str, fields: dict[str, str]) -> None:
+        self.leads[lid] = {
+            "id": lid,
+            "name": name,
+            "price": 0,
+            "custom_fields_values": [
+                {"field_code": code, "values": [{"value": value}]} for code, value in fields.items()
+            ],
         }
 
     def add_note(self, nid: int, contact: int, text: str, kind: str = "common") -> None:
@@ -137,6 +148,12 @@ def app_for(kommo: Kommo) -> FastAPI:
         if cid not in kommo.contacts:
             return Response(status_code=204)
         return JSONResponse(kommo.contacts[cid], media_type=HAL)
+
+    @app.get("/api/v4/leads/{lid}", response_model=None)
+    def lead(lid: int) -> Response:
+        if lid not in kommo.leads:
+            return Response(status_code=204)
+        return JSONResponse(kommo.leads[lid], media_type=HAL)
 
     @app.patch("/api/v4/contacts/notes")
     async def patch_notes(request: Request) -> JSONResponse:

@@ -25,6 +25,7 @@ def kommo() -> Iterator[tuple[Kommo, str]]:
         fake.add_contact(12, "Annette", "ann@example.org.evil", "+79120000002", leads=[])
         fake.add_contact(13, "Joanne", "joanne@example.org", "+79120000003", leads=[])
         fake.add_note(901, 11, "called Ann about her order")
+        fake.add_lead(501, "Logo for Ann's coffee shop", {"DELIVERY": "12 Rose St"})
         fake.add_note(902, 11, "incoming call", kind="call_in")
         yield fake, url
 
@@ -73,7 +74,9 @@ def test_access_reads_fields_and_notes_across_pages(
     values = {(f.field, f.value) for f in found}
     assert ("name", "Ann Smith") in values and ("PHONE", "+79120000001") in values
     assert ("note 901", "called Ann about her order") in values
-    assert all(f.location == "crm.contacts.11" for f in found)
+    assert ("name", "Logo for Ann's coffee shop") in values  # the linked deal is read too
+    assert ("DELIVERY", "12 Rose St") in values
+    assert {f.location for f in found} == {"crm.contacts.11", "crm.leads.501"}
 
 
 def test_erasure_anonymises_redacts_unlinks_and_asks_a_person_to_delete(

@@ -1,4 +1,5 @@
-"""Kommo (amoCRM) API v4: contacts found by e-mail or phone, read, rectified, anonymised.
+"""Kommo (amoCRM) API v4: contacts found by e-mail or phone, read (with their notes and
+linked leads), rectified, anonymised.
 
 The API's ``query`` is fuzzy, so every hit is checked for an exact match of the identity in the
 contact's EMAIL/PHONE fields. Lists end when ``_links.next`` is absent; an empty list is 204
@@ -79,6 +80,22 @@ class KommoConnector:
             for note in self._notes(contact["id"]):
                 text = str(note.get("params", {}).get("text", ""))
                 found.append(Found(where, f"note {note['id']}", self.notes_category, text))
+            for lead_id in self._leads(contact["id"]):
+                found += self._lead(lead_id)
+        return found
+
+    def _lead(self, lead_id: int) -> list[Found]:
+        """A deal linked to the contact: its name and custom field values (what the person
+        ordered or asked for), under the notes' category."""
+        lead = self.http.json("GET", f"{API}/leads/{lead_id}")
+        if not lead:
+            return []
+        where = f"{self.key}.leads.{lead_id}"
+        found = [Found(where, "name", self.notes_category, str(lead.get("name", "")))]
+        for custom in lead.get("custom_fields_values") or []:
+            code = str(custom.get("field_code") or custom.get("field_id"))
+            for value in custom.get("values") or []:
+                found.append(Found(where, code, self.notes_category, str(value.get("value"))))
         return found
 
     def _notes(self, contact_id: int) -> list[dict[str, Any]]:
