@@ -14,6 +14,7 @@ from typing import Annotated
 
 import typer
 
+from lawful.connectors.jobs import close_registries
 from lawful.context import load_job_handlers, worker_context
 from lawful.jobs.registry import default_registry
 from lawful.jobs.worker import default_worker_id, run_workers
@@ -56,6 +57,7 @@ def worker(
                 context=worker_context(engine, settings),
             )
     finally:
+        close_registries()  # the connectors' pools and HTTP clients the jobs kept open
         engine.dispose()
 
 

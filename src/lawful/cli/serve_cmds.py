@@ -18,6 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedCo
 from rich.table import Table
 
 from lawful import demo as demo_data
+from lawful.connectors.jobs import close_registries
 from lawful.context import Lawful, WorkerContext, load_job_handlers, open_lawful
 from lawful.documents.flows import publish_and_flag
 from lawful.jobs import default_registry, start_in_thread
@@ -69,6 +70,7 @@ def run_server(
             thread, event = stop
             event.set()
             thread.join(timeout=WORKER_STOP_SECONDS)
+            close_registries()  # the connectors' pools and HTTP clients the jobs kept open
 
 
 def demo(
