@@ -55,7 +55,7 @@ def open_lawful(settings: Settings, *, load_config: bool = True) -> Lawful:
         with sessions.begin() as session:
             ring = open_keyring(session, masters)
         _keep_erasures(engine, sessions, settings)
-        policy = _load_policy(settings) if load_config else None
+        policy = load_policy(settings) if load_config else None
     except BaseException:
         engine.dispose()  # a failed open leaves no connection behind
         raise
@@ -82,11 +82,6 @@ def worker_context(
     return WorkerContext(engine, make_session_factory(engine), policy or load_policy(settings))
 
 
-def load_policy(settings: Settings) -> Policy | None:
-    """The operator's policy from ``settings.config_path``; None when there is none yet."""
-    return _load_policy(settings)
-
-
 def _keep_erasures(engine: Engine, sessions: sessionmaker[Session], settings: Settings) -> None:
     """Ledger every erasure outside the database, and erase again anyone a restored database
     still holds, before any command or server uses it."""
@@ -96,12 +91,13 @@ def _keep_erasures(engine: Engine, sessions: sessionmaker[Session], settings: Se
         purge_freed_pages(engine)
 
 
-def _load_policy(settings: Settings) -> Policy | None:
+def load_policy(settings: Settings) -> Policy | None:
+    """The operator's policy from ``settings.config_path``; None when there is none yet."""
     if not settings.config_path.exists():
         return None
-    from lawful.config.loader import load_policy
+    from lawful.config.loader import load_policy as load_file
 
-    return load_policy(settings.config_path).policy
+    return load_file(settings.config_path).policy
 
 
 #: Modules whose import registers job handlers on ``lawful.jobs.default_registry``. Every

@@ -522,13 +522,5 @@ class _Batch:
 
 
 def _objection(policy: Policy, purpose: str) -> consent.Planned:
-    """A ``Sec-GPC: 1`` signal as an objection to ``purpose`` (nothing personal kept)."""
-    return consent.plan_refuse(
-        policy,
-        purpose=purpose,
-        document=None,
-        method="gpc",
-        channel="gpc",
-        evidence=consent.Evidence(),
-        reason="objection",
-    )
+    """A ``Sec-GPC: 1`` signal as an objection to ``purpose``."""
+    return consent.plan_objection(policy, purpose=purpose, method="gpc", channel="gpc")

@@ -276,7 +276,14 @@ def object_to(
     """Record an objection (a ``Sec-GPC: 1`` signal, an unsubscribe) to a purpose that rests
     on consent or legitimate interest: ``check`` answers ``refused:objection`` (or
     ``refused:no-consent``) until the subject consents again. Nothing personal is kept."""
-    planned = plan_refuse(
+    planned = plan_objection(policy, purpose=purpose, method=method, channel=channel)
+    return _record_one(session, None, policy, subject_id, planned, now=now, actor=actor)
+
+
+def plan_objection(policy: Policy, *, purpose: str, method: str, channel: str) -> Planned:
+    """Check an objection (a GPC signal, an unsubscribe, a request): a refusal that keeps
+    nothing personal — no document, no evidence."""
+    return plan_refuse(
         policy,
         purpose=purpose,
         document=None,
@@ -285,7 +292,6 @@ def object_to(
         evidence=Evidence(),
         reason="objection",
     )
-    return _record_one(session, None, policy, subject_id, planned, now=now, actor=actor)
 
 
 @dataclass(frozen=True)

@@ -277,27 +277,20 @@ def versions(
 def ensure_current(*, session: Session, ref: DocumentRef, field: str) -> DocumentVersion:
     """The version ``ref`` names, if it is the current one with the same text; otherwise
     ``PolicyViolation(field=field)``: a consent can only be given on the text now published."""
-    return check_shown(current(session=session, kind=ref.kind, language=ref.language), ref, field)
-
-
-def check_shown(found: DocumentVersion | None, ref: DocumentRef, field: str) -> DocumentVersion:
-    """``ensure_current`` for a caller that has already read the current version ``found``."""
+    found = current(session=session, kind=ref.kind, language=ref.language)
     check_ref(found.ref if found is not None else None, ref, field)
     assert found is not None  # noqa: S101 - check_ref refuses a missing version
     return found
 
 
-def check_ref(current: DocumentRef | None, ref: DocumentRef, field: str) -> DocumentRef:
-    """``ref`` if it names the ``current`` version with the same text; else ``PolicyViolation``
-    (a consent can only be given on the text now published)."""
-    if (
-        current is None
-        or current.version != ref.version
-        or current.content_hash != ref.content_hash
-    ):
+def check_ref(latest: DocumentRef | None, ref: DocumentRef, field: str) -> DocumentRef:
+    """``ref`` if it names the ``latest`` (current) version with the same text; else
+    ``PolicyViolation`` (a consent can only be given on the text now published). For a caller
+    that has already read the current versions (a batch of web submissions)."""
+    if latest is None or latest.version != ref.version or latest.content_hash != ref.content_hash:
         raise PolicyViolation(
             f"{ref.kind}/{ref.language} v{ref.version} is not the current version",
             field=field,
             reason="document-not-current",
         )
-    return current
+    return latest
