@@ -51,6 +51,7 @@ from rich.table import Table
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from benchmarks.figures import fmt, percentile
 from lawful import audit
 from lawful.crypto.envelope import MasterKey
 from lawful.crypto.keyring import Keyring, open_keyring
@@ -281,26 +282,6 @@ class Metric:
         data = asdict(self)
         data.update(ratio=self.ratio, passed=self.passed)
         return data
-
-
-def fmt(value: float) -> str:
-    if value >= 10_000:
-        return f"{value:,.0f}"
-    if value >= 100:
-        return f"{value:.0f}"
-    if value >= 10:
-        return f"{value:.1f}"
-    return f"{value:.2f}"
-
-
-def percentile(samples: Sequence[float], q: float) -> float:
-    ordered = sorted(samples)
-    if not ordered:
-        return float("nan")
-    rank = q / 100 * (len(ordered) - 1)
-    low = int(rank)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
 
 
 def peak_rss_mb() -> float:
