@@ -23,7 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from lawful import __version__
 from lawful.collection.writer import SubmissionWriter
 from lawful.context import Lawful
-from lawful.web import problems
+from lawful.web import pages, problems
 from lawful.web.routes import (
     audit,
     consents,
@@ -102,6 +102,7 @@ def create_app(
     app.include_router(request_routes.public, prefix="/api/v1")
     app.include_router(request_routes.operator, prefix="/api/v1")
     app.include_router(request_routes.acts, prefix="/api/v1")
+    pages.include(app)
     if demo_site:
         app.include_router(demo_site_routes.router)
     # add_middleware puts each new layer outside the previous one: the last added runs first.
