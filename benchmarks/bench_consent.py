@@ -12,7 +12,9 @@ then measures:
 
 * bulk eligibility: ``check_identifiers`` over ``--identifiers`` e-mails (half of them known,
   a third in upper case with spaces), consumed to the end in one session; target < 3 s per
-  1,000,000;
+  1,000,000. Measured twice: in one process, and with ``--workers`` forked hashing processes
+  (default: every CPU), which is how ``lawful consent filter`` runs it; both must give the
+  same answers;
 * single check: ``service.check`` for 2,000 random subjects, one session each; target p50
   < 2 ms.
 """
@@ -33,13 +35,15 @@ from pathlib import Path
 import sqlalchemy as sa
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy.orm import Session
 
 from lawful.config.loader import load_policy_text
+from lawful.config.models import Policy
 from lawful.consent import service
 from lawful.consent.eligibility import blind_indexer
 from lawful.consent.models import ConsentRecord
 from lawful.crypto.envelope import MasterKey
-from lawful.crypto.keyring import open_keyring
+from lawful.crypto.keyring import Keyring, open_keyring
 from lawful.store.db import create_engine_for, make_session_factory, migrate
 from lawful.subjects.models import Identifier, Subject
 
@@ -52,7 +56,7 @@ def _email(i: int) -> str:
     return f"person.{i}@example{i % 97}.ru"
 
 
-def build(engine: sa.Engine, subjects: int, rng: random.Random) -> tuple[list[str], object]:
+def build(engine: sa.Engine, subjects: int, rng: random.Random) -> tuple[list[str], Keyring]:
     sessions = make_session_factory(engine)
     with sessions.begin() as session:
         ring = open_keyring(session, [MasterKey(os.urandom(32))])
@@ -109,6 +113,7 @@ def main() -> None:
     parser.add_argument("--subjects", type=int, default=None, help="default: half the list")
     parser.add_argument("--checks", type=int, default=2_000)
     parser.add_argument("--quick", action="store_true", help="100,000 identifiers")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     args = parser.parse_args()
     total = 100_000 if args.quick else args.identifiers
     subjects = args.subjects or total // 2
@@ -128,20 +133,12 @@ def main() -> None:
         ]
         rng.shuffle(listed)
         sessions = make_session_factory(engine)
-        with sessions() as session:
-            started, cpu = time.perf_counter(), time.process_time()
-            reasons: dict[str, int] = {}
-            for _, answer in service.check_identifiers(
-                session=session,
-                ring=ring,
-                policy=policy,
-                identifiers=listed,  # type: ignore[arg-type]
-                purpose=PURPOSE,
-                now=NOW,
-            ):
-                reasons[answer.reason] = reasons.get(answer.reason, 0) + 1
-            bulk = time.perf_counter() - started
-            bulk_cpu = time.process_time() - cpu
+        bulk: dict[int, tuple[float, float]] = {}
+        answers: dict[int, dict[str, int]] = {}
+        for workers in (0, args.workers):
+            with sessions() as session:
+                bulk[workers], answers[workers] = _bulk(session, ring, policy, listed, workers)
+        assert answers[0] == answers[args.workers], "forked hashing changed the answers"
         timings = []
         for sid in rng.sample(ids, min(args.checks, len(ids))):
             started = time.perf_counter()
@@ -152,25 +149,45 @@ def main() -> None:
             timings.append(time.perf_counter() - started)
         engine.dispose()
 
-    per_million = bulk * 1_000_000 / total
     p50 = statistics.median(timings) * 1000
     table = Table(title=f"consent eligibility on SQLite ({subjects:,} subjects)")
     for column in ("figure", "measured", "target", "result"):
         table.add_column(column)
-    table.add_row(
-        f"bulk, {total:,} identifiers",
-        f"{bulk:.2f} s ({per_million:.2f} s / 1M)",
-        "< 3 s / 1M",
-        "PASS" if per_million < 3 else "FAIL",
-    )
-    table.add_row("bulk, CPU time of this process", f"{bulk_cpu:.2f} s", "—", "")
+    for workers, (elapsed, cpu) in bulk.items():
+        per_million = elapsed * 1_000_000 / total
+        how = "in one process" if workers == 0 else f"{workers} hashing workers"
+        table.add_row(
+            f"bulk, {total:,} identifiers, {how}",
+            f"{elapsed:.2f} s ({per_million:.2f} s / 1M; this process's CPU {cpu:.2f} s)",
+            "< 3 s / 1M",
+            "PASS" if per_million < 3 else "FAIL",
+        )
     table.add_row("single check p50", f"{p50:.2f} ms", "< 2 ms", "PASS" if p50 < 2 else "FAIL")
     table.add_row(
         "single check p95", f"{statistics.quantiles(timings, n=20)[-1] * 1000:.2f} ms", "—", ""
     )
     console.print(table)
     console.print(f"load average at the end: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
-    console.print("answers: " + ", ".join(f"{k} {v:,}" for k, v in sorted(reasons.items())))
+    console.print("answers: " + ", ".join(f"{k} {v:,}" for k, v in sorted(answers[0].items())))
+
+
+def _bulk(
+    session: Session, ring: Keyring, policy: Policy, listed: list[str], workers: int
+) -> tuple[tuple[float, float], dict[str, int]]:
+    """Wall and CPU seconds of one bulk check consumed to the end, and its answers counted."""
+    started, cpu = time.perf_counter(), time.process_time()
+    reasons: dict[str, int] = {}
+    for _, answer in service.check_identifiers(
+        session=session,
+        ring=ring,
+        policy=policy,
+        identifiers=listed,
+        purpose=PURPOSE,
+        now=NOW,
+        workers=workers,
+    ):
+        reasons[answer.reason] = reasons.get(answer.reason, 0) + 1
+    return (time.perf_counter() - started, time.process_time() - cpu), reasons
 
 
 if __name__ == "__main__":

@@ -422,7 +422,10 @@ def test_an_objection_refuses_a_legitimate_interest_purpose(sessions, ring, pers
 # --- bulk -------------------------------------------------------------------------------------
 
 
-def test_bulk_check_agrees_with_the_single_check(sessions, ring, policy, published):
+def test_bulk_check_agrees_with_the_single_check(sessions, ring, policy, published, monkeypatch):
+    from lawful.consent import eligibility
+
+    monkeypatch.setattr(eligibility, "_FORK_CHUNK", 3)  # several chunks come back in order
     people = {}
     with sessions.begin() as session:
         for name in ("given", "withdrawn", "silent", "blocked"):
@@ -443,6 +446,8 @@ def test_bulk_check_agrees_with_the_single_check(sessions, ring, policy, publish
         "blocked@example.ru",
         "stranger@example.ru",
         "not an address",
+        "strànger@example.ru",
+        '"quoted"@example.ru',
     ]
     expected = [
         check(sessions, policy, people[n]) for n in ("given", "withdrawn", "silent", "blocked")
@@ -450,8 +455,11 @@ def test_bulk_check_agrees_with_the_single_check(sessions, ring, policy, publish
     expected += [
         service.Eligibility(False, "refused:unknown-subject"),
         service.Eligibility(False, "refused:invalid-identifier"),
+        service.Eligibility(False, "refused:unknown-subject"),
+        service.Eligibility(False, "refused:invalid-identifier"),
     ]
-    for chunk in (1000, 2):  # a short list looks digests up; a long one loads the index
+    # A short list looks digests up; a long one loads the index, and may answer in workers.
+    for chunk, workers in ((1000, 0), (2, 0), (2, 2)):
         with sessions() as session:
             from lawful.consent.eligibility import check_identifiers
 
@@ -464,6 +472,7 @@ def test_bulk_check_agrees_with_the_single_check(sessions, ring, policy, publish
                     purpose="newsletters",
                     now=NOW,
                     chunk=chunk,
+                    workers=workers,
                 )
             )
         assert [a for _, a in answers] == expected

@@ -8,6 +8,7 @@ with their reason. Nothing is recorded: checking is not processing of anyone's d
 from __future__ import annotations
 
 import csv
+import os
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
@@ -47,6 +48,9 @@ def filter_cmd(
     out_refused: Annotated[
         Path | None, typer.Option("--out-refused", help="Rows that may not, with the reason.")
     ] = None,
+    workers: Annotated[
+        int, typer.Option("--workers", min=0, help="Processes answering a long list; 0: none.")
+    ] = os.cpu_count() or 1,
 ) -> None:
     """Split FILE.csv into allowed and refused rows for PURPOSE (default outputs beside it:
     FILE.allowed.csv and FILE.refused.csv)."""
@@ -78,6 +82,7 @@ def filter_cmd(
                 identifiers=(row[column] or "" for row in rows),
                 purpose=purpose,
                 now=datetime.now(UTC),
+                workers=workers,
             )
             for number, (row, (_, answer)) in enumerate(zip(rows, answers, strict=True), 1):
                 counts[answer.reason] += 1

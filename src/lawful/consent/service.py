@@ -843,9 +843,10 @@ def check_identifiers(
     purpose: str,
     now: datetime,
     kind: str = "email",
+    workers: int = 0,
 ) -> Iterator[tuple[str, Eligibility]]:
     """:func:`check` for a list of identifiers (a mailing list), in order; see
-    :func:`lawful.consent.eligibility.check_identifiers`."""
+    :func:`lawful.consent.eligibility.check_identifiers` (and its ``workers``)."""
     return _check_identifiers(
         session=session,
         ring=ring,
@@ -854,6 +855,7 @@ def check_identifiers(
         purpose=purpose,
         now=now,
         kind=kind,
+        workers=workers,
     )
 
 
