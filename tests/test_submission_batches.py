@@ -27,6 +27,7 @@ from lawful.consent.service import Evidence
 from lawful.context import Lawful
 from lawful.documents import service as documents
 from lawful.errors import PolicyViolation
+from lawful.store.db import flush_later
 from lawful.subjects.models import Identifier, PersonalValue, Subject
 from lawful.web.app import create_app
 
@@ -281,3 +282,35 @@ def test_the_writer_waits_briefly_for_company_so_close_requests_share_a_commit(s
     with studio.sessions() as session:
         times = session.scalars(sa.select(ConsentRecord.given_at)).all()
     assert len(answers) == 2 and len(set(times)) == 1  # one batch: one transaction, one instant
+
+
+def test_on_postgresql_a_batch_is_flushed_to_disk_before_it_is_answered(studio, monkeypatch):
+    """The batch commits without waiting for its fsync (the chain lock is released at once),
+    then waits for the WAL flush past its commit before any answer goes out."""
+    if studio.engine.dialect.name != "postgresql":
+        with studio.sessions.begin() as session:
+            assert not flush_later(session)  # SQLite's commit is durable by itself
+        return
+    seen: list[tuple[str, str]] = []
+    real_flush = writer_module.flush_wal
+
+    def flush_and_note(sessions: Any) -> None:
+        with sessions() as session:  # after the batch's commit: its record is written...
+            written = session.scalar(sa.text("SELECT pg_current_wal_insert_lsn()::text"))
+        real_flush(sessions)
+        with sessions() as session:  # ...and now on disk
+            flushed = session.scalar(sa.text("SELECT pg_current_wal_flush_lsn()::text"))
+        seen.append((written, flushed))
+
+    monkeypatch.setattr(writer_module, "flush_wal", flush_and_note)
+    (answer,) = _write(studio, [_planned(studio, 1, key="durable")])
+    assert answer.status == 201
+    ((written, flushed),) = seen
+    with studio.sessions() as session:
+        lsn_order = sa.text("SELECT (:f)::pg_lsn >= (:w)::pg_lsn")
+        assert session.scalar(lsn_order, {"f": flushed, "w": written})
+    with studio.sessions.begin() as session:
+        assert flush_later(session)
+        assert session.scalar(sa.text("SHOW synchronous_commit")) == "off"
+    with studio.sessions() as session:
+        assert session.scalar(sa.text("SHOW synchronous_commit")) == "on"  # SET LOCAL only

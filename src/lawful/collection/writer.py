@@ -31,7 +31,8 @@ from lawful.collection import idempotency
 from lawful.collection import service as collection
 from lawful.config.models import Policy
 from lawful.crypto.keyring import Keyring
-from lawful.errors import PolicyViolation
+from lawful.errors import PolicyViolation, StoreError
+from lawful.store.db import flush_later, flush_wal
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +68,7 @@ def write_batch(
     """Write ``plans`` in one transaction; for each, its answer or the refusal."""
     now = datetime.now(UTC)
     with sessions.begin() as session:
+        unflushed = flush_later(session)
         stored = idempotency.look_up(session, ring, [request for _, request in plans])
         fresh = [i for i, found in enumerate(stored) if found is None]
         written = collection.write(
@@ -82,6 +84,13 @@ def write_batch(
             answers[i] = idempotency.Outcome(201, payload, replayed=False)
             to_store.append(idempotency.Answer(plans[i][1], 201, payload))
         idempotency.store(session, ring, to_store, now=now)
+    if unflushed:
+        try:
+            flush_wal(sessions)  # durable before any request is answered
+        except sa.exc.DBAPIError as failure:
+            # Committed, perhaps not durable: not a batch to retry (a submission without a key
+            # would be written twice), but an error for each request, whose retry replays.
+            raise StoreError("the database did not confirm the write is on disk") from failure
     return [a for a in answers if a is not None]
 
 
