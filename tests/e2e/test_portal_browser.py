@@ -1,14 +1,14 @@
 """The data subject's portal in a real browser, as a person meets it: ask for erasure and read
 the code from the mail; get the access report once; withdraw a consent. The operator's side is
 the operator API. Screenshots of the main pages, at desktop and phone widths, are saved to
-docs/screenshots/portal-*.png for the README."""
+docs/screenshots/portal-*.png for the README when ``LAWFUL_SCREENSHOTS=1`` (otherwise to a
+temporary folder, so that a test run leaves the tree as it was)."""
 
 from __future__ import annotations
 
 import io
+import os
 import re
-import socket
-import threading
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -18,7 +18,6 @@ from typing import Any
 import httpx
 import pytest
 import sqlalchemy as sa
-import uvicorn
 
 from lawful.consent.models import ConsentRecord
 from lawful.context import Lawful
@@ -28,10 +27,11 @@ from lawful.subjects import service as subjects
 from lawful.web.app import create_app
 from tests.conftest import open_template
 from tests.e2e.conftest import TIMEOUT_MS
+from tests.local_server import serving
 from tests.portal_support import give_consent
 from tests.requests_support import Inbox, add_person, smtp_server
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+DOCS_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 TOKEN = "portal-e2e-operator-token"
@@ -69,26 +69,18 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         add_person(lawful, ERASER, {"user.name": "Svetlana Erase"})
         add_person(lawful, READER, {"user.name": "Anton Reader"})
         give_consent(lawful, add_person(lawful, SUBSCRIBER, {"user.name": "Oksana"}))
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.bind(("127.0.0.1", 0))
-        server = uvicorn.Server(
-            uvicorn.Config(
-                create_app(lawful), log_level="warning", access_log=False, lifespan="off", ws="none"
-            )
-        )
-        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-        thread.start()
-        for _ in range(200):
-            if server.started:
-                break
-            threading.Event().wait(0.025)
         try:
-            yield Served(lawful, f"http://127.0.0.1:{sock.getsockname()[1]}", inbox)
+            with serving(create_app(lawful)) as base:
+                yield Served(lawful, base, inbox)
         finally:
-            server.should_exit = True
-            thread.join(timeout=10)
-            sock.close()
             lawful.close()
+
+
+@pytest.fixture(scope="module")
+def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if os.environ.get("LAWFUL_SCREENSHOTS") == "1":
+        return DOCS_SCREENSHOTS
+    return tmp_path_factory.mktemp("screenshots")
 
 
 @pytest.fixture
@@ -103,14 +95,14 @@ def page(browser: Any) -> Iterator[Any]:
     assert errors == []
 
 
-def shoot(page: Any, name: str) -> None:
+def shoot(page: Any, folder: Path, name: str) -> None:
     """Save the page at desktop and at phone width (the page must not scroll sideways)."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"portal-{name}-desktop.png"), full_page=True)
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(folder / f"portal-{name}-desktop.png"), full_page=True)
     page.set_viewport_size(PHONE)
     wide = page.evaluate("document.documentElement.scrollWidth")
     assert wide <= PHONE["width"], f"{name} scrolls sideways on a phone"
-    page.screenshot(path=str(SCREENSHOTS / f"portal-{name}-phone.png"), full_page=True)
+    page.screenshot(path=str(folder / f"portal-{name}-phone.png"), full_page=True)
     page.set_viewport_size(DESKTOP)
 
 
@@ -126,9 +118,9 @@ def reference_of(page: Any) -> str:
     return found.group(1)
 
 
-def test_a_person_asks_for_erasure_confirms_by_mail_and_sees_it_done(page, served):
+def test_a_person_asks_for_erasure_confirms_by_mail_and_sees_it_done(page, served, screenshots):
     page.goto(f"{served.base}/portal")
-    shoot(page, "home")
+    shoot(page, screenshots, "home")
     page.keyboard.press("Tab")  # the first stop is the skip link
     assert page.evaluate("document.activeElement.className") == "skip"
     page.get_by_role("link", name="Erase your data").click()
@@ -137,11 +129,11 @@ def test_a_person_asks_for_erasure_confirms_by_mail_and_sees_it_done(page, serve
     error = page.locator("#f-email-error")
     assert "Enter an e-mail address" in error.inner_text()
     assert page.get_attribute("#f-email", "aria-invalid") == "true"
-    shoot(page, "form-error")
+    shoot(page, screenshots, "form-error")
     page.get_by_label("Your e-mail address").fill(ERASER)
     page.get_by_role("button", name="Send the request").click()
     page.get_by_label("Code from the e-mail").wait_for()
-    shoot(page, "verify")
+    shoot(page, screenshots, "verify")
     page.get_by_label("Code from the e-mail").fill(code_in(served.inbox, ERASER))
     page.keyboard.press("Enter")  # a keyboard is enough
     page.locator(".state-verified").wait_for()
@@ -151,7 +143,7 @@ def test_a_person_asks_for_erasure_confirms_by_mail_and_sees_it_done(page, serve
     page.reload()
     page.locator(".state-completed").wait_for()
     assert "Granted" in page.locator("dl.status").inner_text()
-    shoot(page, "status")
+    shoot(page, screenshots, "status")
     with served.lawful.sessions() as session:
         gone = subjects.find_subject(
             session=session, ring=served.lawful.ring, kind="email", value=ERASER
@@ -160,7 +152,7 @@ def test_a_person_asks_for_erasure_confirms_by_mail_and_sees_it_done(page, serve
     assert gone is None and acts == 1
 
 
-def test_a_person_downloads_the_access_report_once(page, served):
+def test_a_person_downloads_the_access_report_once(page, served, screenshots):
     page.goto(f"{served.base}/portal/rights/access")
     page.get_by_label("Your e-mail address").fill(READER)
     page.get_by_role("button", name="Send the request").click()
@@ -172,7 +164,7 @@ def test_a_person_downloads_the_access_report_once(page, served):
     page.reload()
     button = page.get_by_role("button", name="Download your report")
     button.wait_for()
-    shoot(page, "report")
+    shoot(page, screenshots, "report")
     csrf = page.locator('form[action$="/download"] input[name=csrf]').get_attribute("value")
     with page.expect_download() as caught:
         button.click()
@@ -188,7 +180,7 @@ def test_a_person_downloads_the_access_report_once(page, served):
     assert again.status == 410
 
 
-def test_a_person_withdraws_a_consent_in_russian(browser, served):
+def test_a_person_withdraws_a_consent_in_russian(browser, served, screenshots):
     context = browser.new_context(locale="ru-RU", viewport=DESKTOP, accept_downloads=True)
     page = context.new_page()
     page.set_default_timeout(TIMEOUT_MS)
@@ -199,14 +191,14 @@ def test_a_person_withdraws_a_consent_in_russian(browser, served):
     page.get_by_role("button", name="Продолжить").click()
     withdraw = page.get_by_role("button", name="Отозвать это согласие")
     withdraw.wait_for()
-    shoot(page, "consents")
+    shoot(page, screenshots, "consents")
     with page.expect_download() as caught:
         page.get_by_role("link", name="Скачать квитанцию (JSON)").click()
     assert '"KI-CR-v1.1.0"' in Path(caught.value.path()).read_text("utf-8")
     withdraw.click()
     page.locator(".consent-state.state-withdrawn").wait_for()
     assert "Согласие отозвано" in page.locator("main").inner_text()
-    shoot(page, "withdrawn")
+    shoot(page, screenshots, "withdrawn")
     context.close()
     with served.lawful.sessions() as session:
         states = session.scalars(

@@ -9,25 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import get_args
 
 from email_validator import EmailNotValidError, validate_email
 
 from lawful.config.models import Policy, localised
 from lawful.requests import service
+from lawful.web.routes.requests import Kind
 
-#: The rights in the order the portal lists them (every kind lawful.requests knows).
-RIGHTS: tuple[str, ...] = (
-    "access",
-    "rectification",
-    "restriction",
-    "unblocking",
-    "erasure",
-    "withdrawal",
-    "objection",
-    "distribution_stop",
-    "transfer_info",
-    "portability",
-)
+#: The rights in the order the portal lists them: the public API's kinds.
+RIGHTS: tuple[str, ...] = get_args(Kind)
 #: Rights that ask for details beyond the address (field names as lawful.requests names them).
 DETAILS: dict[str, tuple[str, ...]] = {
     "rectification": ("details.category", "details.value"),

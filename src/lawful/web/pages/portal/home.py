@@ -17,6 +17,7 @@ from lawful.web.pages.portal.forms import RIGHTS
 from lawful.web.pages.rendering import render
 from lawful.web.routes import lawful_of
 
+
 @dataclass(frozen=True)
 class Published:
     """One document in one language: its title, current version and the earlier ones."""
