@@ -19,6 +19,7 @@ from lawful.documents import service as published
 from lawful.web import create_app
 from lawful.web.pages.i18n import translations
 from lawful.web.pages.portal import tokens
+from lawful.web.pages.portal.attempts import Attempts
 from tests.conftest import open_template
 
 with warnings.catch_warnings():
@@ -126,3 +127,17 @@ def test_signed_values_refuse_tampering_expiry_and_other_uses(portal):
     assert tokens.unsign(lawful.ring, "session", token, now + timedelta(minutes=31)) is None
     for junk in ("", "a.b.c", "%%%.###", "x" * 4000):
         assert tokens.unsign(lawful.ring, "session", junk, now) is None
+
+
+def test_the_memory_of_codes_forgets_what_has_expired():
+    memory, now = Attempts(), datetime.now(UTC)
+    memory.PRUNE_AT = 3
+    assert [memory.wrong("c1", now + timedelta(minutes=1)) for _ in range(2)] == [1, 2]
+    memory.lock_out("digest", now + timedelta(hours=1))
+    assert memory.locked_until("digest", now) is not None
+    assert memory.locked_until("digest", now + timedelta(hours=2)) is None
+    memory.end("old", now - timedelta(seconds=1))
+    memory.end("s1", now + timedelta(minutes=30))
+    assert memory.ended("s1") and not memory.ended("never")
+    memory.end("s2", now + timedelta(minutes=30))  # over the limit: the expired are forgotten
+    assert not memory.ended("old") and memory.ended("s1") and memory.ended("s2")

@@ -13,8 +13,6 @@ HttpOnly, ``SameSite=Strict`` cookie bound to the subject, expiring on the serve
 from __future__ import annotations
 
 import secrets
-import threading
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -22,7 +20,7 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from lawful.config.models import localised
+from lawful.config.models import Policy, localised
 from lawful.consent import receipts
 from lawful.consent import service as consent
 from lawful.consent.models import ACTIVE_STATES, ConsentRecord
@@ -32,6 +30,7 @@ from lawful.requests.verification import CODE_TTL, LOCKOUT, MAX_ATTEMPTS
 from lawful.subjects.models import Identifier
 from lawful.web.pages.i18n import translations
 from lawful.web.pages.portal import forms, tokens
+from lawful.web.pages.portal.attempts import Attempts, attempts_of, expiry
 from lawful.web.pages.portal.common import (
     language,
     limited,
@@ -56,28 +55,6 @@ LOCKED = "Too many wrong codes. Please try again in an hour."
 EXPIRED = "The code has expired. Please start again."
 
 
-@dataclass
-class Attempts:
-    """Wrong codes counted in this process: per challenge, and the lock-outs per address."""
-
-    wrong: dict[str, int]
-    locked: dict[str, datetime]
-    ended: set[str]
-    lock: threading.Lock
-
-    def locked_until(self, digest: str, at: datetime) -> datetime | None:
-        until = self.locked.get(digest)
-        return until if until is not None and until > at else None
-
-
-def _attempts(request: Request) -> Attempts:
-    state = request.app.state
-    if not hasattr(state, "portal_attempts"):
-        state.portal_attempts = Attempts({}, {}, set(), threading.Lock())
-    found: Attempts = state.portal_attempts
-    return found
-
-
 def _signin_page(
     request: Request,
     values: dict[str, str] | None = None,
@@ -92,7 +69,7 @@ def _session(request: Request) -> dict[str, Any] | None:
     payload = tokens.unsign(
         lawful_of(request).ring, "session", request.cookies.get(SESSION_COOKIE), now()
     )
-    if payload is None or payload.get("n") in _attempts(request).ended:
+    if payload is None or attempts_of(request).ended(str(payload.get("n"))):
         return None
     return payload
 
@@ -111,9 +88,7 @@ def consents_page(request: Request) -> Response:
     shown = [
         {
             "record": r,
-            "purpose": localised(policy.purposes[r.purpose].name, lang) or r.purpose
-            if r.purpose in policy.purposes
-            else None,
+            "purpose": _purpose_name(policy, r.purpose, lang),
             "active": r.state in ACTIVE_STATES and r.purpose is not None,
             "document": _document_path(r),
         }
@@ -121,6 +96,14 @@ def consents_page(request: Request) -> Response:
     ]
     notice = request.query_params.get("withdrawn") == "1"
     return render(request, "portal/consents.html", {"consents": shown, "withdrawn": notice})
+
+
+def _purpose_name(policy: Policy, purpose: str | None, lang: str) -> str | None:
+    """The purpose's name in ``lang``; None for the user agreement (no purpose)."""
+    if purpose is None:
+        return None
+    declared = policy.purposes.get(purpose)
+    return (localised(declared.name, lang) if declared else None) or purpose
 
 
 def _records(db: Any, subject_id: object) -> list[ConsentRecord]:
@@ -158,7 +141,7 @@ async def sign_in(request: Request) -> Response:
         return _signin_page(request, reading.values, reading.errors["email"], status=422)
     lawful = lawful_of(request)
     digest = lawful.ring.digest("email", email).hex()
-    attempts, at = _attempts(request), now()
+    attempts, at = attempts_of(request), now()
     if attempts.locked_until(digest, at):
         return message_page(request, LockedOut("locked", retry_after=3600), "/portal/consents")
     code, challenge = f"{secrets.randbelow(10**6):06d}", secrets.token_urlsafe(16)
@@ -203,9 +186,9 @@ async def check_code(request: Request) -> Response:
         limited(request)
     except LawfulError as error:
         return message_page(request, error, back="/portal/consents")
-    lawful, attempts, at = lawful_of(request), _attempts(request), now()
+    lawful, attempts, at = lawful_of(request), attempts_of(request), now()
     challenge = tokens.unsign(lawful.ring, "challenge", request.cookies.get(CHALLENGE_COOKIE), at)
-    if challenge is None or challenge["c"] in attempts.ended:
+    if challenge is None or attempts.ended(challenge["c"]):
         return _code_page(request, EXPIRED, 422)
     with attempts.lock:
         if attempts.locked_until(challenge["d"], at):
@@ -213,7 +196,7 @@ async def check_code(request: Request) -> Response:
         expected = tokens.keyed(lawful.ring, "code", challenge["c"] + code)
         if not secrets.compare_digest(expected, str(challenge["m"])):
             return _wrong(request, attempts, challenge, at)
-        attempts.ended.add(challenge["c"])
+        attempts.end(challenge["c"], expiry(challenge))
     subject_id = _subject_of(request, bytes.fromhex(challenge["d"]))
     response = see_other("/portal/consents")
     payload = {"s": subject_id or "", "n": secrets.token_urlsafe(12)}
@@ -231,12 +214,11 @@ async def check_code(request: Request) -> Response:
 def _wrong(
     request: Request, attempts: Attempts, challenge: dict[str, Any], at: datetime
 ) -> Response:
-    count = attempts.wrong.get(challenge["c"], 0) + 1
-    attempts.wrong[challenge["c"]] = count
+    count = attempts.wrong(challenge["c"], expiry(challenge))
     if count < MAX_ATTEMPTS:
         return _code_page(request, WRONG_CODE, 422)
-    attempts.ended.add(challenge["c"])
-    attempts.locked[challenge["d"]] = at + LOCKOUT
+    attempts.end(challenge["c"], expiry(challenge))
+    attempts.lock_out(challenge["d"], at + LOCKOUT)
     return _code_page(request, LOCKED, 429)
 
 
@@ -323,7 +305,7 @@ async def sign_out(request: Request) -> Response:
         return message_page(request, error, back="/portal/consents")
     session = _session(request)
     if session is not None:
-        _attempts(request).ended.add(str(session.get("n")))
+        attempts_of(request).end(str(session.get("n")), expiry(session))
     response = see_other("/portal")
     response.delete_cookie(SESSION_COOKIE, path="/portal")
     return response
