@@ -270,3 +270,33 @@ def test_no_personal_data_in_urls_logs_or_the_journal(portal, caplog):
         stored = session.scalars(sa.select(Request.sealed)).all()
     assert EMAIL not in journal and "Volkova" not in journal
     assert all(b"Volkova" not in blob and EMAIL.encode() not in blob for blob in stored)
+
+
+def test_a_new_code_replaces_the_old_and_a_confirmed_request_gets_none(portal):
+    _lawful, client, inbox = portal
+    reference = _submit(client, "access", {"email": EMAIL})
+    first = inbox.code_for(EMAIL)
+    page = client.get(f"/portal/requests/{reference}/verify")
+    again = client.post(f"/portal/requests/{reference}/resend", data={"csrf": csrf_of(page.text)})
+    assert again.headers["location"] == f"/portal/requests/{reference}/verify?sent=1"
+    second = inbox.body(inbox.wait_for(EMAIL, 2))
+    assert inbox.code_for(EMAIL) in second
+    if first != inbox.code_for(EMAIL):
+        assert _verify(client, reference, first).status_code == 422
+    assert _verify(client, reference, inbox.code_for(EMAIL)).status_code == 303
+    late = client.post(f"/portal/requests/{reference}/resend", data={"csrf": csrf_of(page.text)})
+    assert late.headers["location"] == again.headers["location"]  # the same answer
+    assert len(inbox.by_to[EMAIL]) == 2  # but no mail
+
+
+def test_the_request_is_answered_in_the_language_of_the_page(portal):
+    lawful, client, inbox = portal
+    page = client.get("/portal/rights/access", headers={"Accept-Language": "ru"})
+    client.post(
+        "/portal/rights/access",
+        data={"csrf": csrf_of(page.text), "email": EMAIL},
+        headers={"Accept-Language": "ru"},
+    )
+    assert "код" in inbox.body(inbox.last_to(EMAIL))
+    with lawful.sessions() as session:
+        assert session.scalar(sa.select(Request.language)) == "ru"

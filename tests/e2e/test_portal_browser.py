@@ -148,8 +148,14 @@ def test_a_person_asks_for_erasure_confirms_by_mail_and_sees_it_done(page, serve
         gone = subjects.find_subject(
             session=session, ring=served.lawful.ring, kind="email", value=ERASER
         )
-        acts = session.scalar(sa.select(sa.func.count()).select_from(DestructionAct))
-    assert gone is None and acts == 1
+        acts = session.scalars(sa.select(DestructionAct.id)).all()
+    assert gone is None and len(acts) == 1
+    act = httpx.get(
+        f"{served.base}/api/v1/operator/destruction-acts/{acts[0]}?format=pdf",
+        headers={"Authorization": f"Bearer {TOKEN}"},
+        timeout=30,
+    )
+    assert act.status_code == 200 and act.content.startswith(b"%PDF")  # the act is downloadable
 
 
 def test_a_person_downloads_the_access_report_once(page, served, screenshots):
