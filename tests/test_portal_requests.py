@@ -91,6 +91,8 @@ def test_every_right_has_its_form_with_labelled_fields(portal):
     distribution = client.get("/portal/rights/distribution_stop").text
     assert 'name="details.full_name"' in distribution and 'name="details.data"' in distribution
     assert client.get("/portal/rights/teleport").status_code == 404
+    unknown = client.get(f"/portal/requests/{'0' * 32}/verify")
+    assert unknown.status_code == 404 and "text/html" in unknown.headers["content-type"]
 
 
 def test_bad_input_shows_the_errors_next_to_the_fields_and_stores_nothing(portal):
@@ -106,7 +108,7 @@ def test_bad_input_shows_the_errors_next_to_the_fields_and_stores_nothing(portal
     assert 'id="f-email-error">Enter an e-mail address' in answer.text
     assert 'aria-describedby="f-details-category-error"' in answer.text
     assert 'value="not-an-address"' in answer.text  # what was typed is kept in the form
-    assert 'role="alert"' in answer.text
+    assert 'role="alert"' in answer.text and 'href="#f-details-category"' in answer.text
     unknown_category = client.post(
         "/portal/rights/rectification",
         data={
