@@ -18,7 +18,7 @@ from lawful.documents import flows as documents
 from lawful.documents import service as published
 from lawful.web import create_app
 from lawful.web.pages.i18n import translations
-from lawful.web.pages.portal import tokens
+from lawful.web.pages.portal import common, tokens
 from lawful.web.pages.portal.attempts import Attempts
 from tests.conftest import open_template
 
@@ -105,7 +105,7 @@ def _portal_msgids() -> set[str]:
 
 def test_every_portal_text_has_its_russian_translation():
     russian = translations("ru")
-    ids = _portal_msgids()
+    ids = _portal_msgids() | set(common.MESSAGES.values())
     assert "Your rights" in ids and "Enter the six digits from the e-mail." in ids
     missing = sorted(i for i in ids if russian.gettext(i) == i)
     assert missing == []
