@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from fastapi.testclient import TestClient
 
 from lawful.audit.models import AuditEvent
 from lawful.consent import service as consent
