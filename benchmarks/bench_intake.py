@@ -302,8 +302,8 @@ def main() -> None:
     )
     a = scores.get("ADDRESS", Score())
     print(
-        f"postal addresses (apart from structured; the generator and the recognizer share an "
-        f"author): P {a.precision:.3f} R {a.recall:.3f} F1 {a.f1:.3f}, exact spans {a.exact}/{a.gold}"
+        f"postal addresses (apart from structured; generator and recognizer share an author): "
+        f"P {a.precision:.3f} R {a.recall:.3f} F1 {a.f1:.3f}, exact spans {a.exact}/{a.gold}"
     )
     classify(rows, classifier)
     holdout(full, classifier)
