@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
-from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
@@ -23,8 +21,6 @@ from tests.intake.messenger_fake import (
     WA_VERIFY,
     Messengers,
     client_for,
-    messenger_apis,
-    open_messaging,
     wa_signature,
     whatsapp_event,
 )
@@ -32,25 +28,6 @@ from tests.intake.messenger_fake import (
 WA_ID = "77011234567"
 ERASE = "Please delete all my personal data."
 SIG = "X-Hub-Signature-256"
-
-
-@pytest.fixture
-def apis() -> Iterator[tuple[Messengers, str]]:
-    with messenger_apis() as running:
-        yield running
-
-
-@pytest.fixture
-def lawful(tmp_path: Path, database_url: str, apis: tuple[Messengers, str]) -> Iterator[Lawful]:
-    opened = open_messaging(tmp_path, database_url, apis[1])
-    yield opened
-    opened.close()
-
-
-@pytest.fixture
-def client(lawful: Lawful) -> Iterator[TestClient]:
-    with client_for(lawful) as test_client:
-        yield test_client
 
 
 def stored(lawful: Lawful) -> list[IntakeMessage]:

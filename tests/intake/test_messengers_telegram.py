@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -27,33 +25,12 @@ from tests.intake.messenger_fake import (
     TG_SECRET,
     Messengers,
     client_for,
-    messenger_apis,
-    open_messaging,
     telegram_update,
 )
 
 HEADER = "X-Telegram-Bot-Api-Secret-Token"
 USER = 777_000_123
 ERASE = "Здравствуйте! Удалите, пожалуйста, все мои персональные данные."
-
-
-@pytest.fixture
-def apis() -> Iterator[tuple[Messengers, str]]:
-    with messenger_apis() as running:
-        yield running
-
-
-@pytest.fixture
-def lawful(tmp_path: Path, database_url: str, apis: tuple[Messengers, str]) -> Iterator[Lawful]:
-    opened = open_messaging(tmp_path, database_url, apis[1])
-    yield opened
-    opened.close()
-
-
-@pytest.fixture
-def client(lawful: Lawful) -> Iterator[TestClient]:
-    with client_for(lawful) as test_client:
-        yield test_client
 
 
 def stored(lawful: Lawful) -> list[IntakeMessage]:

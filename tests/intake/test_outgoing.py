@@ -19,28 +19,18 @@ from lawful.documents import flows as documents_flows
 from lawful.documents import service as documents
 from lawful.errors import SendRefused
 from lawful.intake import messengers, outgoing
-from lawful.mail import Mail
 from lawful.subjects import service as subjects
-from tests.intake.messenger_fake import Messengers, client_for, messenger_apis, open_messaging
+from tests.intake.messenger_fake import (
+    Messengers,
+    client_for,
+    open_messaging,
+)
+from tests.intake.test_import import Outbox
 
 NOW = datetime(2026, 11, 5, 10, 0, tzinfo=UTC)
 EMAIL = "aigerim@example.kz"
 TG_USER = "555000111"
 TOKEN = "operator-token"
-
-
-class Outbox:
-    def __init__(self) -> None:
-        self.sent: list[Mail] = []
-
-    def send(self, mail: Mail) -> None:
-        self.sent.append(mail)
-
-
-@pytest.fixture
-def apis() -> Iterator[tuple[Messengers, str]]:
-    with messenger_apis() as running:
-        yield running
 
 
 @pytest.fixture
