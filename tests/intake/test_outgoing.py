@@ -94,11 +94,14 @@ def object_to_promotions(lawful: Lawful, subject_id: str) -> None:
 
 
 def offer(
-    channel: str = "email", to: str = EMAIL, purpose: str = "promotions", kind: str = "marketing"
+    channel: str = "email",
+    to: str = EMAIL,
+    purpose: str = "promotions",
+    kind: outgoing.Kind = "marketing",
 ) -> outgoing.Outgoing:
     return outgoing.Outgoing(
         channel=channel, to=to, purpose=purpose, kind=kind, text="-20% this week", subject="Offer"
-    )  # type: ignore[arg-type]
+    )
 
 
 def send(lawful: Lawful, message: outgoing.Outgoing, outbox: Outbox) -> outgoing.Checked:
