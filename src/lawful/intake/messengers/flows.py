@@ -13,8 +13,9 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
+from lawful import audit
 from lawful.context import Lawful
-from lawful.errors import LawfulError
+from lawful.errors import LawfulError, NotFound, PolicyViolation
 from lawful.intake import messengers, service
 from lawful.intake.messengers.base import Inbound, Messenger
 from lawful.intake.models import IntakeMessage
@@ -118,3 +119,25 @@ def _send(adapter: Messenger, channel: str, to: str, text: str) -> str:
         logger.warning("%s reply not sent: %s", channel, type(error).__name__)
         return "reply_failed"
     return "replied"
+
+
+def reply(lawful: Lawful, message_id: str, text: str, *, actor: str, now: datetime) -> str:
+    """Answer one stored message through the messenger it came by; journalled as ``use``
+    (ids only). Returns the channel. Kommo and the web chat are answered in their own tools."""
+    adapters = messengers.adapters(lawful.settings.messengers)
+    with lawful.sessions() as session:
+        message = session.get(IntakeMessage, message_id) if len(message_id) <= 32 else None
+        if message is None or message.channel not in adapters:
+            raise NotFound("no such messenger message", field="message_id")
+        raw = service.key_of(lawful.ring, message).open_bytes(message.sealed, "raw")
+        channel, subject_id, purpose = message.channel, message.subject_id, message.purpose
+    to = messengers.read(channel, raw).reply_to
+    if to is None:
+        raise PolicyViolation(f"{channel} messages are answered in {channel}", field="message_id")
+    adapters[channel].send(to, text)
+    details = {"intake": message_id, "reply": channel}
+    with lawful.sessions.begin() as session:
+        audit.append(
+            session, audit.Event("use", actor, subject_id, purpose, details=details), at=now
+        )
+    return channel

@@ -14,6 +14,7 @@ as soon as its messages are committed (sealed), and processed after the answer.
 
 Operator routes (``Authorization: Bearer <LAWFUL_OPERATOR_TOKEN>``):
 
+* ``POST /api/v1/intake/messages/{id}/reply`` — answer a Telegram or WhatsApp message;
 * ``POST /api/v1/outgoing`` — send a marketing or notification message after the consent and
   objection check; a refusal is a 422 problem whose ``errors[0].code`` says why;
 * ``GET /api/v1/intake/stats`` — counts and response times, without personal data.
@@ -42,6 +43,7 @@ from lawful.intake.messengers.kommo import Kommo
 from lawful.intake.messengers.telegram import Telegram
 from lawful.intake.messengers.webchat import ChatMessage, WebChat
 from lawful.intake.messengers.whatsapp import WhatsApp
+from lawful.web import problems
 from lawful.web.routes import LawfulDep
 from lawful.web.routes.requests import ActorDep, MailerDep
 from lawful.web.routes.widget import SCRIPT_CACHE, SCRIPT_MEDIA_TYPE, WidgetCORS, website_origin
@@ -158,9 +160,15 @@ async def _accept(
 
 
 def _process(app: FastAPI, message_ids: list[str]) -> None:
+    """Runs after the answer; what fails stays ``received`` for the pending run to resume."""
     lawful: Lawful = app.state.lawful
     adapters = messengers.adapters(lawful.settings.messengers)
-    flows.process(lawful, tools_of(app), adapters, message_ids, now=datetime.now(UTC))
+    try:
+        flows.process(lawful, tools_of(app), adapters, message_ids, now=datetime.now(UTC))
+    # The answer has gone: a bug here must neither reach the server's log with its message (it
+    # may quote the text) nor stop the service. Its class and frames are enough to find it.
+    except Exception as error:  # noqa: BLE001
+        problems.unexpected_problem(error)
 
 
 def tools_of(app: FastAPI) -> service.Tools:
@@ -210,6 +218,24 @@ def send_outgoing(
         now=datetime.now(UTC),
     )
     return OutgoingOut(sent=True, reason=checked.eligibility.reason)
+
+
+class ReplyIn(BaseModel):
+    text: str = Field(min_length=1, max_length=4096)
+
+
+class ReplyOut(BaseModel):
+    sent: bool
+    channel: str
+
+
+@operator.post("/intake/messages/{message_id}/reply", response_model=ReplyOut)
+def reply_to_message(
+    message_id: str, body: ReplyIn, lawful: LawfulDep, actor: ActorDep
+) -> ReplyOut:
+    """Answer a Telegram or WhatsApp message through its messenger (404: no such message)."""
+    channel = flows.reply(lawful, message_id, body.text, actor=actor, now=datetime.now(UTC))
+    return ReplyOut(sent=True, channel=channel)
 
 
 # --- statistics ----------------------------------------------------------------------------
