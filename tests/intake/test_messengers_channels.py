@@ -255,3 +255,25 @@ def test_an_unconfigured_web_chat_refuses_sessions(lawful: Lawful) -> None:
     )
     with client_for(lawful) as client:
         assert client.post("/api/v1/chat/sessions").status_code == 401
+
+
+def test_new_visitors_and_their_messages_are_rate_limited(lawful: Lawful) -> None:
+    from dataclasses import replace
+
+    from lawful.web.routes import channels
+
+    lawful.settings = replace(lawful.settings, request_rate_limit=1)  # 6 public calls an hour
+    with client_for(lawful) as client:
+        answers = [client.post("/api/v1/chat/sessions").status_code for _ in range(7)]
+        assert answers == [200] * 6 + [429]
+        session = {"visitor_id": "v" * 20, "token": ""}
+        client.app.state.chat_limiter = channels.RateLimiter(2)  # type: ignore[attr-defined]
+        token = channels.WebChat(lawful.settings.messengers).token_for(session["visitor_id"])
+        session["token"] = str(token)
+        sent = [
+            client.post(
+                "/api/v1/chat/messages", json={**session, "message_id": f"m{n:019d}", "text": "hi"}
+            ).status_code
+            for n in range(3)
+        ]
+    assert sent == [202, 202, 429]

@@ -47,7 +47,8 @@ class WebChat:
     settings: MessengerSettings
     channel: str = CHANNEL
 
-    def _token(self, visitor_id: str) -> str | None:
+    def token_for(self, visitor_id: str) -> str | None:
+        """The visitor's token; None when the web chat has no key."""
         key = self.settings.webchat_secret
         if not key:
             return None
@@ -57,13 +58,13 @@ class WebChat:
 
     def new_session(self) -> VisitorSession:
         visitor_id = secrets.token_urlsafe(18)
-        token = self._token(visitor_id)
+        token = self.token_for(visitor_id)
         if token is None:
             raise Unauthorized("the web chat is not configured (LAWFUL_WEBCHAT_SECRET)")
         return VisitorSession(visitor_id, token)
 
     def verify(self, message: ChatMessage) -> None:
-        same_secret(message.token, self._token(message.visitor_id), field="token")
+        same_secret(message.token, self.token_for(message.visitor_id), field="token")
 
     def split(self, body: bytes) -> list[Inbound]:
         try:

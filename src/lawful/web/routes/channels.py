@@ -30,7 +30,16 @@ from functools import cache
 from importlib import resources
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, BackgroundTasks, FastAPI, Header, Query, Request, Response
+from fastapi import (
+    APIRouter,
+    BackgroundTasks,
+    Depends,
+    FastAPI,
+    Header,
+    Query,
+    Request,
+    Response,
+)
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 from starlette.types import Receive, Scope, Send
@@ -45,13 +54,16 @@ from lawful.intake.messengers.webchat import ChatMessage, WebChat
 from lawful.intake.messengers.whatsapp import WhatsApp
 from lawful.web import problems
 from lawful.web.routes import LawfulDep
-from lawful.web.routes.requests import ActorDep, MailerDep
+from lawful.web.routes.requests import ActorDep, MailerDep, RateLimiter, limit_ip
 from lawful.web.routes.widget import SCRIPT_CACHE, SCRIPT_MEDIA_TYPE, WidgetCORS, website_origin
 
 webhooks = APIRouter(tags=["channels"])
 operator = APIRouter(tags=["intake"])
 
 CHAT_PREFIX = "/api/v1/chat"
+#: New web chat visitors count against the public per-IP limit of the request API
+#: (``LAWFUL_REQUEST_RATE_LIMIT`` × 6 an hour); each visitor may then send this many messages.
+CHAT_MESSAGES_PER_HOUR = 120
 _tools_lock = threading.Lock()
 
 
@@ -120,7 +132,9 @@ class ChatAccepted(BaseModel):
     received: bool = Field(description="false: this message_id was stored before")
 
 
-@webhooks.post(f"{CHAT_PREFIX}/sessions", response_model=ChatSession)
+@webhooks.post(
+    f"{CHAT_PREFIX}/sessions", response_model=ChatSession, dependencies=[Depends(limit_ip)]
+)
 def chat_session(lawful: LawfulDep) -> ChatSession:
     """A new web chat visitor: a random id and the token that proves it."""
     started = WebChat(lawful.settings.messengers).new_session()
@@ -131,8 +145,13 @@ def chat_session(lawful: LawfulDep) -> ChatSession:
 async def chat_message(
     message: ChatMessage, request: Request, background: BackgroundTasks, lawful: LawfulDep
 ) -> ChatAccepted:
-    """A visitor's message, with the token of their session."""
+    """A visitor's message, with the token of their session (at most
+    :data:`CHAT_MESSAGES_PER_HOUR` per visitor)."""
     inbound = WebChat(lawful.settings.messengers).inbound(message)
+    limiter = getattr(request.app.state, "chat_limiter", None)
+    if limiter is None:
+        limiter = request.app.state.chat_limiter = RateLimiter(CHAT_MESSAGES_PER_HOUR)
+    limiter.hit(message.visitor_id)
     accepted = await _accept(request, background, [inbound])
     return ChatAccepted(received=accepted.stored == 1)
 
