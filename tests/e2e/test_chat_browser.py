@@ -9,13 +9,13 @@ import http.server
 import re
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
-import uvicorn
 
 from lawful.config.init import write_starter_config
 from lawful.context import Lawful, open_lawful
@@ -25,7 +25,8 @@ from lawful.intake.models import IntakeMessage
 from lawful.settings import MessengerSettings, Settings
 from lawful.web.app import create_app
 from tests.e2e.conftest import TIMEOUT_MS
-from tests.e2e.test_widget_browser import _listening_socket, _QuietHandler
+from tests.e2e.test_widget_browser import _QuietHandler
+from tests.local_server import serving
 
 PAGE = """<!doctype html>
 <html lang="ru">
@@ -50,41 +51,34 @@ class Stack:
     page_url: str
 
 
+@contextmanager
+def static_site(folder: Path) -> Iterator[str]:
+    """The operator's site: ``folder`` served on another port; its origin."""
+    handler = functools.partial(_QuietHandler, directory=str(folder))
+    site = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=site.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{site.server_address[1]}"
+    finally:
+        site.shutdown()
+        site.server_close()
+
+
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     root = tmp_path_factory.mktemp("chat")
-    site_dir = root / "site"
-    site_dir.mkdir()
-    site = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(site_dir))
-    )
-    origin = f"http://127.0.0.1:{site.server_address[1]}"
-    threading.Thread(target=site.serve_forever, daemon=True).start()
-    lawful = _open_messaging(root / "lawful", website=origin)
-    app = create_app(lawful)
-    app.state.intake_tools = service.Tools.for_policy(lawful.require_policy(), names=False)
-    sock = _listening_socket()
-    api = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    server = uvicorn.Server(
-        uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off", ws="none")
-    )
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    for _ in range(200):
-        if server.started:
-            break
-        threading.Event().wait(0.025)
-    assert server.started, "uvicorn did not start"
-    (site_dir / "support.html").write_text(PAGE.format(api=api), encoding="utf-8")
-    try:
-        yield Stack(lawful, f"{origin}/support.html")
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
-        site.shutdown()
-        site.server_close()
-        lawful.close()
+    (root / "site").mkdir()
+    with static_site(root / "site") as origin:
+        lawful = _open_messaging(root / "lawful", website=origin)
+        app = create_app(lawful)
+        app.state.intake_tools = service.Tools.for_policy(lawful.require_policy(), names=False)
+        try:
+            with serving(app) as api:
+                page = root / "site" / "support.html"
+                page.write_text(PAGE.format(api=api), encoding="utf-8")
+                yield Stack(lawful, f"{origin}/support.html")
+        finally:
+            lawful.close()
 
 
 def _open_messaging(folder: Path, *, website: str) -> Lawful:
