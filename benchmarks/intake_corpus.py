@@ -527,6 +527,97 @@ def cccd(rng: random.Random) -> str:
     return f"0{rng.randrange(1, 97):02d}{rng.randrange(10)}{rng.randrange(60, 99):02d}{rng.randrange(10**6):06d}"  # noqa: E501
 
 
+# --- postal addresses (drawn from a generator of their own: see build) ---------------------
+
+RU_CITIES = ["Москва", "Екатеринбург", "Казань", "Новосибирск", "Самара", "Нижний Новгород"]
+KZ_CITIES = ["Алматы", "Астана", "Шымкент", "Караганда"]
+RU_STREETS = [
+    ("ул.", "Ленина"),
+    ("ул.", "Малышева"),
+    ("улица", "Гагарина"),
+    ("пр.", "Мира"),
+    ("пр-т", "Победы"),
+    ("пер.", "Кривоколенный"),
+    ("ул.", "Маршала Жукова"),
+    ("наб.", "Фонтанки"),
+    ("ш.", "Энтузиастов"),
+    ("б-р", "Строителей"),
+]
+KZ_STREETS = [("пр.", "Абая"), ("ул.", "Толе би"), ("пр.", "Достык"), ("мкр.", "Самал-2")]
+EN_STREETS = ["Baker", "Kingsley", "Maple", "Church", "Station", "Victoria", "Oak Tree"]
+EN_TYPES = ["Street", "Road", "Avenue", "Lane", "Drive", "Close", "St", "Rd"]
+EN_PLACES = [
+    ("London", "NW1 6XE"),
+    ("Manchester", "M4 5JD"),
+    ("Brighton", "BN1 4AJ"),
+    ("Springfield", "IL 62704"),
+    ("Austin", "TX 78701"),
+    ("Leeds", "LS2 7EY"),
+]
+VN_STREETS = ["Lê Lợi", "Nguyễn Huệ", "Trần Hưng Đạo", "Hai Bà Trưng", "Điện Biên Phủ"]
+VN_AREAS = ["Quận 1", "Quận 3", "Quận Hoàn Kiếm", "Quận Ba Đình", "Phường Bến Nghé"]
+VN_CITIES = ["TP. Hồ Chí Minh", "Hà Nội", "Đà Nẵng"]
+ADDRESS_SHARE = 0.14
+ADDRESS_DETAILS = {
+    "ru": [
+        "Адрес для доставки: {address}.",
+        "Проживаю по адресу {address}.",
+        "Мой адрес: {address}",
+    ],
+    "kk": ["Мекенжай: {address}.", "Адрес: {address}"],
+    "en": ["My postal address is {address}.", "Please post it to {address}.", "Address: {address}"],
+    "vi": ["Địa chỉ: {address}.", "Địa chỉ của tôi là {address}."],
+}
+
+
+def ru_address(rng: random.Random, *, kazakh: bool) -> str:
+    city = rng.choice(KZ_CITIES if kazakh else RU_CITIES)
+    marker, street = rng.choice(KZ_STREETS if kazakh else RU_STREETS)
+    house = str(rng.randrange(1, 220)) + rng.choice(["", "", "", "а", "/2"])
+    parts = [f"{marker} {street}", rng.choice([f"д. {house}", house, f"дом {house}"])]
+    if rng.random() < 0.3:
+        parts.append(f"корп. {rng.randrange(1, 6)}")
+    if rng.random() < 0.6:
+        parts.append(rng.choice(["кв.", "офис", "кв."]) + f" {rng.randrange(1, 400)}")
+    head = []
+    if not kazakh and rng.random() < 0.5:
+        head.append(f"{rng.randrange(101000, 690000)}")
+    if rng.random() < 0.85:
+        head.append(rng.choice(["г. ", "", "г. "]) + city)
+    return ", ".join([*head, *parts])
+
+
+def en_address(rng: random.Random) -> str:
+    name = rng.choice(EN_STREETS)
+    line = f"{rng.randrange(1, 400)}{rng.choice(['', '', 'B'])} {name} {rng.choice(EN_TYPES)}"
+    if rng.random() < 0.25:
+        line += f", Flat {rng.randrange(1, 30)}"
+    city, code = rng.choice(EN_PLACES)
+    tail = rng.random()
+    if tail < 0.7:
+        american = code[:2].isalpha() and code[2] == " "  # «IL 62704» after a comma
+        line += f", {city}, {code}" if american else f", {city} {code}"
+    elif tail < 0.85:
+        line += f", {city}"
+    return line
+
+
+def vn_address(rng: random.Random) -> str:
+    number = f"{rng.randrange(1, 300)}" + rng.choice(["", "", "/4", "A"])
+    head = rng.choice(["Số ", "số ", ""]) + f"{number} {rng.choice(['đường', 'Đường', 'phố'])}"
+    parts = [f"{head} {rng.choice(VN_STREETS)}"]
+    if rng.random() < 0.8:
+        parts.append(rng.choice(VN_AREAS))
+    parts.append(rng.choice(VN_CITIES))
+    return ", ".join(parts)
+
+
+def address(rng: random.Random, flavour: str) -> str:
+    if flavour in ("ru", "kk"):
+        return ru_address(rng, kazakh=flavour == "kk")
+    return vn_address(rng) if flavour == "vi" else en_address(rng)
+
+
 # --- what people ask, worded apart from training.yaml -------------------------------------
 
 REQUESTS: dict[str, dict[str, list[str]]] = {
@@ -907,6 +998,13 @@ def build(rng: random.Random, number: int) -> dict[str, object]:
     for detail in rng.sample(DETAILS[flavour], k=rng.choice([0, 1, 1, 2])):
         message.add(" " if rng.random() < 0.5 else "\n")
         message.fill(detail, values)
+    # Addresses draw from a generator of their own, so that adding them left every other
+    # draw — and so the rest of the corpus — as it was.
+    extra = random.Random(SEED * 7919 + number)
+    if extra.random() < ADDRESS_SHARE:
+        message.add(" " if extra.random() < 0.5 else "\n")
+        place = {"address": (address(extra, flavour), "ADDRESS")}
+        message.fill(extra.choice(ADDRESS_DETAILS[flavour]), place)
     if rng.random() < 0.4:
         message.add(" ")
         message.fill(rng.choice(DISTRACTORS[language]), values)

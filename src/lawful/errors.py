@@ -7,7 +7,8 @@
     ├── PermanentJobError           a job that must not be retried (lawful.jobs)
     ├── MasterKeyError              the master key is missing, malformed or is not the right one
     ├── PolicyViolation             an action the policy does not allow (undeclared purpose, ...)
-    │   └── TransferRefused         the transfer gate refused a disclosure; names the condition
+    │   ├── TransferRefused         the transfer gate refused a disclosure; names the condition
+    │   └── SendRefused             an outgoing message refused by consent or objection
     ├── NotFound                    the thing asked for does not exist
     ├── NeedsDecision               the law table has no confirmed figure: a person must decide
     ├── StoreError                  the database is unreachable or its schema is not current
@@ -68,6 +69,13 @@ class TransferRefused(PolicyViolation):
     def __init__(self, message: str, *, condition: str, field: str | None = None) -> None:
         super().__init__(message, field=field)
         self.condition = condition
+
+
+class SendRefused(PolicyViolation):
+    """An outgoing message may not be sent (lawful.intake.outgoing); ``reason`` is the
+    eligibility code saying why (``refused:no-consent``, ``refused:objection`` ...)."""
+
+    code = "send-refused"
 
 
 class NotFound(LawfulError):

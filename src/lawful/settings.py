@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 #: name -> help. A test checks that each one is documented in README.md.
@@ -32,6 +32,21 @@ SETTINGS_HELP: dict[str, str] = {
     "(default 10)",
     "LAWFUL_REQUEST_WARN_HOURS": "hours before a request's deadline at which the worker mails "
     "the operator (default 48,24,4)",
+    "LAWFUL_TELEGRAM_BOT_TOKEN": "Telegram bot token, for replies through sendMessage",
+    "LAWFUL_TELEGRAM_WEBHOOK_SECRET": "secret_token given to setWebhook; Telegram sends it in "
+    "X-Telegram-Bot-Api-Secret-Token (unset: the Telegram webhook answers 401)",
+    "LAWFUL_TELEGRAM_API_URL": "Telegram Bot API base URL (default https://api.telegram.org)",
+    "LAWFUL_WHATSAPP_APP_SECRET": "Meta app secret that signs WhatsApp webhooks "
+    "(X-Hub-Signature-256; unset: the WhatsApp webhook answers 401)",
+    "LAWFUL_WHATSAPP_VERIFY_TOKEN": "verify token of the WhatsApp webhook handshake",
+    "LAWFUL_WHATSAPP_ACCESS_TOKEN": "WhatsApp Cloud API access token, for replies",
+    "LAWFUL_WHATSAPP_PHONE_NUMBER_ID": "WhatsApp Cloud API phone number id replies are sent from",
+    "LAWFUL_WHATSAPP_API_URL": "WhatsApp Cloud API base URL "
+    "(default https://graph.facebook.com/v21.0)",
+    "LAWFUL_KOMMO_CHAT_SECRET": "secret path segment of the Kommo chat-message webhook "
+    "(/channels/kommo/<secret>; unset: that webhook answers 401)",
+    "LAWFUL_WEBCHAT_SECRET": "key that signs web chat visitor tokens (unset: the web chat "
+    "answers 401)",
 }
 
 
@@ -64,6 +79,7 @@ class Settings:
     operator_token: str | None = None
     request_rate_limit: int = 10
     request_warn_hours: tuple[int, ...] = (48, 24, 4)
+    messengers: MessengerSettings = field(default_factory=lambda: MessengerSettings())
 
     @classmethod
     def from_env(
@@ -93,4 +109,37 @@ class Settings:
             request_warn_hours=tuple(
                 int(h) for h in env.get("LAWFUL_REQUEST_WARN_HOURS", "48,24,4").split(",") if h
             ),
+            messengers=MessengerSettings.from_env(env),
+        )
+
+
+@dataclass(frozen=True)
+class MessengerSettings:
+    """Secrets and API addresses of the messenger channels (:mod:`lawful.intake.messengers`).
+    A channel whose secret is unset refuses every webhook call (401)."""
+
+    telegram_bot_token: str | None = None
+    telegram_webhook_secret: str | None = None
+    telegram_api_url: str = "https://api.telegram.org"
+    whatsapp_app_secret: str | None = None
+    whatsapp_verify_token: str | None = None
+    whatsapp_access_token: str | None = None
+    whatsapp_phone_number_id: str | None = None
+    whatsapp_api_url: str = "https://graph.facebook.com/v21.0"
+    kommo_chat_secret: str | None = None
+    webchat_secret: str | None = None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> MessengerSettings:
+        return cls(
+            telegram_bot_token=env_secret("LAWFUL_TELEGRAM_BOT_TOKEN", env),
+            telegram_webhook_secret=env_secret("LAWFUL_TELEGRAM_WEBHOOK_SECRET", env),
+            telegram_api_url=env.get("LAWFUL_TELEGRAM_API_URL", cls.telegram_api_url).rstrip("/"),
+            whatsapp_app_secret=env_secret("LAWFUL_WHATSAPP_APP_SECRET", env),
+            whatsapp_verify_token=env_secret("LAWFUL_WHATSAPP_VERIFY_TOKEN", env),
+            whatsapp_access_token=env_secret("LAWFUL_WHATSAPP_ACCESS_TOKEN", env),
+            whatsapp_phone_number_id=env.get("LAWFUL_WHATSAPP_PHONE_NUMBER_ID") or None,
+            whatsapp_api_url=env.get("LAWFUL_WHATSAPP_API_URL", cls.whatsapp_api_url).rstrip("/"),
+            kommo_chat_secret=env_secret("LAWFUL_KOMMO_CHAT_SECRET", env),
+            webchat_secret=env_secret("LAWFUL_WEBCHAT_SECRET", env),
         )

@@ -9,7 +9,15 @@ from email_validator import EmailNotValidError, validate_email
 
 from lawful.errors import PolicyViolation
 
-IDENTIFIER_KINDS = ("email", "phone", "telegram", "whatsapp", "kommo", "external")
+IDENTIFIER_KINDS = (
+    "email",
+    "phone",
+    "telegram",
+    "whatsapp",
+    "kommo",
+    "external",
+    "web_chat",
+)
 
 # A plain dot-atom address of at most 64 characters before the @, on a plain ASCII host name
 # without "--" (IDNA and its look-alikes) and outside email-validator's special-use names

@@ -24,6 +24,8 @@ class Parsed:
     sender: str | None
     subject: str
     text: str
+    #: The identifier kind of ``sender`` (a messenger gives its handle, or a phone).
+    sender_kind: str = "email"
 
     @property
     def language(self) -> str:

@@ -26,6 +26,7 @@ from lawful.consent import service as consent
 from lawful.crypto.keyring import Keyring
 from lawful.crypto.sealed import RecordKey
 from lawful.errors import PolicyViolation
+from lawful.intake import messengers
 from lawful.intake.classify import Classification, RequestClassifier
 from lawful.intake.detect import Registry, categories
 from lawful.intake.models import IntakeMessage
@@ -64,7 +65,13 @@ def key_of(ring: Keyring, message: IntakeMessage) -> RecordKey:
 
 
 def receive(
-    *, session: Session, ring: Keyring, raw: bytes, actor: str, now: datetime
+    *,
+    session: Session,
+    ring: Keyring,
+    raw: bytes,
+    actor: str,
+    now: datetime,
+    channel: str = CHANNEL,
 ) -> IntakeMessage | None:
     """Seal and store ``raw`` before anything reads it; None when it was stored before."""
     digest = hashlib.sha256(raw).digest()
@@ -75,7 +82,7 @@ def receive(
     wrapped, master_id = key.wrapped(ring)
     message = IntakeMessage(
         id=message_id,
-        channel=CHANNEL,
+        channel=channel,
         digest=digest,
         state="received",
         received_at=now,
@@ -87,7 +94,7 @@ def receive(
     )
     session.add(message)
     session.flush()
-    details = {"intake": message_id, "channel": CHANNEL}
+    details = {"intake": message_id, "channel": channel}
     audit.append(session, audit.Event("collect", actor, details=details), at=now)
     return message
 
@@ -108,13 +115,13 @@ def process(
     actor: str,
     now: datetime,
 ) -> Routed:
-    parsed = parse(key_of(ring, message).open_bytes(message.sealed, "raw"))
+    parsed = _read(message.channel, key_of(ring, message).open_bytes(message.sealed, "raw"))
     findings = tools.registry.analyze(parsed.text)
     result = tools.classifier.classify(parsed.text, subject=parsed.subject)
     message.entities = dict(Counter(finding.entity for finding in findings))
     message.special = sorted(categories(f"{parsed.subject}\n{parsed.text}"))
     message.label, message.confidence = result.label, result.confidence
-    message.subject_id = _subject(session, ring, parsed.sender)
+    message.subject_id = _subject(session, ring, parsed.sender, parsed.sender_kind)
     message.processed_at = now
     routed = _route(session, ring, policy, message, parsed, result, actor=actor, now=now)
     details = {"intake": message.id, "label": result.label, "state": message.state}
@@ -126,11 +133,18 @@ def process(
     return routed
 
 
-def _subject(session: Session, ring: Keyring, sender: str | None) -> str | None:
+def _read(channel: str, raw: bytes) -> Parsed:
+    """An e-mail is parsed here; a messenger's stored message by its adapter."""
+    return parse(raw) if channel == CHANNEL else messengers.parsed(channel, raw)
+
+
+def _subject(
+    session: Session, ring: Keyring, sender: str | None, kind: str = "email"
+) -> str | None:
     if sender is None:
         return None
     try:
-        return find_subject(session=session, ring=ring, kind="email", value=sender)
+        return find_subject(session=session, ring=ring, kind=kind, value=sender)
     except PolicyViolation:  # not an address lawful can index: nobody to link
         return None
 
@@ -153,14 +167,14 @@ def _route(
     if not is_request:
         if result.label != "inquiry":  # a complaint is read by a person
             return _hold(message, policy)
-        message.state, message.purpose = "routed", _channel_purpose(policy)
+        message.state, message.purpose = "routed", _channel_purpose(policy, message.channel)
         return Routed(message)
     intake = requests.Intake(
         kind=result.label,
-        identifier_kind="email",
+        identifier_kind=parsed.sender_kind,
         identifier=parsed.sender,
         language=parsed.language,
-        channel=CHANNEL,
+        channel=message.channel,
         message=parsed.text,
     )
     submitted = requests.submit(
@@ -169,18 +183,26 @@ def _route(
     if submitted.code is not None:
         requests.meet(session, submitted.request, "acknowledge", now)
     if result.label == "objection" and message.subject_id is not None:
-        _object_to_marketing(session, policy, message.subject_id, actor=actor, now=now)
+        _object_to_marketing(
+            session, policy, message.subject_id, actor=actor, now=now, channel=message.channel
+        )
     message.state, message.request_id = "routed", submitted.request.id
     return Routed(message, submitted.code, parsed.sender, submitted.request)
 
 
 def _hold(message: IntakeMessage, policy: Policy) -> Routed:
-    message.state, message.purpose = "person", _channel_purpose(policy)
+    message.state, message.purpose = "person", _channel_purpose(policy, message.channel)
     return Routed(message)
 
 
 def _object_to_marketing(
-    session: Session, policy: Policy, subject_id: str, *, actor: str, now: datetime
+    session: Session,
+    policy: Policy,
+    subject_id: str,
+    *,
+    actor: str,
+    now: datetime,
+    channel: str = CHANNEL,
 ) -> None:
     """Stop every marketing purpose for the subject now: stopping needs no proof of identity."""
     for key, purpose in policy.purposes.items():
@@ -190,16 +212,16 @@ def _object_to_marketing(
                 policy=policy,
                 subject_id=subject_id,
                 purpose=key,
-                channel=CHANNEL,
+                channel=channel,
                 now=now,
                 actor=actor,
                 method="objection",
             )
 
 
-def _channel_purpose(policy: Policy) -> str | None:
-    """The purpose the operator declared for its mailbox: an inquiry is kept under it."""
+def _channel_purpose(policy: Policy, kind: str = CHANNEL) -> str | None:
+    """The purpose the operator declared for the channel: an inquiry is kept under it."""
     for channel in policy.channels.values():
-        if channel.kind == CHANNEL and channel.purposes:
+        if channel.kind == kind and channel.purposes:
             return channel.purposes[0]
     return None

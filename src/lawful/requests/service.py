@@ -33,7 +33,9 @@ from lawful.subjects import service as subjects
 from lawful.subjects.models import Identifier, PersonalValue, Subject
 
 LANGUAGES = ("en", "ru")
-CHANNELS = ("api", "email", "portal", "staff", "post", "phone")
+#: Messenger channels (:mod:`lawful.intake.messengers`): staff verify who wrote.
+MESSENGER_CHANNELS = ("telegram", "whatsapp", "kommo", "web_chat")
+CHANNELS = ("api", "email", "portal", "staff", "post", "phone", *MESSENGER_CHANNELS)
 #: Channels where the person asks by themselves and confirms with a mailed code.
 SELF_SERVICE = ("api", "portal", "email")
 OPEN_STATES = ("awaiting_verification", "verified", "in_progress", "fulfilled")

@@ -26,6 +26,7 @@ from lawful.context import Lawful
 from lawful.web import pages, problems
 from lawful.web.routes import (
     audit,
+    channels,
     consents,
     health,
     incidents,
@@ -110,6 +111,7 @@ def create_app(
     app.add_middleware(LastResort)
     app.add_middleware(SecurityHeaders)
     widget.install(app)  # /widget.js, its config, and CORS (outermost) for the operator's site
+    channels.install(app)  # messenger webhooks, web chat (its CORS), outgoing, stats
     return app
 
 
