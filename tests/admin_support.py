@@ -1,0 +1,48 @@
+"""Helpers for the admin page tests: users, a browser-like client that signs in, form tokens."""
+
+from __future__ import annotations
+
+import re
+import warnings
+from datetime import UTC, datetime
+
+from lawful.context import Lawful
+from lawful.users import service as users
+from lawful.web import create_app
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    from fastapi.testclient import TestClient
+
+PASSWORD = "correct horse battery staple"
+_CSRF = re.compile(r'name="csrf" value="([0-9a-f]{64})"')
+
+
+def add_user(lawful: Lawful, email: str, role: str, password: str = PASSWORD) -> str:
+    with lawful.sessions.begin() as session:
+        user = users.add_user(
+            session=session, email=email, password=password, role=role, now=datetime.now(UTC)
+        )
+        return user.id
+
+
+def client_for(lawful: Lawful) -> TestClient:
+    # https, so that the Secure session cookie is sent back like a browser would.
+    return TestClient(create_app(lawful), base_url="https://testserver", follow_redirects=False)
+
+
+def csrf_of(html: str) -> str:
+    found = _CSRF.search(html)
+    assert found, "the page has no form with a CSRF token"
+    return found.group(1)
+
+
+def sign_in(client: TestClient, email: str, password: str = PASSWORD, code: str = "") -> object:
+    page = client.get("/admin/sign-in")
+    form = {"csrf": csrf_of(page.text), "email": email, "password": password, "code": code}
+    return client.post("/admin/sign-in", data=form)
+
+
+def token(client: TestClient, path: str = "/admin") -> str:
+    """The CSRF token the forms of a signed-in page carry."""
+    return csrf_of(client.get(path).text)
