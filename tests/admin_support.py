@@ -46,3 +46,57 @@ def sign_in(client: TestClient, email: str, password: str = PASSWORD, code: str 
 def token(client: TestClient, path: str = "/admin") -> str:
     """The CSRF token the forms of a signed-in page carry."""
     return csrf_of(client.get(path).text)
+
+
+def consent_story(lawful: Lawful, answers: list[str], purpose: str = "newsletters") -> list[str]:
+    """One new person per answer (``given``, ``refused``, ``withdrawn``), recorded through the
+    consent service on the current published text; returns the subjects' ids."""
+    from lawful.consent import service as consent
+    from lawful.documents import flows
+    from lawful.documents import service as documents
+    from lawful.subjects.service import create_subject
+
+    flows.publish_and_flag(lawful, actor="test")
+    policy, now = lawful.require_policy(), datetime.now(UTC)
+    evidence = consent.Evidence(ip="203.0.113.7", user_agent="test", form_id="form")
+    made = []
+    for index, answer in enumerate(answers):
+        with lawful.sessions.begin() as session:
+            ref = documents.require_current(
+                session=session, kind=f"consent-{purpose}", language="ru"
+            ).ref
+            subject_id = create_subject(
+                session=session,
+                ring=lawful.ring,
+                identifiers={"email": f"person{index}@example.org"},
+                actor="test",
+            )
+            common = {
+                "session": session,
+                "ring": lawful.ring,
+                "policy": policy,
+                "subject_id": subject_id,
+                "purpose": purpose,
+                "document": ref,
+                "method": "checkbox",
+                "channel": "web_form",
+                "evidence": evidence,
+                "now": now,
+                "actor": "test",
+            }
+            if answer == "refused":
+                consent.refuse(**common)  # type: ignore[arg-type]
+            else:
+                consent.give(**common)  # type: ignore[arg-type]
+            if answer == "withdrawn":
+                consent.withdraw(
+                    session=session,
+                    policy=policy,
+                    subject_id=subject_id,
+                    purpose=purpose,
+                    channel="email",
+                    now=now,
+                    actor="test",
+                )
+        made.append(subject_id)
+    return made
