@@ -36,6 +36,13 @@ VERIFICATIONS = {
     "staff": "Checked by staff",
     "not_required": "Not required",
 }
+REGISTERS = {
+    "ropa": "Record of processing activities",
+    "rkn-processing": "Notification to Roskomnadzor about processing",
+    "rkn-cross-border": "Notification to Roskomnadzor about cross-border transfer",
+    "vn-dpia": "Processing impact assessment (Vietnam)",
+    "vn-tia": "Cross-border transfer impact assessment (Vietnam)",
+}
 INCIDENT_STATES = {
     "sent": "Sent",
     "needs-decision": "Needs a decision",
@@ -62,4 +69,5 @@ environment.globals.update(
     role_name=_namer(ROLES),
     incident_state=_namer(INCIDENT_STATES),
     verification_name=_namer(VERIFICATIONS),
+    register_name=_namer(REGISTERS),
 )
