@@ -26,6 +26,7 @@ from lawful.requests import flows, service
 from lawful.requests.deadlines import KINDS
 from lawful.requests.models import Request as Request_
 from lawful.requests.models import RequestFile
+from lawful.subjects.models import Subject
 from lawful.users.models import AdminUser
 from lawful.web.pages.admin.auth import (
     ACTORS,
@@ -153,6 +154,7 @@ def _detail(
             "connectors": orchestration.status(session, request_id),
             "files": files,
             "acts": acts_of(session, request_id),
+            "held": req.subject_id is not None and session.get(Subject, req.subject_id) is not None,
             "error": error,
         }
     answer = next((d for d in deadlines if d.name == "answer"), None)
