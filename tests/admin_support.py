@@ -28,7 +28,13 @@ def add_user(lawful: Lawful, email: str, role: str, password: str = PASSWORD) ->
 
 def client_for(lawful: Lawful) -> TestClient:
     # https, so that the Secure session cookie is sent back like a browser would.
-    return TestClient(create_app(lawful), base_url="https://testserver", follow_redirects=False)
+    # English unless a test asks otherwise (the studio's first language is Russian).
+    return TestClient(
+        create_app(lawful),
+        base_url="https://testserver",
+        follow_redirects=False,
+        headers={"Accept-Language": "en"},
+    )
 
 
 def csrf_of(html: str) -> str:

@@ -130,9 +130,12 @@ def test_the_audit_page_verifies_the_chain_and_searches(lawful):
     client = signed_in(lawful, "auditor")
     page = client.get("/admin/audit")
     assert 'class="notice ok" id="chain"' in page.text
-    only = client.get("/admin/audit?action=subject_create").text
-    assert "subject_create" in only.split('id="journal"')[1]
-    assert '"action":"record"' not in only
+    only = client.get("/admin/audit?action=subject_create").text.split('id="journal"')[1]
+    assert "<td>subject_create</td>" in only and "<td>record</td>" not in only
+    everything = client.get("/admin/audit").text
+    assert "<td>record</td>" in everything and "purpose: " not in everything
+    found = client.get("/admin/audit?text=order_details").text.split('id="journal"')[1]
+    assert "<td>record</td>" in found and "<td>subject_create</td>" not in found
     with lawful.engine.begin() as conn:  # someone edits the journal behind lawful's back
         conn.execute(sa.update(AuditEvent).where(AuditEvent.seq == 1).values(actor_edit()))
     broken = client.get("/admin/audit")

@@ -15,6 +15,7 @@ from lawful import audit
 from lawful.audit.models import AuditEvent
 from lawful.audit.vocabulary import ACTIONS
 from lawful.web.pages.admin.auth import Overseer, admin_router
+from lawful.web.pages.admin.journal import shown as journal_rows
 from lawful.web.pages.rendering import render
 from lawful.web.routes import lawful_of
 
@@ -44,10 +45,11 @@ def journal(
         query = query.where(AuditEvent.seq < before)
     with lawful.sessions() as session:
         events = list(session.scalars(query))
+        rows = journal_rows(session, events)
     context = {
         "user": user,
         "verified": verified,
-        "events": events,
+        "events": rows,
         "actions": sorted(ACTIONS),
         "filters": {"action": action, "subject": subject, "text": text},
         "older": events[-1].seq if len(events) == PAGE else None,

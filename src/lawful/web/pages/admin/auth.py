@@ -18,9 +18,11 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import quote
 
+import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.routing import APIRoute
+from sqlalchemy.orm import Session
 
 from lawful.errors import LawfulError, LockedOut, Unauthorized
 from lawful.users import service as users
@@ -135,6 +137,16 @@ Overseer = Annotated[AdminUser, require(*OVERSIGHT)]
 def actor_of(user: AdminUser) -> str:
     """How a user is named in timelines and the journal: by id, never by e-mail."""
     return f"admin:{user.id}"
+
+
+def actor_names(session: Session, actors: set[str]) -> dict[str, str]:
+    """``admin:<id>`` -> the user's e-mail, for colleagues reading a timeline or the journal
+    (other actors stay as they are). The stored records keep the id only."""
+    ids = [a.removeprefix("admin:") for a in actors if a.startswith("admin:")]
+    if not ids:
+        return {}
+    rows = session.execute(sa.select(AdminUser.id, AdminUser.email).where(AdminUser.id.in_(ids)))
+    return {f"admin:{uid}": email for uid, email in rows}
 
 
 router = admin_router()

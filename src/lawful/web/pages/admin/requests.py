@@ -34,6 +34,7 @@ from lawful.web.pages.admin.auth import (
     Posted,
     Viewer,
     _now,
+    actor_names,
     actor_of,
     admin_router,
 )
@@ -115,15 +116,6 @@ def acts_of(session: Session, request_id: str) -> list[DestructionAct]:
     return list(session.scalars(query.order_by(DestructionAct.destroyed_at)))
 
 
-def _actor_names(session: Session, actors: set[str]) -> dict[str, str]:
-    """``admin:<id>`` -> the user's e-mail, for the timeline (others stay as they are)."""
-    ids = [a.removeprefix("admin:") for a in actors if a.startswith("admin:")]
-    if not ids:
-        return {}
-    rows = session.execute(sa.select(AdminUser.id, AdminUser.email).where(AdminUser.id.in_(ids)))
-    return {f"admin:{uid}": email for uid, email in rows}
-
-
 def _detail(
     request: Request,
     user: AdminUser,
@@ -150,7 +142,7 @@ def _detail(
             "now": now,
             "deadlines": deadlines,
             "timeline": timeline,
-            "actors": _actor_names(session, {e.actor for e in timeline}),
+            "actors": actor_names(session, {e.actor for e in timeline}),
             "connectors": orchestration.status(session, request_id),
             "files": files,
             "acts": acts_of(session, request_id),

@@ -7,7 +7,6 @@ address carries only the pseudonymous subject id."""
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Literal
 
 import sqlalchemy as sa
@@ -22,6 +21,7 @@ from lawful.requests.models import Request as SubjectRequest
 from lawful.subjects import service as subjects
 from lawful.transfers.service import transfers_for_subject
 from lawful.web.pages.admin.auth import Personal, Posted, actor_of, admin_router
+from lawful.web.pages.admin.journal import shown as journal_rows
 from lawful.web.pages.rendering import environment, render
 from lawful.web.routes import lawful_of
 
@@ -97,10 +97,6 @@ def show(request: Request, subject_id: str, user: Personal) -> Response:
             "transfers": transfers_for_subject(session, subject_id),
             "requests": list(requests),
             "messages": [tuple(m) for m in messages],
-            "trail": [(e, _actor(e.body)) for e in trail],
+            "trail": journal_rows(session, list(trail)),
         }
     return render(request, "admin/subject.html", context)
-
-
-def _actor(body: str) -> str:
-    return str(json.loads(body).get("actor", ""))
