@@ -125,9 +125,11 @@ def test_a_dpo_completes_an_erasure_and_downloads_the_act(browser: Any, served) 
     page.on("console", lambda m: errors.append(m.text) if "Content Security" in m.text else None)
     page.on(
         "response",
-        lambda r: errors.append(f"{r.status} {r.url}")
-        if r.status >= 400 and not r.url.endswith("/favicon.ico")
-        else None,
+        lambda r: (
+            errors.append(f"{r.status} {r.url}")
+            if r.status >= 400 and not r.url.endswith("/favicon.ico")
+            else None
+        ),
     )
     _sign_in(page, base)
     row = page.locator("#due-requests tr", has_text=erasure[:8])
