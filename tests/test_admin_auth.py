@@ -193,3 +193,11 @@ def test_no_password_or_address_reaches_the_log_or_the_journal(lawful, caplog):
     with lawful.sessions() as session:
         bodies = " ".join(session.scalars(sa.select(AuditEvent.body)))
     assert DPO not in bodies and PASSWORD not in bodies
+
+
+def test_admin_pages_carry_the_security_headers_and_no_store(lawful):
+    page = client_for(lawful).get("/admin/sign-in")
+    assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+    assert "unsafe-inline" not in page.headers["content-security-policy"]
+    assert page.headers["cache-control"] == "no-store"
+    assert "<script" not in page.text and "style=" not in page.text

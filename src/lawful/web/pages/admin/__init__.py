@@ -8,16 +8,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from lawful.web.pages.admin import (  # noqa: F401 - words: the templates' name globals
-    audit,
-    auth,
-    dashboard,
-    policy,
-    registers,
-    requests,
-    subjects,
-    words,
-)
+from lawful.web.pages.admin import audit, auth, dashboard, policy, registers, requests, subjects
 
 router = APIRouter(tags=["admin"], include_in_schema=False)
 # ``/admin`` itself (the prefix is given where the router is mounted).

@@ -16,7 +16,7 @@ from lawful.audit.models import AuditEvent
 from lawful.audit.vocabulary import ACTIONS
 from lawful.web.pages.admin.auth import Overseer, admin_router
 from lawful.web.pages.admin.journal import shown as journal_rows
-from lawful.web.pages.rendering import render
+from lawful.web.pages.admin.words import page
 from lawful.web.routes import lawful_of
 
 router = admin_router()
@@ -54,4 +54,4 @@ def journal(
         "filters": {"action": action, "subject": subject, "text": text},
         "older": events[-1].seq if len(events) == PAGE else None,
     }
-    return render(request, "admin/audit.html", context)
+    return page(request, "admin/audit.html", context)

@@ -27,7 +27,8 @@ from sqlalchemy.orm import Session
 from lawful.errors import LawfulError, LockedOut, Unauthorized
 from lawful.users import service as users
 from lawful.users.models import AdminUser
-from lawful.web.pages.rendering import check_csrf, render
+from lawful.web.pages.admin.words import page
+from lawful.web.pages.rendering import check_csrf
 from lawful.web.problems import kind_of
 from lawful.web.routes import lawful_of
 from lawful.web.routes.requests import RateLimiter
@@ -72,7 +73,7 @@ class AdminRoute(APIRoute):
                 return RedirectResponse(f"/admin/sign-in?next={back}", status_code=303)
             except Forbidden:
                 context = {"reason": "role", "user": _signed_in(request)}
-                return render(request, "admin/refused.html", context, status=403)
+                return page(request, "admin/refused.html", context, status=403)
             except LawfulError as error:
                 return refused(request, error)
 
@@ -84,7 +85,7 @@ def refused(request: Request, error: LawfulError) -> Response:
     kind = kind_of(error)
     message = error.message if kind.public else None
     context = {"reason": "error", "message": message, "user": _signed_in(request)}
-    return render(request, "admin/refused.html", context, status=kind.status)
+    return page(request, "admin/refused.html", context, status=kind.status)
 
 
 def _signed_in(request: Request) -> AdminUser | None:
@@ -154,7 +155,7 @@ router = admin_router()
 
 @router.get("/sign-in")
 def sign_in_page(request: Request, next: str = "/admin") -> Response:  # noqa: A002
-    return render(request, "admin/sign_in.html", {"next": _safe_next(next), "error": None})
+    return page(request, "admin/sign_in.html", {"next": _safe_next(next), "error": None})
 
 
 def _safe_next(target: str) -> str:
@@ -200,7 +201,7 @@ def sign_in(
         locked = isinstance(error, LockedOut)
         logger.info("admin sign-in refused (%s)", "locked" if locked else "wrong")
         context = {"next": target, "error": "locked" if locked else "wrong"}
-        return render(request, "admin/sign_in.html", context, status=429 if locked else 401)
+        return page(request, "admin/sign_in.html", context, status=429 if locked else 401)
     logger.info("admin sign-in of user %s", signed.user.id)
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(

@@ -11,12 +11,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from babel.dates import format_date, format_timedelta
+from babel.dates import format_date
 from fastapi import Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from lawful.config.models import Policy, localised
+from lawful.config.models import Policy
 from lawful.consent.models import ConsentEvent
 from lawful.destruction.models import DestructionAct
 from lawful.incidents import service as incidents
@@ -25,40 +25,12 @@ from lawful.requests import service as requests
 from lawful.retention.models import SweepRun
 from lawful.web.pages.admin import charts
 from lawful.web.pages.admin.auth import Viewer, _now, admin_router
-from lawful.web.pages.rendering import environment, page_language, render
+from lawful.web.pages.admin.words import page
+from lawful.web.pages.rendering import page_language
 from lawful.web.routes import lawful_of
 
 router = admin_router()
 WEEKS = 8
-
-
-def countdown(due: datetime | None, now: datetime, language: str) -> str:
-    """``in 3 days`` / ``2 hours ago`` in the page's language; ``—`` without a deadline."""
-    if due is None:
-        return "—"
-    return str(format_timedelta(due - now, threshold=1.5, add_direction=True, locale=language))
-
-
-def urgency(due: datetime | None, now: datetime) -> str:
-    """A CSS class: ``late`` once passed, ``soon`` within two days."""
-    if due is None:
-        return ""
-    if due <= now:
-        return "late"
-    return "soon" if due - now <= timedelta(days=2) else ""
-
-
-environment.globals["countdown"] = countdown
-environment.globals["urgency"] = urgency
-
-
-def purpose_name(policy: Policy | None, key: str | None, language: str) -> str:
-    if policy is None or key is None or key not in policy.purposes:
-        return key or "—"
-    return localised(policy.purposes[key].name, language) or key
-
-
-environment.globals["purpose_name"] = purpose_name
 
 
 @dataclass(frozen=True)
@@ -181,4 +153,4 @@ def dashboard(request: Request, user: Viewer) -> Response:
             "acts": recent_acts(session),
             "incidents": open_incidents(session, policy),
         }
-    return render(request, "admin/dashboard.html", context)
+    return page(request, "admin/dashboard.html", context)

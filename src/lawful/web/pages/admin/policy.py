@@ -14,7 +14,7 @@ from lawful.consent.models import ConsentRecord
 from lawful.documents import service as documents
 from lawful.documents.models import DocumentVersion
 from lawful.web.pages.admin.auth import Viewer, admin_router
-from lawful.web.pages.rendering import render
+from lawful.web.pages.admin.words import page
 from lawful.web.routes import lawful_of
 
 router = admin_router()
@@ -39,7 +39,7 @@ def index(request: Request, user: Viewer) -> Response:
         "documents": [(kind, lang, list(reversed(v))) for (kind, lang), v in grouped.items()],
         "renewals": [(str(p), int(n)) for p, n in renewals],
     }
-    return render(request, "admin/policy.html", context)
+    return page(request, "admin/policy.html", context)
 
 
 @router.get("/policy/diff")
@@ -67,7 +67,7 @@ def diff(
     )
     marked = [(_mark(line), line) for line in lines]
     context = {"user": user, "kind": kind, "language": language, "old": old, "new": new}
-    return render(request, "admin/policy_diff.html", {**context, "lines": marked})
+    return page(request, "admin/policy_diff.html", {**context, "lines": marked})
 
 
 def _mark(line: str) -> str:

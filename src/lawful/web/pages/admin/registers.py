@@ -28,8 +28,9 @@ from lawful.registers import service as registers
 from lawful.registers.output import in_format
 from lawful.transfers.models import TransferRecord
 from lawful.web.pages.admin.auth import Overseer, _now, admin_router
+from lawful.web.pages.admin.words import page
 from lawful.web.pages.i18n import translations
-from lawful.web.pages.rendering import page_language, render
+from lawful.web.pages.rendering import page_language
 from lawful.web.routes import lawful_of
 
 router = admin_router()
@@ -166,7 +167,7 @@ def index(request: Request, user: Overseer) -> Response:
         "logs": logs,
         "shown": SHOWN,
     }
-    return render(request, "admin/registers.html", context)
+    return page(request, "admin/registers.html", context)
 
 
 @router.get("/registers/{kind}.{fmt}")

@@ -38,8 +38,8 @@ from lawful.web.pages.admin.auth import (
     actor_of,
     admin_router,
 )
-from lawful.web.pages.admin.words import STATES
-from lawful.web.pages.rendering import page_language, render
+from lawful.web.pages.admin.words import STATES, page
+from lawful.web.pages.rendering import page_language
 from lawful.web.problems import kind_of
 from lawful.web.routes import lawful_of
 from lawful.web.routes.requests import ACT_MEDIA, mailer_of
@@ -77,7 +77,7 @@ def queue(
         "kinds": KINDS,
         "states": [s for s in STATES if s in service.OPEN_STATES],
     }
-    return render(request, "admin/requests.html", context)
+    return page(request, "admin/requests.html", context)
 
 
 @dataclass(frozen=True)
@@ -153,7 +153,7 @@ def _detail(
     answer_open = answer is not None and answer.met_at is None and answer.due_at > now
     steps = next_steps(req, answer_open)
     context["steps"] = steps if user.role in ACTORS else NextSteps(*([False] * 6))
-    return render(request, "admin/request.html", context, status=status)
+    return page(request, "admin/request.html", context, status=status)
 
 
 @router.get("/requests/{request_id}")

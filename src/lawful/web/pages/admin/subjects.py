@@ -15,14 +15,13 @@ from fastapi.responses import RedirectResponse, Response
 
 from lawful.audit.models import AuditEvent
 from lawful.consent.models import ConsentRecord
-from lawful.documents.view import category_name
 from lawful.intake.models import IntakeMessage
 from lawful.requests.models import Request as SubjectRequest
 from lawful.subjects import service as subjects
 from lawful.transfers.service import transfers_for_subject
 from lawful.web.pages.admin.auth import Personal, Posted, actor_of, admin_router
 from lawful.web.pages.admin.journal import shown as journal_rows
-from lawful.web.pages.rendering import environment, render
+from lawful.web.pages.admin.words import page
 from lawful.web.routes import lawful_of
 
 router = admin_router()
@@ -30,12 +29,10 @@ router = admin_router()
 REASON = "admin_subject_view"
 TRAIL = 200
 
-environment.globals["category_name"] = category_name
-
 
 @router.get("/subjects")
 def find_page(request: Request, user: Personal) -> Response:
-    return render(request, "admin/subject_find.html", {"user": user, "missing": False})
+    return page(request, "admin/subject_find.html", {"user": user, "missing": False})
 
 
 @router.post("/subjects", dependencies=[Posted])
@@ -51,7 +48,7 @@ def find(
         found = subjects.find_subject(session=session, ring=lawful.ring, kind=kind, value=value)
     if found is None:
         context = {"user": user, "missing": True}
-        return render(request, "admin/subject_find.html", context, status=404)
+        return page(request, "admin/subject_find.html", context, status=404)
     return RedirectResponse(f"/admin/subjects/{found}", status_code=303)
 
 
@@ -99,4 +96,4 @@ def show(request: Request, subject_id: str, user: Personal) -> Response:
             "messages": [tuple(m) for m in messages],
             "trail": journal_rows(session, list(trail)),
         }
-    return render(request, "admin/subject.html", context)
+    return page(request, "admin/subject.html", context)
