@@ -143,7 +143,7 @@ def test_a_wrong_password_is_answered_on_the_page_and_counted(lawful):
         assert session.scalar(sa.select(AdminUser.failed_attempts)) == 1
 
 
-def test_a_role_change_takes_effect_on_the_next_page(lawful):
+def test_disabling_a_user_ends_their_session_at_once(lawful):
     add_user(lawful, DPO, "dpo")
     client = client_for(lawful)
     sign_in(client, DPO)
@@ -201,3 +201,28 @@ def test_admin_pages_carry_the_security_headers_and_no_store(lawful):
     assert "unsafe-inline" not in page.headers["content-security-policy"]
     assert page.headers["cache-control"] == "no-store"
     assert "<script" not in page.text and "style=" not in page.text
+
+
+def test_only_an_admin_changes_roles_and_a_change_applies_at_once(lawful):
+    add_user(lawful, "admin@studio.example", "admin")
+    add_user(lawful, DPO, "dpo")
+    dpo = client_for(lawful)
+    sign_in(dpo, DPO)
+    assert dpo.get("/admin/users").status_code == 403
+    assert dpo.get("/admin/subjects").status_code == 200
+    refused = dpo.post(
+        "/admin/users/role", data={"csrf": token(dpo), "email": DPO, "role": "admin"}
+    )
+    assert refused.status_code == 403
+    admin = client_for(lawful)
+    sign_in(admin, "admin@studio.example")
+    page = admin.get("/admin/users")
+    assert page.status_code == 200 and DPO in page.text
+    form = {"csrf": token(admin, "/admin/users"), "email": DPO, "role": "staff"}
+    assert admin.post("/admin/users/role", data=form).status_code == 303
+    assert dpo.get("/admin/subjects").status_code == 403  # staff now, on the next page
+    myself = {"csrf": token(admin, "/admin/users"), "email": "admin@studio.example"}
+    assert admin.post("/admin/users/disable", data=myself).status_code == 422
+    disable = {"csrf": token(admin, "/admin/users"), "email": DPO}
+    assert admin.post("/admin/users/disable", data=disable).status_code == 303
+    assert dpo.get("/admin").status_code == 303
