@@ -28,6 +28,7 @@ from lawful.cli import (
     retention_cmds,
     serve_cmds,
     transfers_cmds,
+    users_cmds,
 )
 from lawful.errors import LawfulError
 
@@ -55,6 +56,7 @@ for module in (
     retention_cmds,
     connectors_cmds,
     intake_cmds,
+    users_cmds,
 ):
     module.register(app)
 

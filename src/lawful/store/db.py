@@ -134,7 +134,8 @@ def _import_all_models() -> None:
     import lawful.requests.models
     import lawful.retention.models
     import lawful.subjects.models
-    import lawful.transfers.models  # noqa: F401
+    import lawful.transfers.models
+    import lawful.users.models  # noqa: F401
 
 
 def purge_freed_pages(engine: Engine) -> None:
