@@ -32,6 +32,10 @@ SETTINGS_HELP: dict[str, str] = {
     "(default 10)",
     "LAWFUL_REQUEST_WARN_HOURS": "hours before a request's deadline at which the worker mails "
     "the operator (default 48,24,4)",
+    "LAWFUL_IMAP_URL": "mailbox the worker polls for inbound mail: "
+    "imaps://user:password@host[:port][/mailbox] (also imap://, imap+starttls://); unset: none",
+    "LAWFUL_SMTP_LISTEN": "host:port where `lawful worker` receives inbound mail by SMTP "
+    "(e.g. 0.0.0.0:2525); unset: no SMTP receiver",
 }
 
 
@@ -64,6 +68,8 @@ class Settings:
     operator_token: str | None = None
     request_rate_limit: int = 10
     request_warn_hours: tuple[int, ...] = (48, 24, 4)
+    imap_url: str | None = None
+    smtp_listen: str | None = None
 
     @classmethod
     def from_env(
@@ -93,4 +99,6 @@ class Settings:
             request_warn_hours=tuple(
                 int(h) for h in env.get("LAWFUL_REQUEST_WARN_HOURS", "48,24,4").split(",") if h
             ),
+            imap_url=env_secret("LAWFUL_IMAP_URL", env),
+            smtp_listen=env.get("LAWFUL_SMTP_LISTEN") or None,
         )
