@@ -83,9 +83,13 @@ class ImapPoller:
             )
         else:
             imap = imaplib.IMAP4(account.host, account.port, timeout=TIMEOUT_SECONDS)
+        try:
             if account.scheme == "imap+starttls":
                 imap.starttls(ssl.create_default_context())
-        imap.login(account.user, account.password)
+            imap.login(account.user, account.password)
+        except BaseException:
+            imap.shutdown()  # refused: close the socket before the error leaves
+            raise
         return imap
 
     def _read(self, imap: imaplib.IMAP4, inbox: Inbox) -> int:
