@@ -94,9 +94,11 @@ def listen_address(value: str) -> tuple[str, int]:
 
 
 @contextmanager
-def receiving(settings: Settings) -> Iterator[SmtpReceiver | None]:
+def receiving(
+    settings: Settings, *, resolver: auth.Resolver | None = None
+) -> Iterator[SmtpReceiver | None]:
     """Run the SMTP receiver that ``settings`` ask for (none without ``LAWFUL_SMTP_LISTEN``)
-    until the block ends."""
+    until the block ends; ``resolver`` answers its DNS lookups (default: the real DNS)."""
     if not settings.smtp_listen:
         yield None
         return
@@ -116,6 +118,7 @@ def receiving(settings: Settings) -> Iterator[SmtpReceiver | None]:
             [channel.address for channel in mailboxes.values()],
             host,
             port,
+            resolver=resolver,
         )
         receiver.start()
         try:
