@@ -15,6 +15,8 @@ from lawful.config.models import Policy
 from lawful.context import Lawful
 from lawful.errors import MailError
 from lawful.intake import service
+from lawful.intake.channels import ChannelRegistry, default_channels
+from lawful.intake.channels.inbox import StoreInbox
 from lawful.intake.models import IntakeMessage
 from lawful.mail import Mailer
 from lawful.requests import response
@@ -142,15 +144,13 @@ def poll_channels(
     now: datetime,
     names: bool = True,
     tools: service.Tools | None = None,
+    registry: ChannelRegistry | None = None,
 ) -> Counter[str]:
     """One pass over every configured channel (an IMAP mailbox: what arrived since the last
     pass, each message stored sealed), then process what waits; replies leave through the
     channel a message came by. Returns ``stored`` and, per processed message, its state."""
-    from lawful.intake.channels import default_channels
-    from lawful.intake.channels.inbox import StoreInbox
-
     policy = lawful.require_policy()
-    channels = default_channels.build(policy, lawful.settings, mailer)
+    channels = (registry or default_channels).build(policy, lawful.settings, mailer)
     inbox = StoreInbox(lawful.sessions, lawful.ring, actor, clock=lambda: now)
     counts: Counter[str] = Counter()
     for channel in channels.values():
