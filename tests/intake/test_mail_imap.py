@@ -143,6 +143,19 @@ def test_a_new_uidvalidity_rereads_the_mailbox_without_storing_twice(
     assert sorted(subjects_of(lawful)) == ["one", "three", "two"]
 
 
+def test_a_signed_message_has_its_dkim_result_recorded(lawful: Lawful, imap: Dovecot) -> None:
+    from tests.intake.test_mail_smtp import letter, resolver, signed
+
+    imap.deliver(signed(letter("signed", "When is my order due?")))
+    imap.deliver(signed(letter("changed", "When is my order due?")).replace(b"When", b"Then"))
+    poller = ImapPoller("mailbox", ImapAccount.from_url(imap.url), resolver=resolver)
+
+    assert poller.poll(StoreInbox(lawful.sessions, lawful.ring, "test")) == 2
+    with lawful.sessions() as session:
+        rows = session.scalars(sa.select(IntakeMessage.meta)).all()
+    assert sorted(meta["dkim"] for meta in rows) == ["fail", "pass"]
+
+
 def test_the_mailbox_is_left_as_it_was(lawful: Lawful, imap: Dovecot) -> None:
     imap.deliver(eml("a@example.org", "one", "When is my order due?"))
     poll(lawful)

@@ -5,7 +5,8 @@ Messages are fetched in UID order, each stored with the cursor (UIDVALIDITY, UID
 transaction, so a crash between two messages resumes after the last one stored and nothing is
 read twice or missed. When the server announces a new UIDVALIDITY, its UIDs mean other
 messages now: the mailbox is read again from the start and the digest of each message keeps
-what was stored before from being stored twice. A message larger than the limit is not
+what was stored before from being stored twice. Each message's DKIM signature is checked
+on arrival. A message larger than the limit is not
 downloaded: its header is stored and the message is quarantined as ``too-large``; the whole
 stays in the mailbox.
 """
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
 from lawful.errors import ConfigError, MailError
+from lawful.intake.channels import auth
 from lawful.intake.channels.base import Cursor, Inbound, Inbox
 from lawful.intake.service import MAX_MESSAGE_BYTES
 
@@ -64,6 +66,9 @@ class ImapPoller:
     name: str
     account: ImapAccount
     max_bytes: int = MAX_MESSAGE_BYTES
+    #: Answers the DKIM key lookups (default: the real DNS). SPF needs the connecting IP,
+    #: which only the mailbox's own server saw: it is left ``none``.
+    resolver: auth.Resolver | None = None
 
     def poll(self, inbox: Inbox) -> int:
         try:
@@ -111,6 +116,7 @@ class ImapPoller:
                 )
             else:
                 raw = _fetch(imap, uid, "")
+                meta["dkim"] = auth.check_dkim(raw, resolver=self.resolver)
             new += inbox.put(
                 Inbound(raw, "email", meta), channel=self.name, cursor=Cursor(epoch, uid)
             )
