@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -30,16 +29,7 @@ from lawful.intake.channels.inbox import StoreInbox
 from lawful.intake.models import ChannelCursor, IntakeMessage
 from lawful.mail import Mail
 from tests.conftest import open_template
-
-NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
-
-
-class Outbox:
-    def __init__(self) -> None:
-        self.sent: list[Mail] = []
-
-    def send(self, mail: Mail) -> None:
-        self.sent.append(mail)
+from tests.intake.mail_support import NOW, Outbox
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -22,20 +21,11 @@ from lawful.intake import flows, service
 from lawful.intake.classify import Classification
 from lawful.intake.models import IntakeMessage
 from lawful.intake.parse import MAX_TAGS, strip_tags
-from lawful.mail import Mail
 from lawful.requests.models import Request
 from tests.conftest import open_template
+from tests.intake.mail_support import NOW, Outbox
 
-NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 HEAD = b"From: Someone <a@example.org>\r\nTo: privacy@liniya-i-tsvet.example\r\n"
-
-
-class Outbox:
-    def __init__(self) -> None:
-        self.sent: list[Mail] = []
-
-    def send(self, mail: Mail) -> None:
-        self.sent.append(mail)
 
 
 @pytest.fixture

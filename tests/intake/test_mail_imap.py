@@ -7,8 +7,6 @@ from __future__ import annotations
 import imaplib
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import UTC, datetime
-from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
@@ -22,30 +20,11 @@ from lawful.intake import flows, service
 from lawful.intake.channels.imap import ImapAccount, ImapPoller
 from lawful.intake.channels.inbox import StoreInbox
 from lawful.intake.models import ChannelCursor, IntakeMessage
-from lawful.mail import Mail
 from lawful.subjects import service as subjects
 from tests.cli_env import cli_home
 from tests.conftest import open_template
 from tests.intake.dovecot import Dovecot, dovecot_server
-
-NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
-
-
-class Outbox:
-    def __init__(self) -> None:
-        self.sent: list[Mail] = []
-
-    def send(self, mail: Mail) -> None:
-        self.sent.append(mail)
-
-
-def eml(sender: str, subject: str, body: str) -> bytes:
-    message = EmailMessage()
-    message["From"] = f"Someone <{sender}>"
-    message["To"] = "privacy@liniya-i-tsvet.example"
-    message["Subject"] = subject
-    message.set_content(body)
-    return message.as_bytes()
+from tests.intake.mail_support import NOW, Outbox, eml, letter, resolver, signed
 
 
 @pytest.fixture
@@ -144,8 +123,6 @@ def test_a_new_uidvalidity_rereads_the_mailbox_without_storing_twice(
 
 
 def test_a_signed_message_has_its_dkim_result_recorded(lawful: Lawful, imap: Dovecot) -> None:
-    from tests.intake.test_mail_smtp import letter, resolver, signed
-
     imap.deliver(signed(letter("signed", "When is my order due?")))
     imap.deliver(signed(letter("changed", "When is my order due?")).replace(b"When", b"Then"))
     poller = ImapPoller("mailbox", ImapAccount.from_url(imap.url), resolver=resolver)

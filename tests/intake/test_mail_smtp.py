@@ -5,18 +5,13 @@ and nothing acknowledged is lost. Replies leave through the operator's SMTP serv
 
 from __future__ import annotations
 
-import base64
 import smtplib
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import UTC, datetime
 from pathlib import Path
 
-import dkim
 import pytest
 import sqlalchemy as sa
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from lawful.audit.models import AuditEvent
 from lawful.context import Lawful
@@ -28,53 +23,8 @@ from lawful.intake.channels.smtp import SmtpReceiver, listen_address, receiving
 from lawful.intake.models import IntakeMessage
 from lawful.mail import mailer_from
 from tests.conftest import open_template
+from tests.intake.mail_support import MAILBOX, NOW, SENDER, letter, resolver, signed
 from tests.requests_support import free_port, smtp_server
-
-NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
-MAILBOX = "privacy@liniya-i-tsvet.example"
-SENDER = "ivan.sidorov@sender.example"
-
-
-def _key() -> tuple[bytes, str]:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.TraditionalOpenSSL,
-        serialization.NoEncryption(),
-    )
-    public = key.public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    return private, base64.b64encode(public).decode()
-
-
-PRIVATE_KEY, PUBLIC_KEY = _key()
-#: What the senders' domains publish: the DKIM key, and who may send for them by SPF.
-DNS = {
-    ("mail._domainkey.sender.example", "TXT"): [f"v=DKIM1; k=rsa; p={PUBLIC_KEY}"],
-    ("sender.example", "TXT"): ["v=spf1 ip4:127.0.0.1 -all"],
-    ("elsewhere.example", "TXT"): ["v=spf1 ip4:192.0.2.10 -all"],
-    ("by-mx.example", "TXT"): ["v=spf1 mx -all"],
-    ("by-mx.example", "MX"): ["10 relay.by-mx.example"],
-    ("relay.by-mx.example", "A"): ["127.0.0.1"],
-}
-
-
-def resolver(name: str, rrtype: str) -> list[str]:
-    return DNS.get((name, rrtype), [])
-
-
-def letter(subject: str, body: str, *, sender: str = SENDER) -> bytes:
-    return (
-        f"From: Ivan <{sender}>\r\nTo: {MAILBOX}\r\nSubject: {subject}\r\n"
-        f"Message-ID: <{subject.encode().hex()}@sender.example>\r\n"
-        f"Content-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n"
-    ).encode()
-
-
-def signed(raw: bytes) -> bytes:
-    headers = [b"from", b"to", b"subject", b"message-id"]
-    return dkim.sign(raw, b"mail", b"sender.example", PRIVATE_KEY, include_headers=headers) + raw
 
 
 @pytest.fixture
