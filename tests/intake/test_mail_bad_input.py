@@ -233,3 +233,19 @@ def test_a_message_processed_twice_acts_once(lawful: Lawful) -> None:
         assert session.scalar(sa.select(sa.func.count()).select_from(Request)) == 1
         kinds = session.scalars(sa.select(AuditEvent.action)).all()
     assert kinds.count("systematise") == 1
+
+
+def test_a_mail_server_that_is_down_does_not_stop_the_queue(lawful: Lawful) -> None:
+    from lawful.mail import NoMailer
+
+    erasure = EmailMessage()
+    erasure["From"] = "ivan@example.org"
+    erasure["Subject"] = "Удаление"
+    erasure.set_content("Прошу удалить все мои данные из вашей базы.")
+    store(lawful, erasure.as_bytes(), question(3))
+
+    counts = flows.process_pending(lawful, NoMailer(), actor="test", now=NOW, names=False)
+
+    assert dict(counts) == {"routed": 2, "code-unsent": 1}
+    with lawful.sessions() as session:
+        assert session.scalar(sa.select(sa.func.count()).select_from(Request)) == 1

@@ -266,3 +266,28 @@ def test_a_wrong_mailbox_url_is_refused_by_name(url: str) -> None:
     with pytest.raises(ConfigError) as raised:
         ImapAccount.from_url(url)
     assert raised.value.field == "LAWFUL_IMAP_URL"
+
+
+def test_the_worker_polls_the_mailbox(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, imap: Dovecot
+) -> None:
+    from lawful.cli import app
+    from lawful.context import open_lawful
+    from lawful.settings import Settings
+    from tests.requests_support import free_port
+
+    cli_home(tmp_path, monkeypatch, "ru-design-studio")
+    monkeypatch.setenv("LAWFUL_IMAP_URL", imap.url)
+    monkeypatch.setenv("LAWFUL_SMTP_LISTEN", f"127.0.0.1:{free_port()}")  # started and stopped
+    imap.deliver(eml("a@example.org", "Вопрос", "Когда будет готов заказ?"))
+
+    result = CliRunner().invoke(app, ["worker", "--once"])
+
+    assert result.exit_code == 0, result.output
+    opened = open_lawful(Settings.from_env())
+    try:
+        with opened.sessions() as session:
+            states = session.scalars(sa.select(IntakeMessage.state)).all()
+    finally:
+        opened.close()
+    assert states == ["routed"]

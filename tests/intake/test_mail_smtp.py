@@ -206,3 +206,17 @@ def test_a_wrong_listen_address_is_refused_by_name(value: str) -> None:
 
 def test_an_ipv6_listen_address_is_read() -> None:
     assert listen_address("[::1]:2525") == ("::1", 2525)
+
+
+def test_the_receiver_logs_no_address_and_no_ip(
+    lawful: Lawful, receiver: SmtpReceiver, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    with caplog.at_level(logging.DEBUG):
+        send(receiver, letter("Вопрос", "When is my order due?"))
+        with smtplib.SMTP(receiver.host, receiver.port, timeout=10) as client:
+            client.docmd("BOGUS", SENDER)  # an unknown command is logged as a warning
+
+    assert caplog.records  # aiosmtpd did log; what reached the handlers is scrubbed
+    assert SENDER not in caplog.text and "127.0.0.1" not in caplog.text

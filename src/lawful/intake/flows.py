@@ -80,7 +80,8 @@ def process_pending(
 ) -> Counter[str]:
     """Process every message still waiting, each in its own transaction. A message another
     process took meanwhile is skipped; one that breaks processing is quarantined with the
-    error's class name and the rest go on. Replies go out through ``replies[channel kind]``
+    error's class name and the rest go on; so does a code the mail server would not take
+    (counted as ``code-unsent``). Replies go out through ``replies[channel kind]``
     when given, else through ``mailer``."""
     policy = lawful.require_policy()
     tools = tools or service.Tools.for_policy(policy, names=names)
@@ -97,7 +98,10 @@ def process_pending(
         states[routed.message.state] += 1
         if routed.code is not None and routed.to is not None and routed.request is not None:
             channel = (replies or {}).get(routed.message.channel, mailer)
-            channel.send(response.mail(routed.to, routed.request, "code", code=routed.code))
+            try:
+                channel.send(response.mail(routed.to, routed.request, "code", code=routed.code))
+            except MailError:  # the request stands; the person asks for a new code
+                states["code-unsent"] += 1
     return states
 
 

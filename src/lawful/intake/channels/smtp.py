@@ -10,6 +10,7 @@ nothing is lost either way.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -41,6 +42,7 @@ class SmtpReceiver:
     _controller: Controller | None = field(default=None, init=False, repr=False)
 
     def start(self) -> None:
+        _scrub_aiosmtpd_log()
         handler = _Handler(self, frozenset(address.lower() for address in self.addresses))
         self._controller = Controller(
             handler, hostname=self.host, port=self.port, data_size_limit=self.max_bytes
@@ -56,6 +58,25 @@ class SmtpReceiver:
         results = auth.check(raw, peer=peer, mail_from=mail_from, helo=helo, resolver=self.resolver)
         meta: dict[str, str | int] = {"transport": "smtp", **results.meta()}
         self.inbox.put(Inbound(raw, "email", meta), channel=self.name)
+
+
+class _Scrub(logging.Filter):
+    """aiosmtpd logs each command line (``MAIL FROM:<address>``) and the peer's IP: personal
+    data a log keeps beyond the reach of erasure. Only warnings and errors pass, as a bare
+    notice without arguments or traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno < logging.WARNING:
+            return False
+        record.msg, record.args = "SMTP receiver: a session failed (details withheld)", ()
+        record.exc_info, record.exc_text, record.stack_info = None, None, None
+        return True
+
+
+def _scrub_aiosmtpd_log() -> None:
+    logger = logging.getLogger("mail.log")
+    if not any(isinstance(existing, _Scrub) for existing in logger.filters):
+        logger.addFilter(_Scrub())
 
 
 class _Handler:
