@@ -98,6 +98,12 @@ class Dovecot:
             ):
                 path.unlink()
 
+    def empty(self) -> None:
+        """Take every message out of the maildir (as if the mailbox were recreated)."""
+        for sub in ("cur", "new"):
+            for path in (self.maildir / sub).iterdir():
+                path.unlink()
+
     def _chown(self, top: Path) -> None:
         for folder, dirs, files in os.walk(top):
             for name in [*dirs, *files, "."]:

@@ -133,6 +133,22 @@ def test_a_signed_message_has_its_dkim_result_recorded(lawful: Lawful, imap: Dov
     assert sorted(meta["dkim"] for meta in rows) == ["fail", "pass"]
 
 
+def test_a_recreated_mailbox_whose_uids_start_again_misses_nothing(
+    lawful: Lawful, imap: Dovecot
+) -> None:
+    for n in (1, 2, 3):
+        imap.deliver(eml(f"p{n}@example.org", f"old {n}", "When is my order due?"))
+    assert poll(lawful)["stored"] == 3
+
+    imap.empty()
+    imap.renumber()
+    imap.deliver(eml("new@example.org", "new", "When is my order due?"))  # UID 1 again
+
+    assert poll(lawful)["stored"] == 1
+    with lawful.sessions() as session:
+        assert session.get_one(ChannelCursor, "mailbox").position == 1
+
+
 def test_the_mailbox_is_left_as_it_was(lawful: Lawful, imap: Dovecot) -> None:
     imap.deliver(eml("a@example.org", "one", "When is my order due?"))
     poll(lawful)
