@@ -149,6 +149,16 @@ def test_a_recreated_mailbox_whose_uids_start_again_misses_nothing(
         assert session.get_one(ChannelCursor, "mailbox").position == 1
 
 
+def test_a_large_mailbox_is_read_a_batch_per_pass(lawful: Lawful, imap: Dovecot) -> None:
+    for n in (1, 2, 3):
+        imap.deliver(eml(f"p{n}@example.org", f"Вопрос {n}", "Когда будет готов макет?"))
+    poller = ImapPoller("mailbox", ImapAccount.from_url(imap.url), batch=2)
+    inbox = StoreInbox(lawful.sessions, lawful.ring, "test")
+
+    assert [poller.poll(inbox), poller.poll(inbox), poller.poll(inbox)] == [2, 1, 0]
+    assert subjects_of(lawful) == ["Вопрос 1", "Вопрос 2", "Вопрос 3"]
+
+
 def test_the_mailbox_is_left_as_it_was(lawful: Lawful, imap: Dovecot) -> None:
     imap.deliver(eml("a@example.org", "one", "When is my order due?"))
     poll(lawful)

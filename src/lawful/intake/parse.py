@@ -33,9 +33,13 @@ _BROKEN = (
 
 class Unreadable(LawfulError):
     """The message cannot be read safely; ``reason`` says why (``malformed-mime``,
-    ``html-bomb``, ``too-large``)."""
+    ``html-bomb``, ``too-large``): the quarantine's reason, not a field a form refuses."""
 
     code = "unreadable"
+
+    def __init__(self, message: str, why: str) -> None:
+        super().__init__(message)
+        self.reason = why
 
 
 @dataclass(frozen=True)
@@ -60,7 +64,7 @@ def parse(raw: bytes) -> Parsed:
 def _check_structure(message: EmailMessage) -> None:
     for part in message.walk():
         if any(isinstance(defect, _BROKEN) for defect in part.defects):
-            raise Unreadable("the MIME structure is broken", reason="malformed-mime")
+            raise Unreadable("the MIME structure is broken", "malformed-mime")
 
 
 def _clean(text: str) -> str:
@@ -87,7 +91,7 @@ def strip_tags(markup: str) -> str:
     """The text of ``markup`` without its tags, scripts and styles, in one forward pass (a
     regular expression or ``html.parser`` goes quadratic on unclosed tags)."""
     if markup.count("<") > MAX_TAGS:
-        raise Unreadable("the HTML holds too many tags", reason="html-bomb")
+        raise Unreadable("the HTML holds too many tags", "html-bomb")
     lower, out, i = markup.lower(), [], 0
     while i < len(markup):
         start = markup.find("<", i)

@@ -128,8 +128,10 @@ def process(
         return Routed(message)
     raw = key_of(ring, message).open_bytes(message.sealed, "raw")
     try:
-        if len(raw) > tools.max_bytes or "too-large" in message.meta.values():
-            raise Unreadable("the message is larger than lawful reads", reason="too-large")
+        if held := message.meta.get("quarantine"):  # the channel already knew (a giant)
+            raise Unreadable("the channel quarantined the message", str(held))
+        if len(raw) > tools.max_bytes:
+            raise Unreadable("the message is larger than lawful reads", "too-large")
         parsed = parse(raw)
     except Unreadable as exc:
         return Routed(quarantine(session, message, exc.reason or "unreadable", actor, now))

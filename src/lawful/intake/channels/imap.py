@@ -66,6 +66,9 @@ class ImapPoller:
     name: str
     account: ImapAccount
     max_bytes: int = MAX_MESSAGE_BYTES
+    #: Messages read in one pass at most (a first pass over a large mailbox goes on at the
+    #: next one, from the cursor).
+    batch: int = 500
     #: Answers the DKIM key lookups (default: the real DNS). SPF needs the connecting IP,
     #: which only the mailbox's own server saw: it is left ``none``.
     resolver: auth.Resolver | None = None
@@ -105,15 +108,12 @@ class ImapPoller:
         cursor = inbox.cursor(self.name)
         last = cursor.position if cursor is not None and cursor.epoch == epoch else 0
         new = 0
-        for uid in _uids_after(imap, last):
+        for uid in _uids_after(imap, last)[: self.batch]:
             size = _size(imap, uid)
             meta: dict[str, str | int] = {"transport": "imap", "uid": uid, "uidvalidity": epoch}
-            if size > self.max_bytes:
-                raw, meta["quarantine"], meta["size"] = (
-                    _fetch(imap, uid, "HEADER"),
-                    "too-large",
-                    size,
-                )
+            if size > self.max_bytes:  # not downloaded: its header is kept, the whole stays
+                meta.update(quarantine="too-large", size=size)
+                raw = _fetch(imap, uid, "HEADER")
             else:
                 raw = _fetch(imap, uid, "")
                 meta["dkim"] = auth.check_dkim(raw, resolver=self.resolver)
