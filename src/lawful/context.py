@@ -109,6 +109,7 @@ JOB_HANDLER_MODULES = (
     "lawful.requests.jobs",
     "lawful.retention.jobs",
     "lawful.connectors.jobs",
+    "lawful.intake.jobs",
 )
 
 

@@ -47,6 +47,10 @@ SETTINGS_HELP: dict[str, str] = {
     "(/channels/kommo/<secret>; unset: that webhook answers 401)",
     "LAWFUL_WEBCHAT_SECRET": "key that signs web chat visitor tokens (unset: the web chat "
     "answers 401)",
+    "LAWFUL_IMAP_URL": "mailbox the worker polls for inbound mail: "
+    "imaps://user:password@host[:port][/mailbox] (also imap://, imap+starttls://); unset: none",
+    "LAWFUL_SMTP_LISTEN": "host:port where `lawful worker` receives inbound mail by SMTP "
+    "(e.g. 0.0.0.0:2525); unset: no SMTP receiver",
 }
 
 
@@ -80,6 +84,8 @@ class Settings:
     request_rate_limit: int = 10
     request_warn_hours: tuple[int, ...] = (48, 24, 4)
     messengers: MessengerSettings = field(default_factory=lambda: MessengerSettings())
+    imap_url: str | None = None
+    smtp_listen: str | None = None
 
     @classmethod
     def from_env(
@@ -109,6 +115,8 @@ class Settings:
             request_warn_hours=tuple(
                 int(h) for h in env.get("LAWFUL_REQUEST_WARN_HOURS", "48,24,4").split(",") if h
             ),
+            imap_url=env_secret("LAWFUL_IMAP_URL", env),
+            smtp_listen=env.get("LAWFUL_SMTP_LISTEN") or None,
             messengers=MessengerSettings.from_env(env),
         )
 

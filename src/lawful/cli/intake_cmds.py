@@ -43,3 +43,17 @@ def import_cmd(
             progress=lambda: bar.advance(task),
         )
     typer.echo(" ".join(f"{name}={count}" for name, count in sorted(counts.items())))
+
+
+@intake_app.command("poll")
+def poll_cmd(
+    names: Annotated[
+        bool, typer.Option("--names/--no-names", help="Recognise Russian names (natasha).")
+    ] = True,
+) -> None:
+    """One pass over the IMAP mailbox (LAWFUL_IMAP_URL), then process what waits."""
+    with opened() as (lawful, mailer):
+        counts = flows.poll_channels(
+            lawful, mailer, actor=ACTOR, now=datetime.now(UTC), names=names
+        )
+    typer.echo(" ".join(f"{name}={count}" for name, count in sorted(counts.items())) or "none")

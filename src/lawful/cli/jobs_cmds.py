@@ -39,13 +39,15 @@ def worker(
     ] = 1.0,
 ) -> None:
     """Run queued and periodic jobs; several workers may share one database."""
+    from lawful.intake.channels.smtp import receiving  # aiosmtpd only where it runs
+
     load_job_handlers()
     settings = Settings.from_env()
     engine = create_engine_for(settings.database_url)
     migrate(engine)
     stop_event = threading.Event()
     try:
-        with _stop_on_signals(stop_event):
+        with _stop_on_signals(stop_event), receiving(settings):
             run_workers(
                 engine,
                 default_registry,

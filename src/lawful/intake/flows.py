@@ -7,12 +7,16 @@ from __future__ import annotations
 
 import mailbox
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
 
+from lawful.config.models import Policy
 from lawful.context import Lawful
+from lawful.errors import MailError
 from lawful.intake import service
+from lawful.intake.channels import ChannelRegistry, default_channels
+from lawful.intake.channels.inbox import StoreInbox
 from lawful.intake.models import IntakeMessage
 from lawful.mail import Mailer
 from lawful.requests import response
@@ -65,26 +69,103 @@ def import_file(
 
 
 def process_pending(
-    lawful: Lawful, mailer: Mailer, *, actor: str, now: datetime, names: bool = True
+    lawful: Lawful,
+    mailer: Mailer,
+    *,
+    actor: str,
+    now: datetime,
+    names: bool = True,
+    tools: service.Tools | None = None,
+    replies: Mapping[str, Mailer] | None = None,
 ) -> Counter[str]:
+    """Process every message still waiting, each in its own transaction. A message another
+    process took meanwhile is skipped; one that breaks processing is quarantined with the
+    error's class name and the rest go on; so does a code the mail server would not take
+    (counted as ``code-unsent``). Replies go out through ``replies[channel kind]``
+    when given, else through ``mailer``."""
     policy = lawful.require_policy()
-    tools = service.Tools.for_policy(policy, names=names)
+    tools = tools or service.Tools.for_policy(policy, names=names)
     with lawful.sessions() as session:
         waiting = [message.id for message in service.pending(session)]
     states: Counter[str] = Counter()
     for message_id in waiting:
-        with lawful.sessions.begin() as session:
-            message = session.get_one(IntakeMessage, message_id)
-            routed = service.process(
-                session=session,
-                ring=lawful.ring,
-                policy=policy,
-                tools=tools,
-                message=message,
-                actor=actor,
-                now=now,
-            )
-            states[message.state] += 1
+        try:
+            routed = _process_one(lawful, policy, tools, message_id, actor=actor, now=now)
+        except Exception as exc:  # noqa: BLE001 - a bug must not stop the queue: quarantine
+            routed = _quarantine_after(lawful, message_id, type(exc).__name__, actor, now)
+        if routed is None:
+            continue
+        states[routed.message.state] += 1
         if routed.code is not None and routed.to is not None and routed.request is not None:
-            mailer.send(response.mail(routed.to, routed.request, "code", code=routed.code))
+            channel = (replies or {}).get(routed.message.channel, mailer)
+            try:
+                channel.send(response.mail(routed.to, routed.request, "code", code=routed.code))
+            except MailError:  # the request stands; the person asks for a new code
+                states["code-unsent"] += 1
     return states
+
+
+def _process_one(
+    lawful: Lawful,
+    policy: Policy,
+    tools: service.Tools,
+    message_id: str,
+    *,
+    actor: str,
+    now: datetime,
+) -> service.Routed | None:
+    with lawful.sessions.begin() as session:
+        message = session.get(IntakeMessage, message_id, with_for_update=True)
+        if message is None or message.state != "received":
+            return None  # processed meanwhile by another worker: it acts once
+        return service.process(
+            session=session,
+            ring=lawful.ring,
+            policy=policy,
+            tools=tools,
+            message=message,
+            actor=actor,
+            now=now,
+        )
+
+
+def _quarantine_after(
+    lawful: Lawful, message_id: str, error: str, actor: str, now: datetime
+) -> service.Routed | None:
+    with lawful.sessions.begin() as session:
+        message = session.get(IntakeMessage, message_id, with_for_update=True)
+        if message is None or message.state != "received":
+            return None
+        reason = f"error:{error}"[:64]
+        return service.Routed(service.quarantine(session, message, reason, actor, now))
+
+
+def poll_channels(
+    lawful: Lawful,
+    mailer: Mailer,
+    *,
+    actor: str,
+    now: datetime,
+    names: bool = True,
+    tools: service.Tools | None = None,
+    registry: ChannelRegistry | None = None,
+) -> Counter[str]:
+    """One pass over every configured channel (an IMAP mailbox: what arrived since the last
+    pass, each message stored sealed), then process what waits; replies leave through the
+    channel a message came by. Returns ``stored`` and, per processed message, its state."""
+    policy = lawful.require_policy()
+    channels = (registry or default_channels).build(policy, lawful.settings, mailer)
+    inbox = StoreInbox(lawful.sessions, lawful.ring, actor, clock=lambda: now)
+    counts: Counter[str] = Counter()
+    for channel in channels.values():
+        try:
+            counts["stored"] += channel.poll(inbox)
+        except MailError:  # one mailbox down: the others and the queue go on
+            counts["unreachable"] += 1
+    replies = {channel.kind: channel for channel in channels.values()}
+    counts.update(
+        process_pending(
+            lawful, mailer, actor=actor, now=now, names=names, tools=tools, replies=replies
+        )
+    )
+    return +counts

@@ -24,7 +24,7 @@ class IntakeMessage(Base):
     channel: Mapped[str] = mapped_column(sa.String(16))
     #: SHA-256 of the raw bytes: the same message imported twice is stored once.
     digest: Mapped[bytes] = mapped_column(sa.LargeBinary(32), unique=True)
-    #: received -> routed | person (a person must decide)
+    #: received -> routed | person (a person must decide) | quarantined (see ``meta["reason"]``)
     state: Mapped[str] = mapped_column(sa.String(16), index=True)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime())
     wrapped_key: Mapped[bytes] = mapped_column(sa.LargeBinary)
@@ -42,3 +42,19 @@ class IntakeMessage(Base):
     request_id: Mapped[str | None] = mapped_column(sa.String(32))
     purpose: Mapped[str | None] = mapped_column(sa.String(64))
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: How it came and what became of it, never personal data: transport, DKIM/SPF results,
+    #: mailbox UID; for a quarantined message, the reason.
+    meta: Mapped[dict[str, Any]] = mapped_column(_JSON, default=dict)
+
+
+class ChannelCursor(Base):
+    """How far a pulled channel has been read: for a mailbox, the UIDs up to ``position`` of
+    the mailbox as it was under UIDVALIDITY ``epoch``. A new epoch starts the channel over
+    (the digest keeps what was stored before from being stored twice)."""
+
+    __tablename__ = "intake_cursors"
+
+    channel: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    epoch: Mapped[int] = mapped_column(sa.BigInteger)
+    position: Mapped[int] = mapped_column(sa.BigInteger)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

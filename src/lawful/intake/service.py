@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -30,13 +31,16 @@ from lawful.intake import messengers
 from lawful.intake.classify import Classification, RequestClassifier
 from lawful.intake.detect import Registry, categories
 from lawful.intake.models import IntakeMessage
-from lawful.intake.parse import Parsed, parse
+from lawful.intake.parse import Parsed, Unreadable, parse
 from lawful.requests import deadlines
 from lawful.requests import service as requests
 from lawful.requests.models import Request
 from lawful.subjects.service import find_subject
 
 CHANNEL = "email"
+#: The largest message lawful receives and reads (SMTP refuses more; IMAP and imports
+#: quarantine it).
+MAX_MESSAGE_BYTES = 25 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,8 @@ class Tools:
 
     registry: Registry
     classifier: RequestClassifier
+    #: A larger raw message is quarantined unread (it stays sealed).
+    max_bytes: int = MAX_MESSAGE_BYTES
 
     @classmethod
     def for_policy(cls, policy: Policy, *, names: bool = True) -> Tools:
@@ -72,8 +78,10 @@ def receive(
     actor: str,
     now: datetime,
     channel: str = CHANNEL,
+    meta: Mapping[str, str | int] | None = None,
 ) -> IntakeMessage | None:
-    """Seal and store ``raw`` before anything reads it; None when it was stored before."""
+    """Seal and store ``raw`` before anything reads it; None when it was stored before.
+    ``channel`` is the channel's kind; ``meta`` how it came (never personal data)."""
     digest = hashlib.sha256(raw).digest()
     if session.scalar(sa.select(IntakeMessage.id).where(IntakeMessage.digest == digest)):
         return None
@@ -91,6 +99,7 @@ def receive(
         sealed=key.seal_bytes(raw, "raw"),
         entities={},
         special=[],
+        meta=dict(meta or {}),
     )
     session.add(message)
     session.flush()
@@ -115,7 +124,18 @@ def process(
     actor: str,
     now: datetime,
 ) -> Routed:
-    parsed = _read(message.channel, key_of(ring, message).open_bytes(message.sealed, "raw"))
+    """Process a received message once: a message already processed is left as it is."""
+    if message.state != "received":
+        return Routed(message)
+    raw = key_of(ring, message).open_bytes(message.sealed, "raw")
+    try:
+        if held := message.meta.get("quarantine"):  # the channel already knew (a giant)
+            raise Unreadable("the channel quarantined the message", str(held))
+        if len(raw) > tools.max_bytes:
+            raise Unreadable("the message is larger than lawful reads", "too-large")
+        parsed = _read(message.channel, raw)
+    except Unreadable as exc:
+        return Routed(quarantine(session, message, exc.reason or "unreadable", actor, now))
     findings = tools.registry.analyze(parsed.text)
     result = tools.classifier.classify(parsed.text, subject=parsed.subject)
     message.entities = dict(Counter(finding.entity for finding in findings))
@@ -136,6 +156,18 @@ def process(
 def _read(channel: str, raw: bytes) -> Parsed:
     """An e-mail is parsed here; a messenger's stored message by its adapter."""
     return parse(raw) if channel == CHANNEL else messengers.parsed(channel, raw)
+
+
+def quarantine(
+    session: Session, message: IntakeMessage, reason: str, actor: str, now: datetime
+) -> IntakeMessage:
+    """Hold a message that cannot be processed safely, with the reason; it stays sealed for a
+    person to look at, and nothing acts on it."""
+    message.state, message.processed_at = "quarantined", now
+    message.meta = {**message.meta, "reason": reason}
+    details = {"intake": message.id, "state": "quarantined", "reason": reason}
+    audit.append(session, audit.Event("block", actor, details=details), at=now)
+    return message
 
 
 def _subject(
