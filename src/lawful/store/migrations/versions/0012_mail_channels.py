@@ -1,7 +1,7 @@
 """mail channels: how each message came (meta) and how far each pulled channel was read
 
 Revision ID: 0012_mail_channels
-Revises: 0010_intake
+Revises: 0011_admin_users
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
 
 revision = "0012_mail_channels"
-down_revision = "0010_intake"
+down_revision = "0011_admin_users"
 branch_labels = None
 depends_on = None
 
