@@ -38,6 +38,8 @@ class Due:
     overdue: list[requests.Listed]
     today: list[requests.Listed]
     week: list[requests.Listed]
+    #: Verified and due later: a request confirmed today is due in weeks, but can be done now.
+    ready: list[requests.Listed]
 
 
 def due_requests(session: Session, now: datetime, zone: ZoneInfo) -> Due:
@@ -48,7 +50,9 @@ def due_requests(session: Session, now: datetime, zone: ZoneInfo) -> Due:
     overdue = [r for r in listed if r.next_due is not None and r.next_due < now]
     today = [r for r in listed if r.next_due is not None and now <= r.next_due < end_of_day]
     week = [r for r in listed if r.next_due is not None and end_of_day <= r.next_due < week_end]
-    return Due(overdue, today, week)
+    later = [r for r in listed if r.next_due is None or r.next_due >= week_end]
+    ready = [r for r in later if r.request.state == "verified"]
+    return Due(overdue, today, week, ready)
 
 
 @dataclass(frozen=True)
