@@ -180,9 +180,7 @@ def published_phrases() -> dict[str, list[str]]:
     return {str(k): list(v) for k, v in policy["request_phrases"].items()}
 
 
-def classify(
-    rows: Sequence[dict[str, Any]], classifier: RequestClassifier
-) -> tuple[float, int]:
+def classify(rows: Sequence[dict[str, Any]], classifier: RequestClassifier) -> tuple[float, int]:
     """Accuracy per request type; returns overall accuracy and confident grave->inquiry."""
     per_type: dict[str, Counter[str]] = {}
     grave_as_inquiry = person = 0
@@ -376,9 +374,7 @@ def main() -> None:
 def hand_written_report(
     full: Registry, classifier: RequestClassifier
 ) -> dict[str, dict[str, float]]:
-    return {
-        name: report(name, rows, full, classifier) for name, rows in hand_written().items()
-    }
+    return {name: report(name, rows, full, classifier) for name, rows in hand_written().items()}
 
 
 def print_summary(summary: dict[str, dict[str, float]]) -> None:
