@@ -31,14 +31,22 @@ _GREETINGS = frozenset(
 )
 
 
+#: E-mail addresses and links: their pieces («gmail», «yandex», «com») say who wrote, not what
+#: is asked.
+_ADDRESS = re.compile(r"\S+@\S+|(?:https?://|www\.)\S+")
+
+
 def features(text: str) -> Counter[str]:
-    words = [w for w in _WORD.findall(text.casefold().replace("ё", "е")) if w not in _GREETINGS]
-    counts: Counter[str] = Counter(f"w:{word}" for word in words)
-    counts.update(f"b:{a} {b}" for a, b in zip(words, words[1:], strict=False))
+    """Each feature once (binary naive Bayes): a long letter repeats its words and grams, and
+    counting them would let its length, not its request, decide."""
+    text = _ADDRESS.sub(" ", text.casefold().replace("ё", "е"))
+    words = [w for w in _WORD.findall(text) if w not in _GREETINGS]
+    found = {f"w:{word}" for word in words}
+    found.update(f"b:{a} {b}" for a, b in zip(words, words[1:], strict=False))
     for word in words:
         padded = f"<{word}>"
-        counts.update(f"c:{padded[i : i + GRAM]}" for i in range(max(1, len(padded) - GRAM + 1)))
-    return counts
+        found.update(f"c:{padded[i : i + GRAM]}" for i in range(max(1, len(padded) - GRAM + 1)))
+    return Counter(dict.fromkeys(found, 1))
 
 
 @dataclass(frozen=True)
