@@ -150,7 +150,11 @@ def _grammemes(word: str) -> frozenset[str]:
 
 # --- Latin script: a known given name and a capitalised surname ------------------------------
 
-_LATIN_WORD = r"[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+(?:['’-][A-Za-zÀ-ÖØ-öø-ÿ]+)*"
+#: "Carter", "O'Neill", "McDonald", "Smith-Jones", "Müller".
+_LATIN_WORD = (
+    r"(?:[A-ZÀ-ÖØ-Þ]['’])?[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+(?:[A-Z][a-zß-öø-ÿ]+)?"
+    r"(?:-[A-ZÀ-ÖØ-Þ]?[a-zß-öø-ÿ]+)*"
+)
 _LATIN_NAME = re.compile(
     rf"(?<![\w@.])({_LATIN_WORD})(?=((?:[ \t]+(?:[A-Z]\.|{_LATIN_WORD})){{1,2}})(?![\w@]))"
 )
@@ -184,8 +188,9 @@ def given_names() -> frozenset[str]:
 def latin_names(text: str) -> Iterator[tuple[int, int]]:
     """ "Emily Carter", "Grace O'Neill", "Charlotte Louise Green", "Nguyễn Thị Hoa"."""
     known = given_names()
+    taken = 0
     for match in _LATIN_NAME.finditer(text):
-        if match.group(1).casefold() not in known:
+        if match.start() < taken or match.group(1).casefold() not in known:
             continue
         end = match.end(1)
         for word in re.finditer(r"\S+", match.group(2)):
@@ -193,6 +198,7 @@ def latin_names(text: str) -> Iterator[tuple[int, int]]:
                 break
             end = match.end(1) + word.end()
         if end > match.end(1):
+            taken = end
             yield match.start(), end
     yield from _vietnamese_names(text)
 
