@@ -28,6 +28,8 @@ _GREETINGS = frozenset(
     "мир заказ заказа заказу номер логах ip версия приложения сумма руб платежа счет счета "
     "договор поставщик ооо фио трек mobile phone email mail card order invoice tracking app "
     "version amount rub sales manager sđt số cccd байланыс".split()
+    # Subject-line words and "personal data" itself: they come with every kind of request.
+    + "question вопрос обращение fwd fw re personal data персональные данные".split()
 )
 
 
