@@ -47,6 +47,9 @@ def test_cyrillic_surname_and_given_name_in_either_order(line: str, expected: li
         ("from Charlotte Louise Green", ["Charlotte Louise Green"]),
         ("Kính gửi anh Trần Quang Huy, em gửi lại", ["Trần Quang Huy"]),
         ("Tên: Nguyễn Thị Hoa\nSĐT 0903 123 456", ["Nguyễn Thị Hoa"]),
+        ("please only store it and don't use it. Joanna Price", ["Joanna Price"]),  # signed
+        ("Thanks a lot.\nBest Wishes", []),
+        ("Order shipped.\nCustomer Service Team", []),
         ("Pay with Apple Pay or Google Pay", []),
         ("Hi Tom, could you resend it?", []),  # a lone first name is not a full name
         ("Mark Street is closed on Monday", []),

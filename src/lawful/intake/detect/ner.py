@@ -166,6 +166,17 @@ _NOT_SURNAME = frozenset(
     "tuesday wednesday thursday friday saturday sunday january february march april june july "
     "august september october november december".split()
 )
+#: A message that ends with two or three capitalised words after a full stop or on a line of
+#: their own is signed: "… don't use it. Joanna Price".
+_SIGNED = re.compile(
+    rf"(?:^|[.!?]|\n)[ \t]*({_LATIN_WORD}(?:[ \t]+{_LATIN_WORD}){{1,2}})[ \t]*[.!]?\s*\Z"
+)
+#: Capitalised words a message may end with that are no name.
+_NOT_NAME = frozenset(
+    "thanks thank you regards best wishes cheers team support customer service sales yours "
+    "faithfully truly sincerely warm kind many good day night morning evening see soon "
+    "have great weekend nice".split()
+)
 _VN_FAMILY = frozenset(
     "nguyễn nguyen trần tran lê le phạm pham hoàng hoang huỳnh huynh phan vũ vu võ vo đặng dang "
     "bùi bui đỗ do hồ ho ngô ngo dương duong lý ly đinh dinh trương truong đoàn doan lâm lam "
@@ -200,6 +211,11 @@ def latin_names(text: str) -> Iterator[tuple[int, int]]:
         if end > match.end(1):
             taken = end
             yield match.start(), end
+    signed = _SIGNED.search(text)
+    if signed is not None and signed.start(1) >= taken:
+        words = signed.group(1).split()
+        if not any(word.casefold() in _NOT_SURNAME | _NOT_NAME for word in words):
+            yield signed.start(1), signed.end(1)
     yield from _vietnamese_names(text)
 
 
