@@ -4,13 +4,16 @@ them what the benchmark reports; and the model's features are what it documents.
 
 from __future__ import annotations
 
+import hashlib
 import re
+from pathlib import Path
 
 import phonenumbers
 import pytest
 from benchmarks.bench_intake import (
     DEV,
     GRAVE,
+    HOLDOUT,
     TEST,
     cyrillic,
     detect,
@@ -65,6 +68,18 @@ def test_every_gold_value_can_exist(sets: dict) -> None:
 
 def test_the_test_set_says_it_is_never_tuned_on() -> None:
     assert "NEVER tuned on" in TEST.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("path", "digest"),
+    [
+        (TEST, "81650f74a09e61f27927050b18fecc53aee56bb38cee3045764bd443b536f8ba"),
+        (HOLDOUT, "9831ab20c131bb1661426ecb84ab33b34678bdbe32a454b85e3ccceecf250402"),
+    ],
+)
+def test_the_test_files_are_never_edited(path: Path, digest: str) -> None:
+    # Written once and measured since: a change here would make the figures meaningless.
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == digest
 
 
 #: Statutory formulas that were training examples before the sets were written and that people
