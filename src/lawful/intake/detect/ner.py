@@ -76,7 +76,7 @@ def _natasha_person(line: str, start: int, stop: int, confidence: float) -> Span
         return None
     if " " in name.strip():
         return start, stop, confidence
-    if _SENTENCE_START.search(line[:start]):
+    if _SENTENCE_START.search(line[max(0, start - 8) : start]):
         return None
     return start, stop, 0.45
 
@@ -97,7 +97,7 @@ _SURNAME_ENDING = re.compile(
 )
 #: Words before a capitalised pair that make it a street, a prize or an institution.
 _NOT_PERSON_BEFORE = re.compile(
-    r"(?i)(?:ул|улица|пр|проспект|пер|переулок|пл|площадь|бульвар|б-р|наб|набережная|им|"
+    r"(?i)(?<!\w)(?:ул|улица|пр|проспект|пер|переулок|пл|площадь|бульвар|б-р|наб|набережная|им|"
     r"имени|шоссе|станция|метро|ст|м)\.?\s*$"
 )
 
@@ -115,7 +115,7 @@ def cyrillic_names(line: str) -> Iterator[tuple[int, int]]:
         if len(words) < 2 or not all(kinds) or not _one_surname_one_given(kinds):
             continue
         start, end = match.start() + words[0].start(), match.start() + words[-1].end()
-        if not _NOT_PERSON_BEFORE.search(line[:start]):
+        if not _NOT_PERSON_BEFORE.search(line[max(0, start - 24) : start]):
             yield start, end
 
 
