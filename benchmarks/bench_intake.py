@@ -5,8 +5,11 @@ Run from the repository root::
     .venv/bin/python -m benchmarks.bench_intake
     .venv/bin/python -m benchmarks.bench_intake --presidio /path/to/venv/bin/python
 
-It reads ``benchmarks/data/intake_corpus.jsonl`` (made by ``benchmarks.intake_corpus``) and
-reports, against the targets of issue 6:
+It reads ``benchmarks/data/intake_corpus.jsonl`` (made by ``benchmarks.intake_corpus``; the
+detectors and the classifier were tuned against it, so its figures are upper bounds) and the
+hand-written sets: DEV (``intake_dev.txt``, may be tuned on) and TEST (``intake_test.txt``
+and the older ``intake_holdout.txt``, never tuned on; ``--hand-written`` reports only these).
+For each it reports, against the targets of issue 6:
 
 - precision, recall and F1 per entity type. A finding matches a gold span of the same type
   when they overlap (one to one); the ``exact`` column counts only identical boundaries;
@@ -49,6 +52,8 @@ from lawful.intake.classify import RequestClassifier
 from lawful.intake.detect import Registry, flag_special
 
 HOLDOUT = TARGET.with_name("intake_holdout.txt")
+DEV = TARGET.with_name("intake_dev.txt")
+TEST = TARGET.with_name("intake_test.txt")
 _MARK = re.compile(r"\[\[([A-Z_]+)\|(.+?)\]\]")
 
 Span = tuple[int, int, str]
@@ -177,7 +182,8 @@ def published_phrases() -> dict[str, list[str]]:
     return {str(k): list(v) for k, v in policy["request_phrases"].items()}
 
 
-def classify(rows: Sequence[dict[str, Any]], classifier: RequestClassifier) -> None:
+def classify(rows: Sequence[dict[str, Any]], classifier: RequestClassifier) -> tuple[float, int]:
+    """Accuracy per request type; returns overall accuracy and confident grave->inquiry."""
     per_type: dict[str, Counter[str]] = {}
     grave_as_inquiry = person = 0
     for row in rows:
@@ -201,6 +207,7 @@ def classify(rows: Sequence[dict[str, Any]], classifier: RequestClassifier) -> N
             f"  {label:<18} {counts['right']:>4}/{counts['total']:<4} "
             f"{counts['right'] / counts['total']:.3f}  to a person {counts['person']}"
         )
+    return right / len(rows), grave_as_inquiry
 
 
 def _verdict(ok: bool) -> str:
@@ -229,11 +236,9 @@ def presidio(python: str, rows: Sequence[dict[str, Any]]) -> tuple[list[list[Spa
     return found, len(rows) / result["seconds"]
 
 
-def holdout_rows() -> list[dict[str, Any]]:
-    """The hand-written hold-out set: ``[[TYPE|value]]`` marks become text and gold spans."""
-    lines = [
-        ln for ln in HOLDOUT.read_text(encoding="utf-8").splitlines() if not ln.startswith("#")
-    ]
+def labelled_rows(path: Path) -> list[dict[str, Any]]:
+    """A hand-written set: ``[[TYPE|value]]`` marks become text and gold spans."""
+    lines = [ln for ln in path.read_text(encoding="utf-8").splitlines() if not ln.startswith("#")]
     rows: list[dict[str, Any]] = []
     for block in "\n".join(lines).split("\n===\n"):
         head, _, body = block.strip("\n").partition("\n")
@@ -250,22 +255,49 @@ def holdout_rows() -> list[dict[str, Any]]:
     return rows
 
 
-def holdout(full: Registry, classifier: RequestClassifier) -> None:
-    rows = holdout_rows()
-    scores = evaluate(rows, detect(full, rows))
-    table(f"hand-written hold-out ({len(rows)} messages), with natasha", scores)
-    s = structured(scores)
-    results = [classifier.classify(row["text"]) for row in rows]
-    right = sum(r.label == row["request"] for r, row in zip(results, rows, strict=True))
+def holdout_rows() -> list[dict[str, Any]]:
+    """The 26-message hand-written hold-out set (part of TEST)."""
+    return labelled_rows(HOLDOUT)
+
+
+def hand_written() -> dict[str, list[dict[str, Any]]]:
+    """DEV (may be tuned on) and TEST (never tuned on: intake_test.txt and the hold-out)."""
+    return {
+        "DEV": labelled_rows(DEV),
+        "TEST": labelled_rows(TEST) + holdout_rows(),
+    }
+
+
+def report(
+    title: str, rows: Sequence[dict[str, Any]], full: Registry, classifier: RequestClassifier
+) -> dict[str, float]:
+    """Per entity P/R/F1, the two name and structured targets, per request type accuracy."""
+    predictions = detect(full, rows)
+    scores = evaluate(rows, predictions)
+    table(f"{title} ({len(rows)} hand-written messages), with natasha", scores)
+    s, names = structured(scores), cyrillic(rows, predictions)
+    print(
+        f"  structured personal data: P {s.precision:.3f} R {s.recall:.3f} F1 {s.f1:.3f} "
+        f"(target >= 0.97) {_verdict(s.f1 >= 0.97)}"
+    )
+    print(
+        f"  Russian full names: P {names.precision:.3f} R {names.recall:.3f} "
+        f"F1 {names.f1:.3f} (target >= 0.85) {_verdict(names.f1 >= 0.85)}"
+    )
+    accuracy, grave = classify(rows, classifier)
+    results = [classifier.classify(row["text"], subject=row["subject"]) for row in rows]
     wrong = Counter(
         f"{row['request']}->{r.label}{'?' if r.needs_person else ''}"
         for r, row in zip(results, rows, strict=True)
         if r.label != row["request"]
     )
-    print(
-        f"  structured F1 {s.f1:.3f}; request accuracy {right}/{len(rows)}; "
-        f"misses (? = sent to a person): {dict(wrong)}"
-    )
+    print(f"  misses (? = sent to a person): {dict(sorted(wrong.items()))}")
+    return {
+        "structured_f1": s.f1,
+        "names_f1": names.f1,
+        "accuracy": accuracy,
+        "grave_as_inquiry": grave,
+    }
 
 
 def pin_one_core() -> None:
@@ -279,8 +311,18 @@ def main() -> None:
         "--presidio", metavar="PYTHON", help="an interpreter with presidio-analyzer"
     )
     parser.add_argument("--passes", type=int, default=3, help="timing passes (best is kept)")
+    parser.add_argument(
+        "--hand-written",
+        action="store_true",
+        help="only the hand-written DEV and TEST sets (no generated corpus, no timing)",
+    )
     args = parser.parse_args()
     pin_one_core()
+    if args.hand_written:
+        full = Registry.build()
+        summary = hand_written_report(full, RequestClassifier(published_phrases()))
+        print_summary(summary)
+        return
     rows = [json.loads(line) for line in TARGET.read_text(encoding="utf-8").splitlines()]
     print(f"{len(rows)} messages: {dict(Counter(row['flavour'] for row in rows))}")
     fast, full = Registry.build(names=False), Registry.build()
@@ -306,7 +348,7 @@ def main() -> None:
         f"P {a.precision:.3f} R {a.recall:.3f} F1 {a.f1:.3f}, exact spans {a.exact}/{a.gold}"
     )
     classify(rows, classifier)
-    holdout(full, classifier)
+    summary = hand_written_report(full, classifier)
 
     speed_fast = throughput(fast, classifier, rows, passes=args.passes)
     speed_full = throughput(full, classifier, rows, passes=max(1, args.passes - 1))
@@ -333,6 +375,24 @@ def main() -> None:
         )
     else:
         print("\npresidio-analyzer: not compared (pass --presidio PYTHON)", file=sys.stderr)
+    print_summary(summary)
+
+
+def hand_written_report(
+    full: Registry, classifier: RequestClassifier
+) -> dict[str, dict[str, float]]:
+    return {name: report(name, rows, full, classifier) for name, rows in hand_written().items()}
+
+
+def print_summary(summary: dict[str, dict[str, float]]) -> None:
+    print("\nhand-written sets (TEST is never tuned on):")
+    for name, figures in summary.items():
+        print(
+            f"  {name:<5} structured F1 {figures['structured_f1']:.3f}  "
+            f"Russian names F1 {figures['names_f1']:.3f}  "
+            f"request accuracy {figures['accuracy']:.3f}  "
+            f"confident erasure/withdrawal->inquiry {figures['grave_as_inquiry']:.0f}"
+        )
 
 
 def _detect_seconds(registry: Registry, rows: Sequence[dict[str, Any]]) -> float:

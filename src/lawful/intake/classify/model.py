@@ -28,17 +28,27 @@ _GREETINGS = frozenset(
     "мир заказ заказа заказу номер логах ip версия приложения сумма руб платежа счет счета "
     "договор поставщик ооо фио трек mobile phone email mail card order invoice tracking app "
     "version amount rub sales manager sđt số cccd байланыс".split()
+    # Subject-line words and "personal data" itself: they come with every kind of request.
+    + "question вопрос обращение fwd fw re personal data персональные данные".split()
 )
 
 
-def features(text: str) -> Counter[str]:
-    words = [w for w in _WORD.findall(text.casefold().replace("ё", "е")) if w not in _GREETINGS]
-    counts: Counter[str] = Counter(f"w:{word}" for word in words)
-    counts.update(f"b:{a} {b}" for a, b in zip(words, words[1:], strict=False))
+#: E-mail addresses and links: their pieces («gmail», «yandex», «com») say who wrote, not what
+#: is asked.
+_ADDRESS = re.compile(r"\S+@\S+|(?:https?://|www\.)\S+")
+
+
+def features(text: str) -> set[str]:
+    """Each feature once (binary naive Bayes): a long letter repeats its words and grams, and
+    counting them would let its length, not its request, decide."""
+    text = _ADDRESS.sub(" ", text.casefold().replace("ё", "е"))
+    words = [w for w in _WORD.findall(text) if w not in _GREETINGS]
+    found = {f"w:{word}" for word in words}
+    found.update(f"b:{a} {b}" for a, b in zip(words, words[1:], strict=False))
     for word in words:
         padded = f"<{word}>"
-        counts.update(f"c:{padded[i : i + GRAM]}" for i in range(max(1, len(padded) - GRAM + 1)))
-    return counts
+        found.update(f"c:{padded[i : i + GRAM]}" for i in range(max(1, len(padded) - GRAM + 1)))
+    return found
 
 
 @dataclass(frozen=True)
@@ -97,13 +107,13 @@ class NaiveBayes:
         """label -> probability, summing to one."""
         size = 0
         lift = [0.0] * len(self.labels)
-        for feature, count in features(text).items():
+        for feature in features(text):
             entries = self._index.get(feature)
             if entries is None:
                 continue
-            size += count
+            size += 1
             for position, value in entries:
-                lift[position] += count * value
+                lift[position] += value
         scale = self.temperature * math.sqrt(max(1, size))
         joint = [
             self.log_prior[label] + (size * self.log_unseen[label] + lift[i]) / scale

@@ -16,7 +16,9 @@ from ruamel.yaml import YAML
 from lawful.intake.classify.labels import Label
 from lawful.intake.classify.model import NaiveBayes
 
-TEMPERATURE = 1.5
+TEMPERATURE = 2.0
+#: Additive smoothing; small, because each example is a short phrase (binary features).
+ALPHA = 0.1
 
 
 class TrainingFile(BaseModel):
@@ -33,7 +35,7 @@ def training_examples() -> dict[str, list[str]]:
 
 
 def train() -> NaiveBayes:
-    return NaiveBayes.train(training_examples(), temperature=TEMPERATURE)
+    return NaiveBayes.train(training_examples(), alpha=ALPHA, temperature=TEMPERATURE)
 
 
 def main() -> None:

@@ -187,42 +187,19 @@ class NameCueRecognizer(Recognizer):
 
 
 class NatashaRecognizer(Recognizer):
-    """Russian (and Kazakh-Cyrillic) full names in any grammatical case by natasha's NER,
-    run line by line: whole messages hide names after header lines (see research/pii.md)."""
+    """Person names by natasha's NER and the rules of :mod:`lawful.intake.detect.ner`: Russian
+    (and Kazakh-Cyrillic) names in any grammatical case and either order, Latin-script and
+    Vietnamese names. Run line by line: whole messages hide names after header lines."""
 
     def __init__(self, spec: RecognizerSpec) -> None:
         super().__init__(spec)
-        from lawful.intake.detect.ner import tagger
+        from lawful.intake.detect import ner
 
-        self._tagger = tagger()
+        ner.tagger()
+        self._persons = ner.persons
 
     def candidates(self, text: str) -> Iterator[tuple[int, int, float]]:
-        offset = 0
-        for line in text.split("\n"):
-            if _CYRILLIC_CAPITAL.search(line):
-                for span in self._tagger(line).spans:
-                    if span.type == "PER":
-                        found = _person(line, span.start, span.stop, self.spec.confidence)
-                        if found is not None:
-                            yield offset + found[0], offset + found[1], found[2]
-            offset += len(line) + 1
-
-
-_CYRILLIC_CAPITAL = re.compile(r"[А-ЯЁӘҒҚҢӨҰҮҺІ]")
-_SENTENCE_START = re.compile(r"(?:^|[.!?…:;]\s*|[-–—•*>]\s*)$")
-
-
-def _person(line: str, start: int, stop: int, confidence: float) -> tuple[int, int, float] | None:
-    """Keep Cyrillic names; a lone word at the start of a sentence is usually a capitalised
-    verb or noun («Отзываю», «Курьер»), so it is dropped, and other lone words score low."""
-    name = line[start:stop]
-    if not _CYRILLIC_CAPITAL.match(name):
-        return None
-    if " " in name.strip():
-        return start, stop, confidence
-    if _SENTENCE_START.search(line[:start]):
-        return None
-    return start, stop, 0.45
+        return self._persons(text, self.spec.confidence)
 
 
 KINDS: dict[str, type[Recognizer]] = {
