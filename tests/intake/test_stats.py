@@ -52,7 +52,7 @@ def traffic(lawful: Lawful) -> list[str]:
         [
             (101, "Удалите мои персональные данные"),
             (102, "Please delete my personal data"),
-            (103, "What are your opening hours?"),
+            (103, "Is this the right place?"),  # too vague to route: a person decides
         ]
     ):
         body = json.dumps(telegram_update(n + 1, user, text)).encode()
