@@ -82,10 +82,10 @@ def test_each_message_is_stored_once_in_uid_order(lawful: Lawful, imap: Dovecot)
 def test_a_restart_resumes_after_the_last_message_stored(
     lawful: Lawful, imap: Dovecot, tmp_path: Path
 ) -> None:
-    imap.deliver(eml("a@example.org", "one", "When is my order due?"))
+    imap.deliver(eml("a@example.org", "one", "When will my order be delivered? Order 1182."))
     poller = ImapPoller("mailbox", ImapAccount.from_url(imap.url))
     assert poller.poll(StoreInbox(lawful.sessions, lawful.ring, "test")) == 1
-    imap.deliver(eml("b@example.org", "two", "When is my order due?"))
+    imap.deliver(eml("b@example.org", "two", "When will my order be delivered? Order 1182."))
     lawful.close()  # the process stops; a new one opens the same database
 
     reopened = open_template_again(lawful)
@@ -106,14 +106,14 @@ def open_template_again(lawful: Lawful) -> Lawful:
 def test_a_new_uidvalidity_rereads_the_mailbox_without_storing_twice(
     lawful: Lawful, imap: Dovecot
 ) -> None:
-    imap.deliver(eml("a@example.org", "one", "When is my order due?"))
-    imap.deliver(eml("b@example.org", "two", "When is my order due?"))
+    imap.deliver(eml("a@example.org", "one", "When will my order be delivered? Order 1182."))
+    imap.deliver(eml("b@example.org", "two", "When will my order be delivered? Order 1182."))
     assert poll(lawful)["stored"] == 2
     with lawful.sessions() as session:
         before = session.get_one(ChannelCursor, "mailbox").epoch
 
     imap.renumber()  # the server forgot its UIDs: UIDs 1 and 2 may now name other messages
-    imap.deliver(eml("c@example.org", "three", "When is my order due?"))
+    imap.deliver(eml("c@example.org", "three", "When will my order be delivered? Order 1182."))
 
     assert poll(lawful) == {"stored": 1, "routed": 1}  # only the new one, though all were read
     with lawful.sessions() as session:
@@ -123,8 +123,12 @@ def test_a_new_uidvalidity_rereads_the_mailbox_without_storing_twice(
 
 
 def test_a_signed_message_has_its_dkim_result_recorded(lawful: Lawful, imap: Dovecot) -> None:
-    imap.deliver(signed(letter("signed", "When is my order due?")))
-    imap.deliver(signed(letter("changed", "When is my order due?")).replace(b"When", b"Then"))
+    imap.deliver(signed(letter("signed", "When will my order be delivered? Order 1182.")))
+    imap.deliver(
+        signed(letter("changed", "When will my order be delivered? Order 1182.")).replace(
+            b"When", b"Then"
+        )
+    )
     poller = ImapPoller("mailbox", ImapAccount.from_url(imap.url), resolver=resolver)
 
     assert poller.poll(StoreInbox(lawful.sessions, lawful.ring, "test")) == 2
@@ -137,12 +141,16 @@ def test_a_recreated_mailbox_whose_uids_start_again_misses_nothing(
     lawful: Lawful, imap: Dovecot
 ) -> None:
     for n in (1, 2, 3):
-        imap.deliver(eml(f"p{n}@example.org", f"old {n}", "When is my order due?"))
+        imap.deliver(
+            eml(f"p{n}@example.org", f"old {n}", "When will my order be delivered? Order 1182.")
+        )
     assert poll(lawful)["stored"] == 3
 
     imap.empty()
     imap.renumber()
-    imap.deliver(eml("new@example.org", "new", "When is my order due?"))  # UID 1 again
+    imap.deliver(
+        eml("new@example.org", "new", "When will my order be delivered? Order 1182.")
+    )  # UID 1 again
 
     assert poll(lawful)["stored"] == 1
     with lawful.sessions() as session:
@@ -160,7 +168,7 @@ def test_a_large_mailbox_is_read_a_batch_per_pass(lawful: Lawful, imap: Dovecot)
 
 
 def test_the_mailbox_is_left_as_it_was(lawful: Lawful, imap: Dovecot) -> None:
-    imap.deliver(eml("a@example.org", "one", "When is my order due?"))
+    imap.deliver(eml("a@example.org", "one", "When will my order be delivered? Order 1182."))
     poll(lawful)
     client = imaplib.IMAP4("127.0.0.1", imap.port)
     try:
@@ -234,7 +242,7 @@ def test_a_mailbox_that_is_down_does_not_stop_the_queue(lawful: Lawful, imap: Do
         service.receive(
             session=session,
             ring=lawful.ring,
-            raw=eml("a@example.org", "Hi", "When is my order due?"),
+            raw=eml("a@example.org", "Hi", "When will my order be delivered? Order 1182."),
             actor="test",
             now=NOW,
         )

@@ -140,7 +140,7 @@ def test_a_message_that_cannot_be_stored_is_deferred_and_kept_on_retry(lawful: L
     )
     receiver.start()
     try:
-        raw = letter("retry", "When is my order due?")
+        raw = letter("retry", "When will my order be delivered? Order 1182.")
         with pytest.raises(smtplib.SMTPDataError) as deferred:
             send(receiver, raw)
         assert deferred.value.smtp_code == 451 and stored(lawful) == []
@@ -192,7 +192,7 @@ def test_the_worker_runs_the_receiver_only_when_asked(lawful: Lawful) -> None:
 
     with receiving(settings, resolver=resolver) as running:
         assert running is not None and running.port == port
-        send(running, letter("worker", "When is my order due?"))
+        send(running, letter("worker", "When will my order be delivered? Order 1182."))
 
     assert [message.meta["transport"] for message in stored(lawful)] == ["smtp"]
 
@@ -214,7 +214,7 @@ def test_the_receiver_logs_no_address_and_no_ip(
     import logging
 
     with caplog.at_level(logging.DEBUG):
-        send(receiver, letter("Вопрос", "When is my order due?"))
+        send(receiver, letter("Вопрос", "When will my order be delivered? Order 1182."))
         with smtplib.SMTP(receiver.host, receiver.port, timeout=10) as client:
             client.docmd("BOGUS", SENDER)  # an unknown command is logged as a warning
 
