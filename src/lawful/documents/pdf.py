@@ -135,7 +135,7 @@ def _template(path: Path, style: str, blocks: frozenset[int]) -> Any:
 def _font(pdf: Any, path: Path, style: str, blocks: frozenset[int]) -> Any:
     """A copy of the face's font object for one document: the parsed metrics are shared (read
     only), the glyph subset and the TrueType data that fpdf2 will subset are its own."""
-    from fontTools import ttLib  # type: ignore[import-untyped]
+    from fontTools import ttLib
     from fpdf.fonts import SubsetMap, TTFFont
 
     template = _template(path, style, blocks)
