@@ -198,18 +198,31 @@ def _await_health(base: str) -> None:
     raise TimeoutError("the server did not start")
 
 
+#: Seconds per step of the lifecycles run, by kind and step (printed for the 1-client runs).
+STEPS: dict[tuple[str, str], list[float]] = {}
+
+
 def lifecycle(base: str, inbox: Inbox, i: int, kind: str = "access") -> float:
     """One request end to end: submit, read the code from the mail, verify, operator ``act``,
     (access: read the link from the mail, download the ZIP once), operator ``complete``, read
     the answer from the mail. Returns the seconds it took."""
     auth = {"Authorization": f"Bearer {TOKEN}"}
-    start = time.perf_counter()
+    start = last = time.perf_counter()
+
+    def step(name: str) -> None:
+        nonlocal last
+        now = time.perf_counter()
+        STEPS.setdefault((kind, name), []).append(now - last)
+        last = now
+
     with httpx.Client(base_url=base, timeout=60) as client:
         answer = client.post("/api/v1/requests", json={"kind": kind, "email": email(i)})
         answer.raise_for_status()
         request_id = answer.json()["request_id"]
         code = _find(r"\b(\d{6})\b", inbox.body(inbox.wait_for(email(i), 1)))
+        step("submit + code mail")
         client.post(f"/api/v1/requests/{request_id}/verify", json={"code": code}).raise_for_status()
+        step("verify")
         client.post(
             f"/api/v1/operator/requests/{request_id}/act", json={}, headers=auth
         ).raise_for_status()
@@ -217,14 +230,19 @@ def lifecycle(base: str, inbox: Inbox, i: int, kind: str = "access") -> float:
         if kind == "access":
             mails += 1
             link = _find(r"(http\S+/downloads/\S+)", inbox.body(inbox.wait_for(email(i), mails)))
+            step("act + link mail")
             got = client.get(link.removeprefix(base))
             got.raise_for_status()
             if got.content[:2] != b"PK":
                 raise RuntimeError("the download is not a ZIP")
+            step("download")
+        else:
+            step("act")
         client.post(
             f"/api/v1/operator/requests/{request_id}/complete", headers=auth
         ).raise_for_status()
         inbox.wait_for(email(i), mails + 1)  # the answer has reached the person
+        step("complete + answer mail")
     return time.perf_counter() - start
 
 
@@ -314,8 +332,11 @@ def http_lifecycles(lawful: Lawful, args: argparse.Namespace) -> None:
         lawful.settings = replace(lawful.settings, smtp_url=smtp_url)
         with serving(lawful, args.no_pdf) as (base, pid):
             for kind, fides in (("access", FIDES_ACCESS_S), ("erasure", FIDES_ERASURE_S)):
+                STEPS.clear()
                 took = [lifecycle(base, inbox, next(people), kind) for _ in range(args.samples)]
                 _latency(f"{kind}, 1 client ({args.samples})", took, fides)
+                for (_, name), samples in STEPS.items():
+                    line(f"  {name} p50", f"{statistics.median(samples) * 1000:.1f} ms", "-", True)
             for kind, fides_rate, count in (
                 ("access", FIDES_ACCESS_PER_S, args.lifecycles),
                 ("erasure", FIDES_ERASURE_PER_S, max(1, args.lifecycles // 4)),
@@ -351,7 +372,8 @@ def _throughput(label: str, per_s: float, fides: float) -> None:
 
 def _spy(pid: int, seconds: int) -> tuple[subprocess.Popen[bytes], Path]:
     """``py-spy record`` on the server for ``seconds`` (raw folded stacks)."""
-    out = Path(tempfile.mkstemp(prefix="lawful-req-profile-", suffix=".txt")[1])
+    bench_http.RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    out = bench_http.RESULTS_DIR / "requests-profile.folded"
     py_spy = str(Path(sys.executable).parent / "py-spy")
     command = [py_spy, "record", "--pid", str(pid), "--duration", str(seconds)]
     command += ["--rate", "200", "--format", "raw", "--nonblocking", "-o", str(out)]

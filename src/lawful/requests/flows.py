@@ -134,19 +134,21 @@ def act(
     destroyer: Destroyer | None = None,
     pdf: bool = True,
 ) -> fulfil.Outcome:
-    with lawful.sessions.begin() as session:
-        # Downstream systems first: lawful acts on its own store only when every connector is
-        # done (the erasure's act and the access report list their results).
-        waiting = orchestration.hold(
-            session=session,
-            ring=lawful.ring,
-            policy=lawful.require_policy(),
-            request_id=request_id,
-            actor=actor,
-            now=now,
-        )
-    if waiting:
-        return fulfil.Outcome("in_progress", done=[orchestration.describe_waiting(waiting)])
+    policy = lawful.require_policy()
+    if policy.connectors:
+        with lawful.sessions.begin() as session:
+            # Downstream systems first: lawful acts on its own store only when every connector
+            # is done (the erasure's act and the access report list their results).
+            waiting = orchestration.hold(
+                session=session,
+                ring=lawful.ring,
+                policy=policy,
+                request_id=request_id,
+                actor=actor,
+                now=now,
+            )
+        if waiting:
+            return fulfil.Outcome("in_progress", done=[orchestration.describe_waiting(waiting)])
     with lawful.sessions.begin() as session:
         outcome = fulfil.act(
             session=session,

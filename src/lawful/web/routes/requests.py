@@ -86,12 +86,20 @@ def _state(request: Request, name: str, make: Any) -> Any:
     return getattr(request.app.state, name)
 
 
+#: SMTP sessions the API keeps open between mails (one per concurrent sender).
+KEPT_SMTP_SESSIONS = 4
+
+
 def mailer_of(request: Request) -> Mailer:
     lawful: Lawful = request.app.state.lawful
     sender = lawful.settings.mail_from or (
         lawful.policy.operator.requests_email if lawful.policy else None
     )
-    made = _state(request, "requests_mailer", lambda: mailer_from(lawful.settings.smtp_url, sender))
+    made = _state(
+        request,
+        "requests_mailer",
+        lambda: mailer_from(lawful.settings.smtp_url, sender, keep_open=KEPT_SMTP_SESSIONS),
+    )
     return cast(Mailer, made)
 
 
