@@ -33,6 +33,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -40,7 +41,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import sqlalchemy as sa
@@ -202,11 +203,24 @@ def _await_health(base: str) -> None:
 STEPS: dict[tuple[str, str], list[float]] = {}
 
 
+_CLIENTS = threading.local()
+
+
+def _client(base: str) -> httpx.Client:
+    """One keep-alive HTTP client per load thread (as a browser keeps its connection); made
+    outside the timed part (httpx builds an SSL context for each new client)."""
+    client = getattr(_CLIENTS, "client", None)
+    if client is None or str(client.base_url).rstrip("/") != base:
+        client = _CLIENTS.client = httpx.Client(base_url=base, timeout=60)
+    return cast(httpx.Client, client)
+
+
 def lifecycle(base: str, inbox: Inbox, i: int, kind: str = "access") -> float:
     """One request end to end: submit, read the code from the mail, verify, operator ``act``,
     (access: read the link from the mail, download the ZIP once), operator ``complete``, read
     the answer from the mail. Returns the seconds it took."""
     auth = {"Authorization": f"Bearer {TOKEN}"}
+    client = _client(base)
     start = last = time.perf_counter()
 
     def step(name: str) -> None:
@@ -215,34 +229,32 @@ def lifecycle(base: str, inbox: Inbox, i: int, kind: str = "access") -> float:
         STEPS.setdefault((kind, name), []).append(now - last)
         last = now
 
-    with httpx.Client(base_url=base, timeout=60) as client:
-        answer = client.post("/api/v1/requests", json={"kind": kind, "email": email(i)})
-        answer.raise_for_status()
-        request_id = answer.json()["request_id"]
-        code = _find(r"\b(\d{6})\b", inbox.body(inbox.wait_for(email(i), 1)))
-        step("submit + code mail")
-        client.post(f"/api/v1/requests/{request_id}/verify", json={"code": code}).raise_for_status()
-        step("verify")
-        client.post(
-            f"/api/v1/operator/requests/{request_id}/act", json={}, headers=auth
-        ).raise_for_status()
-        mails = 1
-        if kind == "access":
-            mails += 1
-            link = _find(r"(http\S+/downloads/\S+)", inbox.body(inbox.wait_for(email(i), mails)))
-            step("act + link mail")
-            got = client.get(link.removeprefix(base))
-            got.raise_for_status()
-            if got.content[:2] != b"PK":
-                raise RuntimeError("the download is not a ZIP")
-            step("download")
-        else:
-            step("act")
-        client.post(
-            f"/api/v1/operator/requests/{request_id}/complete", headers=auth
-        ).raise_for_status()
-        inbox.wait_for(email(i), mails + 1)  # the answer has reached the person
-        step("complete + answer mail")
+    answer = client.post("/api/v1/requests", json={"kind": kind, "email": email(i)})
+    answer.raise_for_status()
+    request_id = answer.json()["request_id"]
+    step("submit")
+    code = _find(r"\b(\d{6})\b", inbox.body(inbox.wait_for(email(i), 1)))
+    step("code mail arrives")
+    client.post(f"/api/v1/requests/{request_id}/verify", json={"code": code}).raise_for_status()
+    step("verify")
+    client.post(
+        f"/api/v1/operator/requests/{request_id}/act", json={}, headers=auth
+    ).raise_for_status()
+    mails = 1
+    if kind == "access":
+        mails += 1
+        link = _find(r"(http\S+/downloads/\S+)", inbox.body(inbox.wait_for(email(i), mails)))
+        step("act + link mail")
+        got = client.get(link.removeprefix(base))
+        got.raise_for_status()
+        if got.content[:2] != b"PK":
+            raise RuntimeError("the download is not a ZIP")
+        step("download")
+    else:
+        step("act")
+    client.post(f"/api/v1/operator/requests/{request_id}/complete", headers=auth).raise_for_status()
+    inbox.wait_for(email(i), mails + 1)  # the answer has reached the person
+    step("complete + answer mail")
     return time.perf_counter() - start
 
 

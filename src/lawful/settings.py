@@ -32,6 +32,11 @@ SETTINGS_HELP: dict[str, str] = {
     "(default 10)",
     "LAWFUL_REQUEST_WARN_HOURS": "hours before a request's deadline at which the worker mails "
     "the operator (default 48,24,4)",
+    "LAWFUL_SMS_URL": "SMS gateway (a generic webhook) that texts one-time codes to phones: "
+    "each message is an HTTP POST of LAWFUL_SMS_BODY; unset: phone requests are not taken",
+    "LAWFUL_SMS_BODY": "JSON body of each SMS POST, its strings holding {to} (E.164) and {text} "
+    '(default {"to": "{to}", "text": "{text}"})',
+    "LAWFUL_SMS_TOKEN": "bearer token sent to the SMS gateway (Authorization header), if any",
 }
 
 
@@ -64,6 +69,9 @@ class Settings:
     operator_token: str | None = None
     request_rate_limit: int = 10
     request_warn_hours: tuple[int, ...] = (48, 24, 4)
+    sms_url: str | None = None
+    sms_body: str | None = None
+    sms_token: str | None = None
 
     @classmethod
     def from_env(
@@ -93,4 +101,7 @@ class Settings:
             request_warn_hours=tuple(
                 int(h) for h in env.get("LAWFUL_REQUEST_WARN_HOURS", "48,24,4").split(",") if h
             ),
+            sms_url=env_secret("LAWFUL_SMS_URL", env),
+            sms_body=env.get("LAWFUL_SMS_BODY") or None,
+            sms_token=env_secret("LAWFUL_SMS_TOKEN", env),
         )

@@ -18,12 +18,14 @@ from sqlalchemy.orm import Session
 
 from lawful.connectors import orchestration
 from lawful.context import Lawful
+from lawful.crypto.normalise import normalise_identifier
 from lawful.destruction.service import Destroyer
-from lawful.errors import LockedOut, MailError, VerificationFailed
+from lawful.errors import LockedOut, MailError, PolicyViolation, VerificationFailed
 from lawful.mail import Mail, Mailer
 from lawful.requests import fulfil, outbox, response, service, verification
 from lawful.requests.models import Request
 from lawful.requests.verification import Check
+from lawful.sms import NoTexter, Texter, configured
 
 logger = logging.getLogger(__name__)
 
@@ -62,8 +64,19 @@ def submit(
     actor: str,
     now: datetime,
     limit_per_hour: int | None = None,
+    texter: Texter | None = None,
 ) -> Request:
-    """Register a request; mail the code (known person or not: the same mail)."""
+    """Register a request; send the code (known person or not: the same message) by mail, or
+    by SMS through ``texter`` for a phone number."""
+    if (
+        intake.identifier_kind == "phone"
+        and intake.channel in service.SELF_SERVICE
+        and not configured(texter or NoTexter())
+    ):
+        raise PolicyViolation(
+            "codes cannot be sent to phones here (no SMS gateway): give your e-mail address",
+            field="phone",
+        )
     with lawful.sessions.begin() as session:
         if limit_per_hour is not None:
             digest = lawful.ring.digest(intake.identifier_kind, intake.identifier)
@@ -80,25 +93,45 @@ def submit(
         if submitted.code is not None:
             service.meet(session, submitted.request, "acknowledge", now)
     if submitted.code is not None:
-        _tell(
-            mailer,
-            submitted.request,
-            response.mail(intake.identifier, submitted.request, "code", code=submitted.code),
-        )
+        _send_code(mailer, texter, submitted.request, intake.identifier, submitted.code)
     return submitted.request
 
 
-def resend(lawful: Lawful, mailer: Mailer, request_id: str, *, now: datetime) -> None:
+def _send_code(mailer: Mailer, texter: Texter | None, request: Request, to: str, code: str) -> None:
+    """The one-time code to the identifier on record: mail, or SMS to the number (E.164)."""
+    if request.identifier_kind == "phone":
+        number = normalise_identifier("phone", to)
+        (texter or NoTexter()).send(response.sms(number, request, code))
+    else:
+        _tell(mailer, request, response.mail(to, request, "code", code=code))
+
+
+def _reachable(request: Request) -> bool:
+    """Can a code be sent? By mail always; by SMS when the person asked by themselves (a
+    phoned-in request is verified by staff, as before)."""
+    if request.identifier_kind == "phone":
+        return request.channel in service.SELF_SERVICE
+    return request.identifier_kind == "email"
+
+
+def resend(
+    lawful: Lawful,
+    mailer: Mailer,
+    request_id: str,
+    *,
+    now: datetime,
+    texter: Texter | None = None,
+) -> None:
     with lawful.sessions.begin() as session:
         request = service.get(session, request_id)
         code = (
             verification.issue(session, lawful.ring, request.id, now)
-            if request.state == "awaiting_verification"
+            if request.state == "awaiting_verification" and _reachable(request)
             else None
         )
         to = service.contents(lawful.ring, request)["identifier"]
     if code is not None:  # a verified request silently gets nothing: the answer is the same
-        _tell(mailer, request, response.mail(to, request, "code", code=code))
+        _send_code(mailer, texter, request, to, code)
 
 
 def verify(lawful: Lawful, request_id: str, code: str, *, now: datetime) -> Request:

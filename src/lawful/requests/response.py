@@ -13,6 +13,7 @@ from typing import Any
 from lawful.config.models import Policy, localised
 from lawful.mail import Mail
 from lawful.requests.models import Request
+from lawful.sms import Sms
 
 OUTCOMES = {
     "en": {"granted": "granted", "partly_granted": "partly granted", "refused": "refused"},
@@ -42,6 +43,8 @@ TEXT = {
         "ready_subject": "Your request: your data are ready",
         "ready_body": "Download your data once, within 7 days: {url}",
         "answer_subject": "Your request: our answer",
+        "code_sms": "{code} is your code to confirm request {ref} about personal data "
+        "(15 minutes). Not yours? Ignore this message.",
     },
     "ru": {
         "title": "Ответ на ваше обращение",
@@ -62,6 +65,8 @@ TEXT = {
         "ready_subject": "Ваше обращение: данные готовы",
         "ready_body": "Скачайте данные один раз в течение 7 дней: {url}",
         "answer_subject": "Ваше обращение: ответ",
+        "code_sms": "{code} — код подтверждения обращения {ref} о персональных данных "
+        "(15 минут). Не обращались? Проигнорируйте.",
     },
 }
 
@@ -134,6 +139,11 @@ def answer_markdown(
     if reasons:
         lines += [f"## {t['reasons']}", "", *[f"- {r.text(request.language)}" for r in reasons], ""]
     return "\n".join([*lines, t["appeal"], ""])
+
+
+def sms(to: str, request: Request, code: str) -> Sms:
+    """The one-time code as a text message, in the request's language."""
+    return Sms(to=to, text=TEXT[request.language]["code_sms"].format(ref=request.id, code=code))
 
 
 def mail(to: str, request: Request, kind: str, body: str | None = None, **values: str) -> Mail:

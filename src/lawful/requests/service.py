@@ -36,6 +36,8 @@ LANGUAGES = ("en", "ru")
 CHANNELS = ("api", "email", "portal", "staff", "post", "phone")
 #: Channels where the person asks by themselves and confirms with a mailed code.
 SELF_SERVICE = ("api", "portal", "email")
+#: Identifiers a one-time code can be sent to: by mail, or by SMS through the gateway.
+CODE_KINDS = ("email", "phone")
 OPEN_STATES = ("awaiting_verification", "verified", "in_progress", "fulfilled")
 TRANSITIONS: dict[str, frozenset[str]] = {
     "awaiting_verification": frozenset({"verified", "rejected"}),
@@ -157,8 +159,8 @@ def submit(
             now=now,
         )
         return Submitted(request, None)
-    if intake.identifier_kind != "email" or intake.channel not in SELF_SERVICE:
-        return Submitted(request, None)  # staff verify: a phone gets no code, a letter no mail
+    if intake.identifier_kind not in CODE_KINDS or intake.channel not in SELF_SERVICE:
+        return Submitted(request, None)  # staff verify: a phoned request or a letter
     return Submitted(request, verification.issue(session, ring, request.id, now))
 
 

@@ -32,6 +32,7 @@ from lawful.errors import LockedOut, PolicyViolation, Unauthorized
 from lawful.mail import Mailer, mailer_from
 from lawful.requests import flows, fulfil, service
 from lawful.requests.deadlines import KINDS
+from lawful.sms import Texter, texter_from
 from lawful.web.routes import LawfulDep
 
 public = APIRouter(prefix="/requests", tags=["requests"])
@@ -106,6 +107,20 @@ def mailer_of(request: Request) -> Mailer:
 MailerDep = Annotated[Mailer, Depends(mailer_of)]
 
 
+def texter_of(request: Request) -> Texter:
+    """The SMS gateway that texts codes to phones (``LAWFUL_SMS_URL``), if one is set."""
+    settings = cast(Lawful, request.app.state.lawful).settings
+    made = _state(
+        request,
+        "requests_texter",
+        lambda: texter_from(settings.sms_url, settings.sms_body, settings.sms_token),
+    )
+    return cast(Texter, made)
+
+
+TexterDep = Annotated[Texter, Depends(texter_of)]
+
+
 def limit_ip(request: Request) -> None:
     lawful: Lawful = request.app.state.lawful
     # Public steps per IP: a generous multiple of the per-identifier limit (one person makes
@@ -125,7 +140,16 @@ def _now() -> datetime:
 
 class RequestIn(BaseModel):
     kind: Kind
-    email: EmailStr = Field(description="The e-mail address on record; the code is sent there.")
+    email: EmailStr | None = Field(
+        default=None, description="The e-mail address on record; the code is mailed there."
+    )
+    phone: str | None = Field(
+        default=None,
+        min_length=3,
+        max_length=32,
+        description="Or the phone number on record (international format); the code is sent "
+        "there by SMS, where the operator has an SMS gateway.",
+    )
     language: Literal["en", "ru"] = "en"
     message: str = Field(default="", max_length=10_000)
     purpose: str | None = Field(
@@ -136,13 +160,21 @@ class RequestIn(BaseModel):
         description="rectification: category, value; distribution_stop: full_name, contact, data",
     )
 
+    def identifier(self) -> tuple[str, str]:
+        """``(kind, value)``: the e-mail address or the phone number, exactly one of them."""
+        if self.email is not None and self.phone is None:
+            return "email", str(self.email)
+        if self.phone is not None and self.email is None:
+            return "phone", self.phone
+        raise PolicyViolation("give either email or phone (one of them)", field="email")
+
 
 class Accepted(BaseModel):
     request_id: str
     state: str
     detail: str = (
-        "If the address is on record with us or not, a code was sent to it; enter it "
-        "to confirm the request."
+        "If the address (or number) is on record with us or not, a code was sent to it; "
+        "enter it to confirm the request."
     )
 
 
@@ -159,12 +191,15 @@ class StatusOut(BaseModel):
 
 
 @public.post("", status_code=202, response_model=Accepted, dependencies=[Depends(limit_ip)])
-def submit_request(body: RequestIn, lawful: LawfulDep, mailer: MailerDep) -> Accepted:
-    """Exercise a right. The answer is the same whether or not we know the address."""
+def submit_request(
+    body: RequestIn, lawful: LawfulDep, mailer: MailerDep, texter: TexterDep
+) -> Accepted:
+    """Exercise a right. The answer is the same whether or not we know the address (or number)."""
+    identifier_kind, identifier = body.identifier()
     intake = service.Intake(
         kind=body.kind,
-        identifier_kind="email",
-        identifier=str(body.email),
+        identifier_kind=identifier_kind,
+        identifier=identifier,
         language=body.language,
         channel="api",
         message=body.message,
@@ -178,6 +213,7 @@ def submit_request(body: RequestIn, lawful: LawfulDep, mailer: MailerDep) -> Acc
         actor="requester",
         now=_now(),
         limit_per_hour=lawful.settings.request_rate_limit,
+        texter=texter,
     )
     return Accepted(request_id=request.id, state=request.state)
 
@@ -190,9 +226,11 @@ def verify_request(request_id: str, body: CodeIn, lawful: LawfulDep) -> StatusOu
 
 
 @public.post("/{request_id}/resend", status_code=202, dependencies=[Depends(limit_ip)])
-def resend_code(request_id: str, lawful: LawfulDep, mailer: MailerDep) -> dict[str, str]:
+def resend_code(
+    request_id: str, lawful: LawfulDep, mailer: MailerDep, texter: TexterDep
+) -> dict[str, str]:
     """Send a new code (at most five per request)."""
-    flows.resend(lawful, mailer, request_id, now=_now())
+    flows.resend(lawful, mailer, request_id, now=_now(), texter=texter)
     return {"detail": "If the request awaits confirmation, a new code was sent."}
 
 
