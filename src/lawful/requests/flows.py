@@ -20,9 +20,10 @@ from lawful.connectors import orchestration
 from lawful.context import Lawful
 from lawful.crypto.normalise import normalise_identifier
 from lawful.destruction.service import Destroyer
+from lawful.documents.service import reading
 from lawful.errors import LockedOut, MailError, PolicyViolation, VerificationFailed
 from lawful.mail import Mail, Mailer
-from lawful.requests import fulfil, outbox, response, service, verification
+from lawful.requests import fulfil, outbox, report, response, service, verification
 from lawful.requests.models import Request
 from lawful.requests.verification import Check
 from lawful.sms import NoTexter, Texter, configured
@@ -208,6 +209,18 @@ def act(
         url = outbox.link(lawful.settings.public_url, outcome.download_token)
         _deliver(lawful, mailer, ready, response.mail(to, request, "ready", url=url))
     return outcome
+
+
+def download(lawful: Lawful, token: str, *, now: datetime) -> tuple[str, bytes]:
+    """The prepared report, once. The file is read and its PDF laid out before the write lock
+    is taken (a failure there spends nothing); then the link is spent, unless another download
+    spent it meanwhile (:class:`~lawful.errors.Gone`)."""
+    with reading(lawful.engine) as session:
+        name, data = fulfil.peek(session=session, ring=lawful.ring, token=token, now=now)
+    data = report.finish(data)
+    with lawful.sessions.begin() as session:
+        fulfil.spend(session=session, token=token, now=now)
+    return name, data
 
 
 def complete(lawful: Lawful, mailer: Mailer, request_id: str, *, actor: str, now: datetime) -> str:

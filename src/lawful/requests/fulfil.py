@@ -183,7 +183,9 @@ def _report(
     )
     elsewhere = orchestration.found_for(session, ring, request)
     built = report.build(policy, export, request.language, now, elsewhere=elsewhere)
-    data = report.package(built, request.language, pdf=pdf)
+    # The PDF (the slow part: fpdf2's layout) is laid out at the one download, outside the
+    # transaction that holds the write lock; see report.finish.
+    data = report.package(built, request.language, pdf=pdf, defer_pdf=True)
     row = service.attach(
         session=session,
         ring=ring,
@@ -303,7 +305,17 @@ def reject(*, session: Session, request_id: str, reason: str, actor: str, now: d
 
 
 def download(*, session: Session, ring: Keyring, token: str, now: datetime) -> tuple[str, bytes]:
-    """The prepared file, once: the link is spent and the sealed copy deleted on first use."""
+    """The prepared file, once: the link is spent and the sealed copy deleted on first use.
+
+    In one transaction (the PDF, when it was deferred, is laid out inside it); the API uses
+    :func:`lawful.requests.flows.download`, which lays it out before taking the write lock."""
+    name, data = peek(session=session, ring=ring, token=token, now=now)
+    data = report.finish(data)
+    spend(session=session, token=token, now=now)
+    return name, data
+
+
+def _find(session: Session, token: str, now: datetime) -> tuple[Download, RequestFile, Request]:
     row = session.get(Download, outbox.token_digest(token)) if len(token) < 100 else None
     if row is None:
         raise NotFound("no such download", field="token")
@@ -311,9 +323,28 @@ def download(*, session: Session, ring: Keyring, token: str, now: datetime) -> t
         raise Gone("this link was already used or has expired", field="token")
     file = session.get(RequestFile, row.file_id)
     request = service.get(session, row.request_id)
-    if file is None:
+    if file is None or file.sealed is None:
         raise Gone("the file is no longer kept", field="token")
-    name, data = service.open_file(ring, request, file)
-    row.used_at, file.sealed = now, None
+    return row, file, request
+
+
+def peek(*, session: Session, ring: Keyring, token: str, now: datetime) -> tuple[str, bytes]:
+    """The file behind a valid, unused link — read only: the link stays valid."""
+    _row, file, request = _find(session, token, now)
+    return service.open_file(ring, request, file)
+
+
+def spend(*, session: Session, token: str, now: datetime) -> None:
+    """Use the link up: it is marked used and the sealed copy deleted. A link spent meanwhile
+    (two downloads at once) is :class:`Gone` for the second."""
+    row, file, request = _find(session, token, now)
+    used = session.execute(
+        sa.update(Download)
+        .where(Download.token_digest == row.token_digest, Download.used_at.is_(None))
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(used, "rowcount", 1) != 1:
+        raise Gone("this link was already used or has expired", field="token")
+    file.sealed = None
     service.note(session, request, "downloaded", "requester", now, f"file {file.id}")
-    return name, data

@@ -28,9 +28,10 @@ from lawful.context import Lawful
 from lawful.destruction import render
 from lawful.destruction import service as destruction
 from lawful.destruction.service import Destroyer
+from lawful.documents.service import reading
 from lawful.errors import LockedOut, PolicyViolation, Unauthorized
 from lawful.mail import Mailer, mailer_from
-from lawful.requests import flows, fulfil, service
+from lawful.requests import flows, service
 from lawful.requests.deadlines import KINDS
 from lawful.sms import Texter, texter_from
 from lawful.web.routes import LawfulDep
@@ -241,7 +242,7 @@ def request_status(request_id: str, lawful: LawfulDep) -> StatusOut:
 
 
 def _status(lawful: Lawful, request_id: str) -> StatusOut:
-    with lawful.sessions() as session:
+    with reading(lawful.engine) as session:
         request = service.get(session, request_id)
         due = {d.name: d.due_at for d in service.deadlines_of(session, request_id)}
     return StatusOut(
@@ -260,8 +261,7 @@ def _status(lawful: Lawful, request_id: str) -> StatusOut:
 )
 def download_report(token: str, lawful: LawfulDep) -> Response:
     """The prepared report (HTML, PDF, JSON, CSV in one ZIP): once, within 7 days."""
-    with lawful.sessions.begin() as session:
-        name, data = fulfil.download(session=session, ring=lawful.ring, token=token, now=_now())
+    name, data = flows.download(lawful, token, now=_now())
     return Response(
         data,
         media_type="application/zip",
@@ -312,7 +312,7 @@ def list_requests(
     """Open requests, soonest deadline first."""
     now = _now()
     within = timedelta(hours=due_within_hours) if due_within_hours is not None else None
-    with lawful.sessions() as session:
+    with reading(lawful.engine) as session:
         rows = service.listing(
             session=session, now=now, overdue=overdue, due_within=within, state=state, kind=kind
         )
@@ -439,7 +439,7 @@ def show_request(request_id: str, lawful: LawfulDep, _actor: ActorDep) -> Detail
 
 
 def _detail(lawful: Lawful, request_id: str) -> Detail:
-    with lawful.sessions() as session:
+    with reading(lawful.engine) as session:
         r = service.get(session, request_id)
         deadlines = [
             Deadline.model_validate(d, from_attributes=True)
@@ -563,7 +563,7 @@ def destruction_act(
     language: Literal["en", "ru"] = "ru",
 ) -> Response:
     """A destruction act (RKN Order No. 179 fields) with its log extract, by id or number."""
-    with lawful.sessions() as session:
+    with reading(lawful.engine) as session:
         found = destruction.get_act(session, act)
         markdown = render.act_markdown(found, destruction.subjects_of(session, found), language)
     title = markdown.splitlines()[0].lstrip("# ")
