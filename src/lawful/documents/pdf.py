@@ -111,7 +111,7 @@ def _face(path: Path, blocks: frozenset[int]) -> bytes:
 
     font = ttLib.TTFont(path, recalcTimestamp=False)
     keep = [c for c in font.getBestCmap() if c >> 7 in blocks]
-    options = subset.Options(notdef_outline=True, recommended_glyphs=True)
+    options = subset.Options(notdef_outline=True, recommended_glyphs=True, hinting=False)
     options.drop_tables += list(_DROPPED_TABLES)
     subsetter = subset.Subsetter(options)
     subsetter.populate(unicodes=keep)
@@ -148,6 +148,8 @@ def _font(pdf: Any, path: Path, style: str, blocks: frozenset[int]) -> Any:
     font.glyph_ids = dict(template.glyph_ids)
     font.missing_glyphs = []
     font.biggest_size_pt = 0
-    font.ttfont = ttLib.TTFont(io.BytesIO(_face(path, blocks)), recalcTimestamp=False, lazy=True)
+    font.ttfont = ttLib.TTFont(
+        io.BytesIO(_face(path, blocks)), recalcTimestamp=False, recalcBBoxes=False, lazy=True
+    )
     font.subset = SubsetMap(font)
     return font
