@@ -211,10 +211,11 @@ def _erase(
     destroyer: destruction.Destroyer | None,
 ) -> Outcome:
     """Crypto-shred the subject, except values a legal obligation keeps (explained)."""
-    held = service.held_purposes(session, policy, subject_id)
+    holds = service.holds_on(session, policy, subject_id)
     reason = f"erasure request {request.id}"
-    if held:
-        kept = [_hold_reason(policy, key) for key in held]
+    if holds:
+        held = {hold.purpose for hold in holds}
+        kept = [_hold_reason(hold) for hold in holds]
         destroyed = []
         for key in service.purposes_of(session, subject_id):
             if key not in held:
@@ -222,10 +223,12 @@ def _erase(
                 subjects.destroy_purpose_values(
                     session=session, subject_id=subject_id, purpose=key, actor=actor, reason=reason
                 )
+        if not destroyed:  # everything is held: nothing could be destroyed
+            return Outcome("refused", reasons=kept)
         return Outcome(
             "partly_granted",
             reasons=kept,
-            done=[Said("destroyed_some", {"purposes": ", ".join(destroyed)})],
+            done=[Said("destroyed_some", {"purposes": ", ".join(sorted(destroyed))})],
         )
     shredded = destruction.shred(
         session=session, subject_ids=[subject_id], actor=actor, reason=reason, now=now
@@ -243,10 +246,12 @@ def _erase(
     return Outcome(done=[Said("destroyed_all", {"act": act.number})], act_id=act.id)
 
 
-def _hold_reason(policy: Policy, key: str) -> Said:
-    retention = policy.purposes[key].retention
-    why = retention.source if retention and retention.source else "a legal obligation"
-    return Said("kept", {"purpose": key, "source": why})
+def _hold_reason(hold: service.Hold) -> Said:
+    if hold.kind == "declared":
+        return Said("kept_hold", {"purpose": hold.purpose, "reason": hold.reason})
+    if hold.kind == "placed":
+        return Said("kept_placed", {"purpose": hold.purpose})
+    return Said("kept", {"purpose": hold.purpose, "source": hold.reason or "a legal obligation"})
 
 
 def _consents(

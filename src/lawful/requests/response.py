@@ -82,6 +82,8 @@ PHRASES = {
         "destroyed_all": "all your data were destroyed; destruction act No. {act}",
         "destroyed_some": "destroyed the data held for: {purposes}",
         "kept": "data held for {purpose} are kept: required by {source}",
+        "kept_hold": "data held for {purpose} are kept under a legal hold: {reason}",
+        "kept_placed": "data held for {purpose} are kept under a legal hold",
         "withdrawn": "consent withdrawn for: {purposes}",
         "none_in_force": "no consent of yours was in force",
         "legal_reason": "{reason}",
@@ -98,6 +100,9 @@ PHRASES = {
         "destroyed_all": "все ваши данные уничтожены; акт об уничтожении № {act}",
         "destroyed_some": "уничтожены данные для целей: {purposes}",
         "kept": "данные для цели {purpose} сохранены: этого требует {source}",
+        "kept_hold": "данные для цели {purpose} сохранены в связи с запретом на уничтожение: "
+        "{reason}",
+        "kept_placed": "данные для цели {purpose} сохранены в связи с запретом на уничтожение",
         "withdrawn": "согласие отозвано для целей: {purposes}",
         "none_in_force": "действующих согласий не было",
         "legal_reason": "{reason}",
