@@ -65,8 +65,7 @@ def act(
     request.outcome = outcome.outcome
     service.move(session, request, "fulfilled", actor, now)
     service.note(session, request, "acted", actor, now, outcome.summary())
-    for name in ("acknowledge", "block"):
-        service.meet(session, request, name, now)
+    service.meet(session, request, ("acknowledge", "block"), now)
     return outcome
 
 
@@ -304,8 +303,7 @@ def reject(*, session: Session, request_id: str, reason: str, actor: str, now: d
     service.move(session, request, "rejected", actor, now)
     request.outcome, request.closed_at = "refused", now
     service.note(session, request, "refused", actor, now, reason)
-    service.meet(session, request, "acknowledge", now)
-    service.meet(session, request, "answer", now)
+    service.meet(session, request, ("acknowledge", "answer"), now)
     return request
 
 

@@ -230,12 +230,14 @@ def move(session: Session, request: Request, state: str, actor: str, now: dateti
     request.state = state
 
 
-def meet(session: Session, request: Request, name: str, now: datetime) -> None:
+def meet(session: Session, request: Request, name: str | tuple[str, ...], now: datetime) -> None:
+    """Mark the request's deadline ``name`` (or each of several, in one statement) met."""
+    names = (name,) if isinstance(name, str) else name
     session.execute(
         sa.update(RequestDeadline)
         .where(
             RequestDeadline.request_id == request.id,
-            RequestDeadline.name == name,
+            RequestDeadline.name.in_(names),
             RequestDeadline.met_at.is_(None),
         )
         .values(met_at=now)
