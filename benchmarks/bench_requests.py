@@ -1,25 +1,32 @@
-"""Data-subject request benchmark: access reports, HTTP lifecycles, bulk erasure.
+"""Data-subject request benchmark: HTTP lifecycles, bulk erasure, access reports.
 
 Run from the repository root::
 
     .venv/bin/python -m benchmarks.bench_requests                       # 150,000 subjects, SQLite
     .venv/bin/python -m benchmarks.bench_requests --subjects 1000000 --backend postgresql
     .venv/bin/python -m benchmarks.bench_requests --quick               # 12,000 subjects
+    .venv/bin/python -m benchmarks.bench_requests --subjects 5000 --erase 0 --reports 0 \
+        --profile 20                                # lifecycles only, py-spy on the server
 
 It seeds ``--subjects`` synthetic people (5 values each, through ``record_bulk``) into a fresh
 database under the ru-design-studio policy, then measures:
 
+* **HTTP lifecycles** — uvicorn on loopback in its own process (as ``lawful serve``), a real
+  local SMTP server (aiosmtpd); one keep-alive HTTP client per load thread. A lifecycle is
+  submit → read the code from the delivered mail → verify → operator ``act`` → (access: read
+  the link from the mail, download the ZIP once — its PDF is laid out then) → operator
+  ``complete`` → the answer mail arrives. First ``--samples`` access and erasure lifecycles
+  one after another (p50/p95 and each step's p50, against Fides' 0.70 s and 0.98 s per
+  request), then ``--lifecycles`` access and a quarter as many erasure lifecycles from
+  ``--clients`` concurrent clients (throughput against Fides' 1.62 access/s and 1.07
+  erasures/s under 4 clients). ``--no-pdf`` leaves the PDF out; ``--profile N`` runs py-spy on
+  the server for N seconds of the concurrent access phase and prints the hottest functions;
+* **bulk erasure** — ``destruction.shred`` + one ``record_act`` for ``--erase`` subjects;
 * **access report, in process** — ``export_subject`` + the report (Markdown, HTML, JSON, CSV)
   for random subjects, one transaction each; and the same with the PDF;
-* **HTTP lifecycles** — uvicorn on loopback in its own process, a real local SMTP
-  server (aiosmtpd), ``--clients`` concurrent clients; each lifecycle is submit → read the code
-  from the delivered mail → verify → operator ``act`` (report with PDF, mailed link) →
-  download once → operator ``complete`` (answer mailed);
-* **bulk erasure** — ``destruction.shred`` + one ``record_act`` for ``--erase`` subjects;
 
-and prints each figure against its target and against Fides' figures measured on this machine
-class (shared/peers/fides/REPORT.md: 0.70 s per access request, 0.98 s per erasure, 1.62 access
-requests/s under 4 concurrent clients).
+and prints each figure against its target; Fides' figures were measured on this machine class
+(shared/peers/fides/REPORT.md). The machine is shared: compare runs made back to back.
 """
 
 from __future__ import annotations
