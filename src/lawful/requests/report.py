@@ -242,7 +242,9 @@ def finish(data: bytes) -> bytes:
     with zipfile.ZipFile(buffer, "a", zipfile.ZIP_DEFLATED) as archive:
         markdown = archive.read("report.md").decode()
         archive.comment = b""
-        archive.writestr("report.pdf", markdown_to_pdf(markdown, title=_title(markdown)))
+        # Stored as it is: the PDF's streams are compressed already.
+        pdf = markdown_to_pdf(markdown, title=_title(markdown))
+        archive.writestr("report.pdf", pdf, compress_type=zipfile.ZIP_STORED)
     return buffer.getvalue()
 
 
