@@ -9,8 +9,10 @@ Run from the repository root::
         --profile 20                                # lifecycles only, py-spy on the server
 
 It seeds ``--subjects`` synthetic people (5 values each, through ``record_bulk``) into a fresh
-database under the ru-design-studio policy, then measures:
+database under the ru-design-studio policy, then measures, in this order:
 
+* **access report, in process** — ``export_subject`` + the report (Markdown, HTML, JSON, CSV)
+  for random subjects, one transaction each; and the same with the PDF;
 * **HTTP lifecycles** — uvicorn on loopback in its own process (as ``lawful serve``), a real
   local SMTP server (aiosmtpd); one keep-alive HTTP client per load thread. A lifecycle is
   submit → read the code from the delivered mail → verify → operator ``act`` → (access: read
@@ -22,8 +24,6 @@ database under the ru-design-studio policy, then measures:
   erasures/s under 4 clients). ``--no-pdf`` leaves the PDF out; ``--profile N`` runs py-spy on
   the server for N seconds of the concurrent access phase and prints the hottest functions;
 * **bulk erasure** — ``destruction.shred`` + one ``record_act`` for ``--erase`` subjects;
-* **access report, in process** — ``export_subject`` + the report (Markdown, HTML, JSON, CSV)
-  for random subjects, one transaction each; and the same with the PDF;
 
 and prints each figure against its target; Fides' figures were measured on this machine class
 (shared/peers/fides/REPORT.md). The machine is shared: compare runs made back to back.
@@ -324,12 +324,12 @@ def open_bench(root: Path, url: str) -> Lawful:
 def run(lawful: Lawful, args: argparse.Namespace) -> None:
     ids = seed(lawful, args.subjects)
     args.used = 0
+    if args.reports:  # first: the lifecycles and the bulk erasure destroy people
+        reports(lawful, ids, args)
     if args.lifecycles:
         http_lifecycles(lawful, args)
     if args.erase:
         bulk_erasure(lawful, ids, args)
-    if args.reports:
-        reports(lawful, ids, args)
 
 
 def reports(lawful: Lawful, ids: list[str], args: argparse.Namespace) -> None:
