@@ -1,25 +1,32 @@
-"""Data-subject request benchmark: access reports, HTTP lifecycles, bulk erasure.
+"""Data-subject request benchmark: HTTP lifecycles, bulk erasure, access reports.
 
 Run from the repository root::
 
     .venv/bin/python -m benchmarks.bench_requests                       # 150,000 subjects, SQLite
     .venv/bin/python -m benchmarks.bench_requests --subjects 1000000 --backend postgresql
     .venv/bin/python -m benchmarks.bench_requests --quick               # 12,000 subjects
+    .venv/bin/python -m benchmarks.bench_requests --subjects 5000 --erase 0 --reports 0 \
+        --profile 20                                # lifecycles only, py-spy on the server
 
 It seeds ``--subjects`` synthetic people (5 values each, through ``record_bulk``) into a fresh
-database under the ru-design-studio policy, then measures:
+database under the ru-design-studio policy, then measures, in this order:
 
 * **access report, in process** — ``export_subject`` + the report (Markdown, HTML, JSON, CSV)
   for random subjects, one transaction each; and the same with the PDF;
-* **HTTP lifecycles** — uvicorn on loopback in its own process, a real local SMTP
-  server (aiosmtpd), ``--clients`` concurrent clients; each lifecycle is submit → read the code
-  from the delivered mail → verify → operator ``act`` (report with PDF, mailed link) →
-  download once → operator ``complete`` (answer mailed);
+* **HTTP lifecycles** — uvicorn on loopback in its own process (as ``lawful serve``), a real
+  local SMTP server (aiosmtpd); one keep-alive HTTP client per load thread. A lifecycle is
+  submit → read the code from the delivered mail → verify → operator ``act`` → (access: read
+  the link from the mail, download the ZIP once — its PDF is laid out then) → operator
+  ``complete`` → the answer mail arrives. First ``--samples`` access and erasure lifecycles
+  one after another (p50/p95 and each step's p50, against Fides' 0.70 s and 0.98 s per
+  request), then ``--lifecycles`` access and a quarter as many erasure lifecycles from
+  ``--clients`` concurrent clients (throughput against Fides' 1.62 access/s and 1.07
+  erasures/s under 4 clients). ``--no-pdf`` leaves the PDF out; ``--profile N`` runs py-spy on
+  the server for N seconds of the concurrent access phase and prints the hottest functions;
 * **bulk erasure** — ``destruction.shred`` + one ``record_act`` for ``--erase`` subjects;
 
-and prints each figure against its target and against Fides' figures measured on this machine
-class (shared/peers/fides/REPORT.md: 0.70 s per access request, 0.98 s per erasure, 1.62 access
-requests/s under 4 concurrent clients).
+and prints each figure against its target; Fides' figures were measured on this machine class
+(shared/peers/fides/REPORT.md). The machine is shared: compare runs made back to back.
 """
 
 from __future__ import annotations
@@ -33,6 +40,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -40,7 +48,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import sqlalchemy as sa
@@ -59,6 +67,7 @@ from lawful.subjects import service as subjects
 FIDES_ACCESS_S = 0.70
 FIDES_ERASURE_S = 0.98
 FIDES_ACCESS_PER_S = 1.62
+FIDES_ERASURE_PER_S = 1.07
 TOKEN = "bench-operator-token"  # noqa: S105 - a throwaway token for a throwaway server
 CATEGORIES = (
     "user.name",
@@ -145,7 +154,7 @@ def app_from_env() -> Any:
 
 
 @contextmanager
-def serving(lawful: Lawful, no_pdf: bool) -> Iterator[str]:
+def serving(lawful: Lawful, no_pdf: bool) -> Iterator[tuple[str, int]]:
     """uvicorn in its own process (as ``lawful serve`` runs), so that the load generator and
     the SMTP server in this process do not share its interpreter lock."""
     port = free_port()
@@ -182,7 +191,7 @@ def serving(lawful: Lawful, no_pdf: bool) -> Iterator[str]:
     )
     try:
         _await_health(base)
-        yield base
+        yield base, server.pid
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -197,26 +206,62 @@ def _await_health(base: str) -> None:
     raise TimeoutError("the server did not start")
 
 
-def lifecycle(base: str, inbox: Inbox, i: int) -> float:
+#: Seconds per step of the lifecycles run, by kind and step (printed for the 1-client runs).
+STEPS: dict[tuple[str, str], list[float]] = {}
+
+
+_CLIENTS = threading.local()
+
+
+def _client(base: str) -> httpx.Client:
+    """One keep-alive HTTP client per load thread (as a browser keeps its connection); made
+    outside the timed part (httpx builds an SSL context for each new client)."""
+    client = getattr(_CLIENTS, "client", None)
+    if client is None or str(client.base_url).rstrip("/") != base:
+        client = _CLIENTS.client = httpx.Client(base_url=base, timeout=60)
+    return cast(httpx.Client, client)
+
+
+def lifecycle(base: str, inbox: Inbox, i: int, kind: str = "access") -> float:
+    """One request end to end: submit, read the code from the mail, verify, operator ``act``,
+    (access: read the link from the mail, download the ZIP once), operator ``complete``, read
+    the answer from the mail. Returns the seconds it took."""
     auth = {"Authorization": f"Bearer {TOKEN}"}
-    start = time.perf_counter()
-    with httpx.Client(base_url=base, timeout=60) as client:
-        answer = client.post("/api/v1/requests", json={"kind": "access", "email": email(i)})
-        answer.raise_for_status()
-        request_id = answer.json()["request_id"]
-        code = _find(r"\b(\d{6})\b", inbox.body(inbox.wait_for(email(i), 1)))
-        client.post(f"/api/v1/requests/{request_id}/verify", json={"code": code}).raise_for_status()
-        client.post(
-            f"/api/v1/operator/requests/{request_id}/act", json={}, headers=auth
-        ).raise_for_status()
-        link = _find(r"(http\S+/downloads/\S+)", inbox.body(inbox.wait_for(email(i), 2)))
+    client = _client(base)
+    start = last = time.perf_counter()
+
+    def step(name: str) -> None:
+        nonlocal last
+        now = time.perf_counter()
+        STEPS.setdefault((kind, name), []).append(now - last)
+        last = now
+
+    answer = client.post("/api/v1/requests", json={"kind": kind, "email": email(i)})
+    answer.raise_for_status()
+    request_id = answer.json()["request_id"]
+    step("submit")
+    code = _find(r"\b(\d{6})\b", inbox.body(inbox.wait_for(email(i), 1)))
+    step("code mail arrives")
+    client.post(f"/api/v1/requests/{request_id}/verify", json={"code": code}).raise_for_status()
+    step("verify")
+    client.post(
+        f"/api/v1/operator/requests/{request_id}/act", json={}, headers=auth
+    ).raise_for_status()
+    mails = 1
+    if kind == "access":
+        mails += 1
+        link = _find(r"(http\S+/downloads/\S+)", inbox.body(inbox.wait_for(email(i), mails)))
+        step("act + link mail")
         got = client.get(link.removeprefix(base))
         got.raise_for_status()
         if got.content[:2] != b"PK":
             raise RuntimeError("the download is not a ZIP")
-        client.post(
-            f"/api/v1/operator/requests/{request_id}/complete", headers=auth
-        ).raise_for_status()
+        step("download")
+    else:
+        step("act")
+    client.post(f"/api/v1/operator/requests/{request_id}/complete", headers=auth).raise_for_status()
+    inbox.wait_for(email(i), mails + 1)  # the answer has reached the person
+    step("complete + answer mail")
     return time.perf_counter() - start
 
 
@@ -278,6 +323,16 @@ def open_bench(root: Path, url: str) -> Lawful:
 
 def run(lawful: Lawful, args: argparse.Namespace) -> None:
     ids = seed(lawful, args.subjects)
+    args.used = 0
+    if args.reports:  # first: the lifecycles and the bulk erasure destroy people
+        reports(lawful, ids, args)
+    if args.lifecycles:
+        http_lifecycles(lawful, args)
+    if args.erase:
+        bulk_erasure(lawful, ids, args)
+
+
+def reports(lawful: Lawful, ids: list[str], args: argparse.Namespace) -> None:
     rng = random.Random(7)
     print(f"\naccess report, in process ({args.reports} random subjects of {len(ids):,})")
     plain = measure(lambda: access_report(lawful, rng.choice(ids), pdf=False), args.reports)
@@ -286,44 +341,76 @@ def run(lawful: Lawful, args: argparse.Namespace) -> None:
     line("report p50 (HTML, JSON, CSV)", f"{p50 * 1000:.1f} ms", "< 30 ms", p50 < 0.030)
     line("report p95", f"{percentile(plain, 0.95) * 1000:.1f} ms", "-", True)
     line("report with PDF p50", f"{statistics.median(with_pdf) * 1000:.1f} ms", "-", True)
-    if args.lifecycles:
-        http_lifecycles(lawful, args)
-    bulk_erasure(lawful, ids, args)
 
 
 def http_lifecycles(lawful: Lawful, args: argparse.Namespace) -> None:
     pdf = "without the PDF" if args.no_pdf else "with the PDF"
-    print(f"\n{args.lifecycles:,} HTTP lifecycles ({pdf}), {args.clients} concurrent clients")
+    print(f"\nHTTP lifecycles ({pdf}): submit, code by mail, verify, act, [download], complete")
+    people = iter(range(10**9))
     with smtp_server() as (inbox, smtp_url):
         lawful.settings = replace(lawful.settings, smtp_url=smtp_url)
-        with serving(lawful, args.no_pdf) as base:
-            start = time.perf_counter()
-            with ThreadPoolExecutor(args.clients) as pool:
-                latencies = list(
-                    pool.map(lambda i: lifecycle(base, inbox, i), range(args.lifecycles))
-                )
-            wall = time.perf_counter() - start
-    per_s, median = args.lifecycles / wall, statistics.median(latencies)
-    line("lifecycles", f"{wall:.1f} s", "-", True)
-    line("throughput", f"{per_s:.1f} /s", "-", True)
-    line(
-        "ratio vs Fides 1.62 access/s (4 clients)",
-        f"{per_s / FIDES_ACCESS_PER_S:.1f}x",
-        ">= 20x",
-        per_s / FIDES_ACCESS_PER_S >= 20,
-    )
-    line("lifecycle latency p50", f"{median * 1000:.0f} ms", "-", True)
-    line("lifecycle p95", f"{percentile(latencies, 0.95) * 1000:.0f} ms", "-", True)
-    line(
-        "ratio vs Fides 0.70 s per access",
-        f"{FIDES_ACCESS_S / median:.1f}x",
-        ">= 20x",
-        FIDES_ACCESS_S / median >= 20,
-    )
+        with serving(lawful, args.no_pdf) as (base, pid):
+            for kind, fides in (("access", FIDES_ACCESS_S), ("erasure", FIDES_ERASURE_S)):
+                STEPS.clear()
+                took = [lifecycle(base, inbox, next(people), kind) for _ in range(args.samples)]
+                _latency(f"{kind}, 1 client ({args.samples})", took, fides)
+                for (_, name), samples in STEPS.items():
+                    line(f"  {name} p50", f"{statistics.median(samples) * 1000:.1f} ms", "-", True)
+            for kind, fides_rate, count in (
+                ("access", FIDES_ACCESS_PER_S, args.lifecycles),
+                ("erasure", FIDES_ERASURE_PER_S, max(1, args.lifecycles // 4)),
+            ):
+                ids = [next(people) for _ in range(count)]
+                spy = _spy(pid, args.profile) if args.profile and kind == "access" else None
+                start = time.perf_counter()
+                with ThreadPoolExecutor(args.clients) as pool:
+                    took = list(pool.map(lambda i, k=kind: lifecycle(base, inbox, i, k), ids))
+                wall = time.perf_counter() - start
+                _throughput(f"{kind}, {args.clients} clients ({count})", count / wall, fides_rate)
+                line("  latency p50 / p95", _p50_p95(took), "-", True)
+                if spy is not None:
+                    _profile_report(*spy)
+    args.used = next(people)
+
+
+def _p50_p95(samples: Sequence[float]) -> str:
+    return f"{statistics.median(samples) * 1000:.0f} / {percentile(samples, 0.95) * 1000:.0f} ms"
+
+
+def _latency(label: str, samples: Sequence[float], fides: float) -> None:
+    p50 = statistics.median(samples)
+    target = f"<= {fides * 1000 / 20:.0f} ms"
+    line(f"{label} p50 / p95", _p50_p95(samples), target, p50 * 20 <= fides)
+    line(f"  ratio vs Fides {fides:.2f} s", f"{fides / p50:.1f}x", ">= 20x", fides / p50 >= 20)
+
+
+def _throughput(label: str, per_s: float, fides: float) -> None:
+    line(f"{label}", f"{per_s:.1f} /s", f">= {fides * 20:.0f} /s", per_s >= fides * 20)
+    line(f"  ratio vs Fides {fides:.2f} /s", f"{per_s / fides:.1f}x", ">= 20x", per_s >= fides * 20)
+
+
+def _spy(pid: int, seconds: int) -> tuple[subprocess.Popen[bytes], Path]:
+    """``py-spy record`` on the server for ``seconds`` (raw folded stacks)."""
+    bench_http.RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    out = bench_http.RESULTS_DIR / "requests-profile.folded"
+    py_spy = str(Path(sys.executable).parent / "py-spy")
+    command = [py_spy, "record", "--pid", str(pid), "--duration", str(seconds)]
+    command += ["--rate", "200", "--format", "raw", "--nonblocking", "-o", str(out)]
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT), out  # noqa: S603
+
+
+def _profile_report(spy: subprocess.Popen[bytes], out: Path) -> None:
+    spy.communicate(timeout=600)
+    summary = bench_http.summarise_folded(out.read_text(encoding="utf-8"), "py-spy", out, top=30)
+    print(f"\n  py-spy on the server ({summary['samples']:,} samples, stacks in {out})")
+    for title in ("own", "inclusive"):
+        print(f"  {title}:")
+        for row in summary[title]:
+            print(f"    {row['share_pct']:5.1f}%  {row['function']}")
 
 
 def bulk_erasure(lawful: Lawful, ids: list[str], args: argparse.Namespace) -> None:
-    targets = ids[args.lifecycles : args.lifecycles + args.erase]
+    targets = ids[args.used : args.used + args.erase]
     print(f"\nbulk erasure of {len(targets):,} subjects (shred + one destruction act)")
     start = time.perf_counter()
     with lawful.sessions.begin() as session:
@@ -361,6 +448,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--reports", type=int, default=400)
     parser.add_argument("--lifecycles", type=int, default=1000)
     parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument(
+        "--samples", type=int, default=100, help="lifecycles of each kind for the 1-client latency"
+    )
+    parser.add_argument(
+        "--profile", type=int, default=0, metavar="SECONDS", help="py-spy the server (4 clients)"
+    )
     parser.add_argument("--erase", type=int, default=100_000)
     parser.add_argument(
         "--no-pdf", action="store_true", help="lifecycles without the report's PDF (fpdf2 layout)"

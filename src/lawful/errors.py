@@ -153,3 +153,9 @@ class ConnectorFailure(LawfulError):
         super().__init__(message, field="connectors")
         self.permanent = permanent
         self.connector = connector
+
+
+class SmsError(MailError):
+    """The SMS gateway could not be reached or refused the message (answered like mail)."""
+
+    code = "sms"

@@ -7,9 +7,12 @@ an SMTP error message often quotes the recipient.
 
 from __future__ import annotations
 
+import contextlib
 import smtplib
 import ssl
-from dataclasses import dataclass
+import threading
+import weakref
+from dataclasses import dataclass, field
 from email.message import EmailMessage
 from typing import Protocol
 from urllib.parse import unquote, urlsplit
@@ -69,10 +72,87 @@ class NoMailer:
         raise MailError("no mail server is configured: set LAWFUL_SMTP_URL")
 
 
-def mailer_from(smtp_url: str | None, sender: str | None) -> Mailer:
-    """The mailer the settings describe."""
+def mailer_from(smtp_url: str | None, sender: str | None, *, keep_open: int = 0) -> Mailer:
+    """The mailer the settings describe; ``keep_open`` > 0: a :class:`PooledSmtpMailer` that
+    keeps that many SMTP sessions open between sends (for a server that mails often)."""
     if not smtp_url:
         return NoMailer()
     if urlsplit(smtp_url).scheme not in ("smtp", "smtps", "smtp+starttls"):
         raise ConfigError("LAWFUL_SMTP_URL must start with smtp://, smtps:// or smtp+starttls://")
+    if keep_open > 0:
+        return PooledSmtpMailer(smtp_url, sender or "lawful@localhost", keep_open)
     return SmtpMailer(smtp_url, sender or "lawful@localhost")
+
+
+@dataclass(frozen=True)
+class PooledSmtpMailer(SmtpMailer):
+    """Like :class:`SmtpMailer`, but keeps up to ``size`` sessions open between sends, each used
+    by one thread at a time: a busy server saves the connection, greeting, EHLO, TLS and login
+    of every message. A kept session the server has since closed is replaced once, at once."""
+
+    size: int = 4
+    _idle: list[smtplib.SMTP] = field(default_factory=list, compare=False, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # The kept sessions are closed with the mailer (or at exit) when nobody calls close().
+        weakref.finalize(self, _quit_all, self._idle, self._lock)
+
+    def send(self, mail: Mail) -> None:
+        message = EmailMessage()
+        message["From"], message["To"], message["Subject"] = self.sender, mail.to, mail.subject
+        message.set_content(mail.body)
+        smtp: smtplib.SMTP | None = None
+        try:
+            smtp, kept = self._take()
+            try:
+                smtp.send_message(message)
+            except (smtplib.SMTPServerDisconnected, ConnectionError):
+                if not kept:
+                    raise
+                smtp.close()  # the server dropped the idle session: one fresh one, at once
+                smtp = None
+                smtp = self._open()
+                smtp.send_message(message)
+        except (OSError, smtplib.SMTPException) as exc:
+            if smtp is not None:
+                smtp.close()
+            raise MailError(f"the mail server refused or failed ({type(exc).__name__})") from None
+        self._give(smtp)
+
+    def _take(self) -> tuple[smtplib.SMTP, bool]:
+        with self._lock:
+            if self._idle:
+                return self._idle.pop(), True
+        return self._open(), False
+
+    def _open(self) -> smtplib.SMTP:
+        parts = urlsplit(self.url)
+        smtp = self._connect(parts.scheme, parts.hostname or "localhost", parts.port)
+        if parts.username:
+            smtp.login(unquote(parts.username), unquote(parts.password or ""))
+        return smtp
+
+    def _give(self, smtp: smtplib.SMTP) -> None:
+        with self._lock:
+            if len(self._idle) < self.size:
+                self._idle.append(smtp)
+                return
+        _quit(smtp)
+
+    def close(self) -> None:
+        """Drop every kept session."""
+        _quit_all(self._idle, self._lock)
+
+
+def _quit_all(idle: list[smtplib.SMTP], lock: threading.Lock) -> None:
+    """Close the sockets without a word (no network wait, also at interpreter exit)."""
+    with lock:
+        sessions, idle[:] = list(idle), []
+    for smtp in sessions:
+        smtp.close()
+
+
+def _quit(smtp: smtplib.SMTP) -> None:
+    with contextlib.suppress(OSError, smtplib.SMTPException):
+        smtp.quit()

@@ -51,6 +51,11 @@ SETTINGS_HELP: dict[str, str] = {
     "imaps://user:password@host[:port][/mailbox] (also imap://, imap+starttls://); unset: none",
     "LAWFUL_SMTP_LISTEN": "host:port where `lawful worker` receives inbound mail by SMTP "
     "(e.g. 0.0.0.0:2525); unset: no SMTP receiver",
+    "LAWFUL_SMS_URL": "SMS gateway (a generic webhook) that texts one-time codes to phones: "
+    "each message is an HTTP POST of LAWFUL_SMS_BODY; unset: phone requests are not taken",
+    "LAWFUL_SMS_BODY": "JSON body of each SMS POST, its strings holding {to} (E.164) and {text} "
+    '(default {"to": "{to}", "text": "{text}"})',
+    "LAWFUL_SMS_TOKEN": "bearer token sent to the SMS gateway (Authorization header), if any",
 }
 
 
@@ -86,6 +91,9 @@ class Settings:
     messengers: MessengerSettings = field(default_factory=lambda: MessengerSettings())
     imap_url: str | None = None
     smtp_listen: str | None = None
+    sms_url: str | None = None
+    sms_body: str | None = None
+    sms_token: str | None = None
 
     @classmethod
     def from_env(
@@ -115,6 +123,9 @@ class Settings:
             request_warn_hours=tuple(
                 int(h) for h in env.get("LAWFUL_REQUEST_WARN_HOURS", "48,24,4").split(",") if h
             ),
+            sms_url=env_secret("LAWFUL_SMS_URL", env),
+            sms_body=env.get("LAWFUL_SMS_BODY") or None,
+            sms_token=env_secret("LAWFUL_SMS_TOKEN", env),
             imap_url=env_secret("LAWFUL_IMAP_URL", env),
             smtp_listen=env.get("LAWFUL_SMTP_LISTEN") or None,
             messengers=MessengerSettings.from_env(env),

@@ -18,12 +18,15 @@ from sqlalchemy.orm import Session
 
 from lawful.connectors import orchestration
 from lawful.context import Lawful
+from lawful.crypto.normalise import normalise_identifier
 from lawful.destruction.service import Destroyer
-from lawful.errors import LockedOut, MailError, VerificationFailed
+from lawful.documents.service import reading
+from lawful.errors import LockedOut, MailError, PolicyViolation, VerificationFailed
 from lawful.mail import Mail, Mailer
-from lawful.requests import fulfil, outbox, response, service, verification
+from lawful.requests import fulfil, outbox, report, response, service, verification
 from lawful.requests.models import Request
 from lawful.requests.verification import Check
+from lawful.sms import NoTexter, Texter, configured
 
 logger = logging.getLogger(__name__)
 
@@ -62,8 +65,19 @@ def submit(
     actor: str,
     now: datetime,
     limit_per_hour: int | None = None,
+    texter: Texter | None = None,
 ) -> Request:
-    """Register a request; mail the code (known person or not: the same mail)."""
+    """Register a request; send the code (known person or not: the same message) by mail, or
+    by SMS through ``texter`` for a phone number."""
+    if (
+        intake.identifier_kind == "phone"
+        and intake.channel in service.SELF_SERVICE
+        and not configured(texter or NoTexter())
+    ):
+        raise PolicyViolation(
+            "codes cannot be sent to phones here (no SMS gateway): give your e-mail address",
+            field="phone",
+        )
     with lawful.sessions.begin() as session:
         if limit_per_hour is not None:
             digest = lawful.ring.digest(intake.identifier_kind, intake.identifier)
@@ -80,25 +94,45 @@ def submit(
         if submitted.code is not None:
             service.meet(session, submitted.request, "acknowledge", now)
     if submitted.code is not None:
-        _tell(
-            mailer,
-            submitted.request,
-            response.mail(intake.identifier, submitted.request, "code", code=submitted.code),
-        )
+        _send_code(mailer, texter, submitted.request, intake.identifier, submitted.code)
     return submitted.request
 
 
-def resend(lawful: Lawful, mailer: Mailer, request_id: str, *, now: datetime) -> None:
+def _send_code(mailer: Mailer, texter: Texter | None, request: Request, to: str, code: str) -> None:
+    """The one-time code to the identifier on record: mail, or SMS to the number (E.164)."""
+    if request.identifier_kind == "phone":
+        number = normalise_identifier("phone", to)
+        (texter or NoTexter()).send(response.sms(number, request, code))
+    else:
+        _tell(mailer, request, response.mail(to, request, "code", code=code))
+
+
+def _reachable(request: Request) -> bool:
+    """Can a code be sent? By mail always; by SMS when the person asked by themselves (a
+    phoned-in request is verified by staff, as before)."""
+    if request.identifier_kind == "phone":
+        return request.channel in service.SELF_SERVICE
+    return request.identifier_kind == "email"
+
+
+def resend(
+    lawful: Lawful,
+    mailer: Mailer,
+    request_id: str,
+    *,
+    now: datetime,
+    texter: Texter | None = None,
+) -> None:
     with lawful.sessions.begin() as session:
         request = service.get(session, request_id)
         code = (
             verification.issue(session, lawful.ring, request.id, now)
-            if request.state == "awaiting_verification"
+            if request.state == "awaiting_verification" and _reachable(request)
             else None
         )
         to = service.contents(lawful.ring, request)["identifier"]
     if code is not None:  # a verified request silently gets nothing: the answer is the same
-        _tell(mailer, request, response.mail(to, request, "code", code=code))
+        _send_code(mailer, texter, request, to, code)
 
 
 def verify(lawful: Lawful, request_id: str, code: str, *, now: datetime) -> Request:
@@ -134,19 +168,21 @@ def act(
     destroyer: Destroyer | None = None,
     pdf: bool = True,
 ) -> fulfil.Outcome:
-    with lawful.sessions.begin() as session:
-        # Downstream systems first: lawful acts on its own store only when every connector is
-        # done (the erasure's act and the access report list their results).
-        waiting = orchestration.hold(
-            session=session,
-            ring=lawful.ring,
-            policy=lawful.require_policy(),
-            request_id=request_id,
-            actor=actor,
-            now=now,
-        )
-    if waiting:
-        return fulfil.Outcome("in_progress", done=[orchestration.describe_waiting(waiting)])
+    policy = lawful.require_policy()
+    if policy.connectors:
+        with lawful.sessions.begin() as session:
+            # Downstream systems first: lawful acts on its own store only when every connector
+            # is done (the erasure's act and the access report list their results).
+            waiting = orchestration.hold(
+                session=session,
+                ring=lawful.ring,
+                policy=policy,
+                request_id=request_id,
+                actor=actor,
+                now=now,
+            )
+        if waiting:
+            return fulfil.Outcome("in_progress", done=[orchestration.describe_waiting(waiting)])
     with lawful.sessions.begin() as session:
         outcome = fulfil.act(
             session=session,
@@ -173,6 +209,18 @@ def act(
         url = outbox.link(lawful.settings.public_url, outcome.download_token)
         _deliver(lawful, mailer, ready, response.mail(to, request, "ready", url=url))
     return outcome
+
+
+def download(lawful: Lawful, token: str, *, now: datetime) -> tuple[str, bytes]:
+    """The prepared report, once. The file is read and its PDF laid out before the write lock
+    is taken (a failure there spends nothing); then the link is spent, unless another download
+    spent it meanwhile (:class:`~lawful.errors.Gone`)."""
+    with reading(lawful.engine) as session:
+        name, data = fulfil.peek(session=session, ring=lawful.ring, token=token, now=now)
+    data = report.finish(data)
+    with lawful.sessions.begin() as session:
+        fulfil.spend(session=session, token=token, now=now)
+    return name, data
 
 
 def complete(lawful: Lawful, mailer: Mailer, request_id: str, *, actor: str, now: datetime) -> str:

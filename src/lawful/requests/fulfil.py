@@ -65,8 +65,7 @@ def act(
     request.outcome = outcome.outcome
     service.move(session, request, "fulfilled", actor, now)
     service.note(session, request, "acted", actor, now, outcome.summary())
-    for name in ("acknowledge", "block"):
-        service.meet(session, request, name, now)
+    service.meet(session, request, ("acknowledge", "block"), now)
     return outcome
 
 
@@ -183,7 +182,9 @@ def _report(
     )
     elsewhere = orchestration.found_for(session, ring, request)
     built = report.build(policy, export, request.language, now, elsewhere=elsewhere)
-    data = report.package(built, request.language, pdf=pdf)
+    # The PDF (the slow part: fpdf2's layout) is laid out at the one download, outside the
+    # transaction that holds the write lock; see report.finish.
+    data = report.package(built, request.language, pdf=pdf, defer_pdf=True)
     row = service.attach(
         session=session,
         ring=ring,
@@ -209,10 +210,11 @@ def _erase(
     destroyer: destruction.Destroyer | None,
 ) -> Outcome:
     """Crypto-shred the subject, except values a legal obligation keeps (explained)."""
-    held = service.held_purposes(session, policy, subject_id)
+    holds = service.holds_on(session, policy, subject_id)
     reason = f"erasure request {request.id}"
-    if held:
-        kept = [_hold_reason(policy, key) for key in held]
+    if holds:
+        held = {hold.purpose for hold in holds}
+        kept = [_hold_reason(hold) for hold in holds]
         destroyed = []
         for key in service.purposes_of(session, subject_id):
             if key not in held:
@@ -220,10 +222,12 @@ def _erase(
                 subjects.destroy_purpose_values(
                     session=session, subject_id=subject_id, purpose=key, actor=actor, reason=reason
                 )
+        if not destroyed:  # everything is held: nothing could be destroyed
+            return Outcome("refused", reasons=kept)
         return Outcome(
             "partly_granted",
             reasons=kept,
-            done=[Said("destroyed_some", {"purposes": ", ".join(destroyed)})],
+            done=[Said("destroyed_some", {"purposes": ", ".join(sorted(destroyed))})],
         )
     shredded = destruction.shred(
         session=session, subject_ids=[subject_id], actor=actor, reason=reason, now=now
@@ -241,10 +245,12 @@ def _erase(
     return Outcome(done=[Said("destroyed_all", {"act": act.number})], act_id=act.id)
 
 
-def _hold_reason(policy: Policy, key: str) -> Said:
-    retention = policy.purposes[key].retention
-    why = retention.source if retention and retention.source else "a legal obligation"
-    return Said("kept", {"purpose": key, "source": why})
+def _hold_reason(hold: service.Hold) -> Said:
+    if hold.kind == "declared":
+        return Said("kept_hold", {"purpose": hold.purpose, "reason": hold.reason})
+    if hold.kind == "placed":
+        return Said("kept_placed", {"purpose": hold.purpose})
+    return Said("kept", {"purpose": hold.purpose, "source": hold.reason or "a legal obligation"})
 
 
 def _consents(
@@ -297,13 +303,22 @@ def reject(*, session: Session, request_id: str, reason: str, actor: str, now: d
     service.move(session, request, "rejected", actor, now)
     request.outcome, request.closed_at = "refused", now
     service.note(session, request, "refused", actor, now, reason)
-    service.meet(session, request, "acknowledge", now)
-    service.meet(session, request, "answer", now)
+    service.meet(session, request, ("acknowledge", "answer"), now)
     return request
 
 
 def download(*, session: Session, ring: Keyring, token: str, now: datetime) -> tuple[str, bytes]:
-    """The prepared file, once: the link is spent and the sealed copy deleted on first use."""
+    """The prepared file, once: the link is spent and the sealed copy deleted on first use.
+
+    In one transaction (the PDF, when it was deferred, is laid out inside it); the API uses
+    :func:`lawful.requests.flows.download`, which lays it out before taking the write lock."""
+    name, data = peek(session=session, ring=ring, token=token, now=now)
+    data = report.finish(data)
+    spend(session=session, token=token, now=now)
+    return name, data
+
+
+def _find(session: Session, token: str, now: datetime) -> tuple[Download, RequestFile, Request]:
     row = session.get(Download, outbox.token_digest(token)) if len(token) < 100 else None
     if row is None:
         raise NotFound("no such download", field="token")
@@ -311,9 +326,28 @@ def download(*, session: Session, ring: Keyring, token: str, now: datetime) -> t
         raise Gone("this link was already used or has expired", field="token")
     file = session.get(RequestFile, row.file_id)
     request = service.get(session, row.request_id)
-    if file is None:
+    if file is None or file.sealed is None:
         raise Gone("the file is no longer kept", field="token")
-    name, data = service.open_file(ring, request, file)
-    row.used_at, file.sealed = now, None
+    return row, file, request
+
+
+def peek(*, session: Session, ring: Keyring, token: str, now: datetime) -> tuple[str, bytes]:
+    """The file behind a valid, unused link — read only: the link stays valid."""
+    _row, file, request = _find(session, token, now)
+    return service.open_file(ring, request, file)
+
+
+def spend(*, session: Session, token: str, now: datetime) -> None:
+    """Use the link up: it is marked used and the sealed copy deleted. A link spent meanwhile
+    (two downloads at once) is :class:`Gone` for the second."""
+    row, file, request = _find(session, token, now)
+    used = session.execute(
+        sa.update(Download)
+        .where(Download.token_digest == row.token_digest, Download.used_at.is_(None))
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(used, "rowcount", 1) != 1:
+        raise Gone("this link was already used or has expired", field="token")
+    file.sealed = None
     service.note(session, request, "downloaded", "requester", now, f"file {file.id}")
-    return name, data

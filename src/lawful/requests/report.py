@@ -209,17 +209,44 @@ def to_csv(data: dict[str, Any]) -> str:
     return out.getvalue()
 
 
-def package(report: Report, language: str, *, pdf: bool = True) -> bytes:
-    """The ZIP the person downloads: report.html, report.pdf, data.json, data.csv.
+#: The ZIP comment of a report whose PDF is laid out when it is downloaded (:func:`finish`).
+PDF_TO_FOLLOW = b"lawful: report.pdf follows at download"
 
-    The PDF needs the ``pdf`` extra; a lean install still answers with the other formats."""
-    title = report.markdown.splitlines()[0].lstrip("# ")
+
+def package(report: Report, language: str, *, pdf: bool = True, defer_pdf: bool = False) -> bytes:
+    """The ZIP the person downloads: report.html, report.pdf, data.json, data.csv (and the
+    Markdown source, report.md).
+
+    The PDF needs the ``pdf`` extra; a lean install still answers with the other formats.
+    ``defer_pdf``: leave it to :func:`finish`, at the (one) download."""
+    title = _title(report.markdown)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("report.md", report.markdown)
         archive.writestr("report.html", standalone_page(report.markdown, title, language))
         if pdf and pdf_available():
-            archive.writestr("report.pdf", markdown_to_pdf(report.markdown, title=title))
+            if defer_pdf:
+                archive.comment = PDF_TO_FOLLOW
+            else:
+                archive.writestr("report.pdf", markdown_to_pdf(report.markdown, title=title))
         archive.writestr("data.json", json.dumps(report.data, ensure_ascii=False, indent=2))
         archive.writestr("data.csv", to_csv(report.data))
     return buffer.getvalue()
+
+
+def finish(data: bytes) -> bytes:
+    """The ZIP with its deferred PDF laid out from report.md (unchanged when none is due)."""
+    if not data.endswith(PDF_TO_FOLLOW):
+        return data
+    buffer = io.BytesIO(data)
+    with zipfile.ZipFile(buffer, "a", zipfile.ZIP_DEFLATED) as archive:
+        markdown = archive.read("report.md").decode()
+        archive.comment = b""
+        # Stored as it is: the PDF's streams are compressed already.
+        pdf = markdown_to_pdf(markdown, title=_title(markdown))
+        archive.writestr("report.pdf", pdf, compress_type=zipfile.ZIP_STORED)
+    return buffer.getvalue()
+
+
+def _title(markdown: str) -> str:
+    return markdown.splitlines()[0].lstrip("# ")

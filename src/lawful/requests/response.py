@@ -13,6 +13,7 @@ from typing import Any
 from lawful.config.models import Policy, localised
 from lawful.mail import Mail
 from lawful.requests.models import Request
+from lawful.sms import Sms
 
 OUTCOMES = {
     "en": {"granted": "granted", "partly_granted": "partly granted", "refused": "refused"},
@@ -42,6 +43,8 @@ TEXT = {
         "ready_subject": "Your request: your data are ready",
         "ready_body": "Download your data once, within 7 days: {url}",
         "answer_subject": "Your request: our answer",
+        "code_sms": "{code} is your code to confirm request {ref} about personal data "
+        "(15 minutes). Not yours? Ignore this message.",
     },
     "ru": {
         "title": "Ответ на ваше обращение",
@@ -62,6 +65,8 @@ TEXT = {
         "ready_subject": "Ваше обращение: данные готовы",
         "ready_body": "Скачайте данные один раз в течение 7 дней: {url}",
         "answer_subject": "Ваше обращение: ответ",
+        "code_sms": "{code} — код подтверждения обращения {ref} о персональных данных "
+        "(15 минут). Не обращались? Проигнорируйте.",
     },
 }
 
@@ -77,6 +82,8 @@ PHRASES = {
         "destroyed_all": "all your data were destroyed; destruction act No. {act}",
         "destroyed_some": "destroyed the data held for: {purposes}",
         "kept": "data held for {purpose} are kept: required by {source}",
+        "kept_hold": "data held for {purpose} are kept under a legal hold: {reason}",
+        "kept_placed": "data held for {purpose} are kept under a legal hold",
         "withdrawn": "consent withdrawn for: {purposes}",
         "none_in_force": "no consent of yours was in force",
         "legal_reason": "{reason}",
@@ -93,6 +100,9 @@ PHRASES = {
         "destroyed_all": "все ваши данные уничтожены; акт об уничтожении № {act}",
         "destroyed_some": "уничтожены данные для целей: {purposes}",
         "kept": "данные для цели {purpose} сохранены: этого требует {source}",
+        "kept_hold": "данные для цели {purpose} сохранены в связи с запретом на уничтожение: "
+        "{reason}",
+        "kept_placed": "данные для цели {purpose} сохранены в связи с запретом на уничтожение",
         "withdrawn": "согласие отозвано для целей: {purposes}",
         "none_in_force": "действующих согласий не было",
         "legal_reason": "{reason}",
@@ -134,6 +144,11 @@ def answer_markdown(
     if reasons:
         lines += [f"## {t['reasons']}", "", *[f"- {r.text(request.language)}" for r in reasons], ""]
     return "\n".join([*lines, t["appeal"], ""])
+
+
+def sms(to: str, request: Request, code: str) -> Sms:
+    """The one-time code as a text message, in the request's language."""
+    return Sms(to=to, text=TEXT[request.language]["code_sms"].format(ref=request.id, code=code))
 
 
 def mail(to: str, request: Request, kind: str, body: str | None = None, **values: str) -> Mail:

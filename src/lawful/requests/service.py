@@ -29,6 +29,7 @@ from lawful.crypto.sealed import RecordKey
 from lawful.errors import InvalidTransition, NotFound, PolicyViolation
 from lawful.requests import deadlines, verification
 from lawful.requests.models import Request, RequestDeadline, RequestEvent, RequestFile
+from lawful.retention import service as retention
 from lawful.subjects import service as subjects
 from lawful.subjects.models import Identifier, PersonalValue, Subject
 
@@ -38,6 +39,8 @@ MESSENGER_CHANNELS = ("telegram", "whatsapp", "kommo", "web_chat")
 CHANNELS = ("api", "email", "portal", "staff", "post", "phone", *MESSENGER_CHANNELS)
 #: Channels where the person asks by themselves and confirms with a mailed code.
 SELF_SERVICE = ("api", "portal", "email")
+#: Identifiers a one-time code can be sent to: by mail, or by SMS through the gateway.
+CODE_KINDS = ("email", "phone")
 OPEN_STATES = ("awaiting_verification", "verified", "in_progress", "fulfilled")
 TRANSITIONS: dict[str, frozenset[str]] = {
     "awaiting_verification": frozenset({"verified", "rejected"}),
@@ -159,8 +162,8 @@ def submit(
             now=now,
         )
         return Submitted(request, None)
-    if intake.identifier_kind != "email" or intake.channel not in SELF_SERVICE:
-        return Submitted(request, None)  # staff verify: a phone gets no code, a letter no mail
+    if intake.identifier_kind not in CODE_KINDS or intake.channel not in SELF_SERVICE:
+        return Submitted(request, None)  # staff verify: a phoned request or a letter
     return Submitted(request, verification.issue(session, ring, request.id, now))
 
 
@@ -229,12 +232,14 @@ def move(session: Session, request: Request, state: str, actor: str, now: dateti
     request.state = state
 
 
-def meet(session: Session, request: Request, name: str, now: datetime) -> None:
+def meet(session: Session, request: Request, name: str | tuple[str, ...], now: datetime) -> None:
+    """Mark the request's deadline ``name`` (or each of several, in one statement) met."""
+    names = (name,) if isinstance(name, str) else name
     session.execute(
         sa.update(RequestDeadline)
         .where(
             RequestDeadline.request_id == request.id,
-            RequestDeadline.name == name,
+            RequestDeadline.name.in_(names),
             RequestDeadline.met_at.is_(None),
         )
         .values(met_at=now)
@@ -558,11 +563,39 @@ def purposes_of(session: Session, subject_id: str) -> list[str]:
     )
 
 
+@dataclass(frozen=True)
+class Hold:
+    """Why an erasure keeps the data of one purpose: ``declared`` — a legal hold in
+    lawful.yaml (``retention.legal_hold``, its text as ``reason``); ``placed`` — a hold placed
+    on this person (``lawful retention hold``; its reason may name a case, so it is not told);
+    ``obligation`` — the law obliges the operator to keep them (``legal_basis:
+    legal_obligation``, ``reason``: the retention's source)."""
+
+    purpose: str
+    kind: str
+    reason: str = ""
+
+
+def holds_on(session: Session, policy: Policy, subject_id: str) -> list[Hold]:
+    """What an erasure of ``subject_id`` must keep, purpose by purpose, and why."""
+    placed = {h.purpose for h in retention.list_holds(session=session, subject_id=subject_id)}
+    found = []
+    for key in sorted(purposes_of(session, subject_id)):
+        purpose = policy.purposes.get(key)
+        if purpose is None:
+            continue
+        kept = purpose.retention
+        if kept is not None and kept.legal_hold:
+            found.append(Hold(key, "declared", kept.legal_hold))
+        elif None in placed or key in placed:
+            found.append(Hold(key, "placed"))
+        elif purpose.legal_basis == "legal_obligation":
+            source = kept.source if kept is not None and kept.source else ""
+            found.append(Hold(key, "obligation", source))
+    return found
+
+
 def held_purposes(session: Session, policy: Policy, subject_id: str) -> list[str]:
-    """Purposes the law obliges the operator to keep (``legal_basis: legal_obligation``):
-    an erasure keeps their data, here and in the systems they were sent to."""
-    return sorted(
-        key
-        for key in purposes_of(session, subject_id)
-        if key in policy.purposes and policy.purposes[key].legal_basis == "legal_obligation"
-    )
+    """Purposes whose data an erasure keeps, here and in the systems they were sent to (see
+    :func:`holds_on`: legal holds, and what a legal obligation requires)."""
+    return [hold.purpose for hold in holds_on(session, policy, subject_id)]

@@ -28,10 +28,12 @@ from lawful.context import Lawful
 from lawful.destruction import render
 from lawful.destruction import service as destruction
 from lawful.destruction.service import Destroyer
+from lawful.documents.service import reading
 from lawful.errors import LockedOut, PolicyViolation, Unauthorized
 from lawful.mail import Mailer, mailer_from
-from lawful.requests import flows, fulfil, service
+from lawful.requests import flows, service
 from lawful.requests.deadlines import KINDS
+from lawful.sms import Texter, texter_from
 from lawful.web.routes import LawfulDep
 
 public = APIRouter(prefix="/requests", tags=["requests"])
@@ -86,16 +88,38 @@ def _state(request: Request, name: str, make: Any) -> Any:
     return getattr(request.app.state, name)
 
 
+#: SMTP sessions the API keeps open between mails (one per concurrent sender).
+KEPT_SMTP_SESSIONS = 4
+
+
 def mailer_of(request: Request) -> Mailer:
     lawful: Lawful = request.app.state.lawful
     sender = lawful.settings.mail_from or (
         lawful.policy.operator.requests_email if lawful.policy else None
     )
-    made = _state(request, "requests_mailer", lambda: mailer_from(lawful.settings.smtp_url, sender))
+    made = _state(
+        request,
+        "requests_mailer",
+        lambda: mailer_from(lawful.settings.smtp_url, sender, keep_open=KEPT_SMTP_SESSIONS),
+    )
     return cast(Mailer, made)
 
 
 MailerDep = Annotated[Mailer, Depends(mailer_of)]
+
+
+def texter_of(request: Request) -> Texter:
+    """The SMS gateway that texts codes to phones (``LAWFUL_SMS_URL``), if one is set."""
+    settings = cast(Lawful, request.app.state.lawful).settings
+    made = _state(
+        request,
+        "requests_texter",
+        lambda: texter_from(settings.sms_url, settings.sms_body, settings.sms_token),
+    )
+    return cast(Texter, made)
+
+
+TexterDep = Annotated[Texter, Depends(texter_of)]
 
 
 def limit_ip(request: Request) -> None:
@@ -117,7 +141,16 @@ def _now() -> datetime:
 
 class RequestIn(BaseModel):
     kind: Kind
-    email: EmailStr = Field(description="The e-mail address on record; the code is sent there.")
+    email: EmailStr | None = Field(
+        default=None, description="The e-mail address on record; the code is mailed there."
+    )
+    phone: str | None = Field(
+        default=None,
+        min_length=3,
+        max_length=32,
+        description="Or the phone number on record (international format); the code is sent "
+        "there by SMS, where the operator has an SMS gateway.",
+    )
     language: Literal["en", "ru"] = "en"
     message: str = Field(default="", max_length=10_000)
     purpose: str | None = Field(
@@ -128,13 +161,21 @@ class RequestIn(BaseModel):
         description="rectification: category, value; distribution_stop: full_name, contact, data",
     )
 
+    def identifier(self) -> tuple[str, str]:
+        """``(kind, value)``: the e-mail address or the phone number, exactly one of them."""
+        if self.email is not None and self.phone is None:
+            return "email", str(self.email)
+        if self.phone is not None and self.email is None:
+            return "phone", self.phone
+        raise PolicyViolation("give either email or phone (one of them)", field="email")
+
 
 class Accepted(BaseModel):
     request_id: str
     state: str
     detail: str = (
-        "If the address is on record with us or not, a code was sent to it; enter it "
-        "to confirm the request."
+        "If the address (or number) is on record with us or not, a code was sent to it; "
+        "enter it to confirm the request."
     )
 
 
@@ -151,12 +192,15 @@ class StatusOut(BaseModel):
 
 
 @public.post("", status_code=202, response_model=Accepted, dependencies=[Depends(limit_ip)])
-def submit_request(body: RequestIn, lawful: LawfulDep, mailer: MailerDep) -> Accepted:
-    """Exercise a right. The answer is the same whether or not we know the address."""
+def submit_request(
+    body: RequestIn, lawful: LawfulDep, mailer: MailerDep, texter: TexterDep
+) -> Accepted:
+    """Exercise a right. The answer is the same whether or not we know the address (or number)."""
+    identifier_kind, identifier = body.identifier()
     intake = service.Intake(
         kind=body.kind,
-        identifier_kind="email",
-        identifier=str(body.email),
+        identifier_kind=identifier_kind,
+        identifier=identifier,
         language=body.language,
         channel="api",
         message=body.message,
@@ -170,6 +214,7 @@ def submit_request(body: RequestIn, lawful: LawfulDep, mailer: MailerDep) -> Acc
         actor="requester",
         now=_now(),
         limit_per_hour=lawful.settings.request_rate_limit,
+        texter=texter,
     )
     return Accepted(request_id=request.id, state=request.state)
 
@@ -182,9 +227,11 @@ def verify_request(request_id: str, body: CodeIn, lawful: LawfulDep) -> StatusOu
 
 
 @public.post("/{request_id}/resend", status_code=202, dependencies=[Depends(limit_ip)])
-def resend_code(request_id: str, lawful: LawfulDep, mailer: MailerDep) -> dict[str, str]:
+def resend_code(
+    request_id: str, lawful: LawfulDep, mailer: MailerDep, texter: TexterDep
+) -> dict[str, str]:
     """Send a new code (at most five per request)."""
-    flows.resend(lawful, mailer, request_id, now=_now())
+    flows.resend(lawful, mailer, request_id, now=_now(), texter=texter)
     return {"detail": "If the request awaits confirmation, a new code was sent."}
 
 
@@ -195,7 +242,7 @@ def request_status(request_id: str, lawful: LawfulDep) -> StatusOut:
 
 
 def _status(lawful: Lawful, request_id: str) -> StatusOut:
-    with lawful.sessions() as session:
+    with reading(lawful.engine) as session:
         request = service.get(session, request_id)
         due = {d.name: d.due_at for d in service.deadlines_of(session, request_id)}
     return StatusOut(
@@ -214,8 +261,7 @@ def _status(lawful: Lawful, request_id: str) -> StatusOut:
 )
 def download_report(token: str, lawful: LawfulDep) -> Response:
     """The prepared report (HTML, PDF, JSON, CSV in one ZIP): once, within 7 days."""
-    with lawful.sessions.begin() as session:
-        name, data = fulfil.download(session=session, ring=lawful.ring, token=token, now=_now())
+    name, data = flows.download(lawful, token, now=_now())
     return Response(
         data,
         media_type="application/zip",
@@ -266,7 +312,7 @@ def list_requests(
     """Open requests, soonest deadline first."""
     now = _now()
     within = timedelta(hours=due_within_hours) if due_within_hours is not None else None
-    with lawful.sessions() as session:
+    with reading(lawful.engine) as session:
         rows = service.listing(
             session=session, now=now, overdue=overdue, due_within=within, state=state, kind=kind
         )
@@ -393,7 +439,7 @@ def show_request(request_id: str, lawful: LawfulDep, _actor: ActorDep) -> Detail
 
 
 def _detail(lawful: Lawful, request_id: str) -> Detail:
-    with lawful.sessions() as session:
+    with reading(lawful.engine) as session:
         r = service.get(session, request_id)
         deadlines = [
             Deadline.model_validate(d, from_attributes=True)
@@ -517,7 +563,7 @@ def destruction_act(
     language: Literal["en", "ru"] = "ru",
 ) -> Response:
     """A destruction act (RKN Order No. 179 fields) with its log extract, by id or number."""
-    with lawful.sessions() as session:
+    with reading(lawful.engine) as session:
         found = destruction.get_act(session, act)
         markdown = render.act_markdown(found, destruction.subjects_of(session, found), language)
     title = markdown.splitlines()[0].lstrip("# ")
