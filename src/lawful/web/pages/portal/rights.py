@@ -16,7 +16,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from lawful.errors import Gone, LawfulError, LockedOut, NotFound, VerificationFailed
-from lawful.requests import flows, fulfil, outbox, service
+from lawful.requests import flows, outbox, service
 from lawful.requests.models import RequestFile
 from lawful.web.pages.portal import forms
 from lawful.web.pages.portal.common import (
@@ -208,7 +208,8 @@ async def download(request_id: str, request: Request) -> Response:
             if report is None:
                 raise Gone("the report was already downloaded", field="request_id")
             token = outbox.new_token(session, service.get(session, request_id), report, now())
-            name, data = fulfil.download(session=session, ring=lawful.ring, token=token, now=now())
+        # The report's PDF is laid out outside the write lock; two downloads at once: one wins.
+        name, data = flows.download(lawful, token, now=now())
     except LawfulError as error:
         return message_page(request, error, back=f"/portal/requests/{request_id}")
     return Response(
