@@ -62,9 +62,10 @@ class SweepConflict(LawfulError):
     """Another process moved the run on: this one stops and leaves the rest to it."""
 
 
-@dataclass
+@dataclass(slots=True)
 class Removal:
-    """The expired values of one subject for one purpose."""
+    """The expired values of one subject for one purpose (a sweep makes one per subject and
+    purpose: lean, the months counted only where anonymisation keeps them)."""
 
     subject_id: str
     purpose: str
@@ -72,7 +73,7 @@ class Removal:
     reason: str
     value_ids: list[int] = field(default_factory=list)
     categories: set[str] = field(default_factory=set)
-    months: Counter[tuple[str, str]] = field(default_factory=Counter)
+    months: Counter[tuple[str, str]] | None = None
 
 
 @dataclass
@@ -110,8 +111,13 @@ class SweepReport:
 # --- gathering facts and planning ----------------------------------------------------------
 
 
-def batch_ids(session: Session, after: str, size: int) -> list[str]:
+def batch_ids(session: Session, after: str, size: int, *, lock: bool = False) -> list[str]:
+    """The next ``size`` subjects after ``after``; ``lock``: their rows locked until the
+    transaction ends (PostgreSQL; SQLite's write lock covers the whole database), so that
+    nothing is added to them between planning and removal."""
     query = sa.select(Subject.id).where(Subject.id > after).order_by(Subject.id).limit(size)
+    if lock:
+        query = query.with_for_update()
     return list(session.connection().execute(query).scalars().all())
 
 
@@ -209,6 +215,8 @@ def plan_batch(session: Session, rules: dict[str, Rule], ids: Sequence[str]) -> 
             removal.categories.add(category)
             removed[subject_id] += 1
             if at is not None:
+                if removal.months is None:
+                    removal.months = Counter()
                 removal.months[(category, f"{at:%Y-%m}")] += 1
     plan.removals = list(removals.values())
     _choose_shreds(session, plan, [s for s in removed if removed[s] == totals[s]], holds, ids)
@@ -289,7 +297,16 @@ def apply_plan(session: Session, plan: Plan, *, run_id: str, now: datetime) -> N
             actor=ACTOR,
             reason=f"retention ended (sweep {run_id})",
             now=now,
+            categories=_categories(r for r in plan.removals if r.subject_id in shredded),
         )
+
+
+def _categories(removals: Iterable[Removal]) -> dict[str, set[str]]:
+    """subject -> the categories ``removals`` take from them."""
+    categories: dict[str, set[str]] = {}
+    for r in removals:
+        categories.setdefault(r.subject_id, set()).update(r.categories)
+    return categories
 
 
 def _events(plan: Plan, shredded: set[str], run_id: str) -> Iterable[audit.Event]:
@@ -311,7 +328,7 @@ def _events(plan: Plan, shredded: set[str], run_id: str) -> Iterable[audit.Event
 def _count_anonymised(session: Session, removals: Sequence[Removal]) -> None:
     counts: Counter[tuple[str, str, str]] = Counter()
     for r in removals:
-        for (category, month), n in r.months.items():
+        for (category, month), n in (r.months or {}).items():
             counts[(r.purpose, category, month)] += n
     if not counts:
         return
@@ -330,9 +347,7 @@ def _count_anonymised(session: Session, removals: Sequence[Removal]) -> None:
 
 def batch_items(plan: Plan, run_id: str) -> list[dict[str, object]]:
     """The batch's line per subject for the run's act (see ``SweepItem``)."""
-    categories: dict[str, set[str]] = {}
-    for r in plan.removals:
-        categories.setdefault(r.subject_id, set()).update(r.categories)
+    categories = _categories(plan.removals)
     lines = "\n".join(f"{s}\t{','.join(sorted(c))}" for s, c in categories.items())
     return [{"run_id": run_id, "entries": lines}] if lines else []
 
