@@ -228,7 +228,7 @@ def plan_batch(session: Session, rules: dict[str, Rule], ids: Sequence[str]) -> 
     removed: dict[str, int] = {}
     for r in plan.removals:
         removed[r.subject_id] = removed.get(r.subject_id, 0) + len(r.value_ids)
-    _choose_shreds(session, plan, [s for s, n in removed.items() if n == totals[s]], holds, ids)
+    _choose_shreds(session, plan, [s for s, n in removed.items() if n == totals.get(s)], holds, ids)
     return plan
 
 
