@@ -17,6 +17,7 @@ from lawful.consent.models import ConsentRecord
 from lawful.destruction import service as destruction
 from lawful.destruction.models import DestructionAct
 from lawful.retention import service as retention
+from lawful.retention import sweep
 from lawful.store.db import Base
 from lawful.subjects.service import create_subject, record
 
@@ -233,3 +234,37 @@ def test_the_0014_migration_compresses_act_extracts_with_lz4_on_postgresql(engin
             )
         )
     assert method == "l"
+
+
+@pytest.mark.parametrize("lock", [True, False], ids=["sweep batch", "dry run"])
+def test_a_sweep_batch_locks_its_subjects_so_nothing_is_added_before_removal(
+    engine, sessions, ring, lock
+):
+    """A sweep hands ``shred`` the categories it planned with: no value may join a subject of
+    the batch until the batch commits. (PostgreSQL: SQLite's write lock covers the whole
+    database for the batch.)"""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite's write lock covers the whole database")
+    subject_id = full_subject(sessions, ring)
+    with sessions.begin() as sweeping:
+        assert sweep.batch_ids(sweeping, "", 10, lock=lock) == [subject_id]
+
+        def add_a_value() -> None:
+            with sessions.begin() as other:
+                other.execute(sa.text("SET LOCAL lock_timeout = '300ms'"))
+                record(
+                    session=other,
+                    ring=ring,
+                    policy=POLICY,
+                    subject_id=subject_id,
+                    purpose="orders",
+                    values={"user.name": "Olga Two"},
+                    actor="t",
+                    now=NOW,
+                )
+
+        if lock:
+            with pytest.raises(sa.exc.OperationalError, match="lock timeout"):
+                add_a_value()
+        else:
+            add_a_value()
