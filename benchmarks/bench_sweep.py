@@ -96,9 +96,30 @@ def _engine(backend: str, workdir: Path, pg_url: str) -> tuple[Engine, str | Non
     def _search_path(dbapi_connection, _record):  # type: ignore[no-untyped-def]
         with dbapi_connection.cursor() as cur:
             cur.execute(f'SET search_path TO "{schema}"')
+            cur.execute("SELECT pg_backend_pid()")
+            BACKENDS.add(cur.fetchone()[0])
         dbapi_connection.commit()
 
     return engine, schema
+
+
+#: PostgreSQL server processes of the benchmark's connections.
+BACKENDS: set[int] = set()
+
+
+def server_cpu() -> float | None:
+    """CPU seconds the benchmark's PostgreSQL backends have used (when the server runs on this
+    machine and /proc shows them; None otherwise). With the client's own CPU time it measures
+    the work a sweep costs, whatever else loads a shared machine."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in BACKENDS:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks if BACKENDS else None
 
 
 def _drop(schema: str, pg_url: str) -> None:
@@ -145,10 +166,12 @@ def bench(backend: str, subjects: int, per: int, batch: int, pg_url: str) -> dic
             started = time.perf_counter()
             preview = runs.preview(sessions, the_policy, now=NOW, batch=batch)
             dry = time.perf_counter() - started
-            started, cpu = time.perf_counter(), time.process_time()
+            started, cpu, server = time.perf_counter(), time.process_time(), server_cpu()
             report = runs.run_sweep(sessions, the_policy, now=NOW, batch=batch)
             purge_freed_pages(engine)
             swept, cpu = time.perf_counter() - started, time.process_time() - cpu
+            after = server_cpu()
+            server = None if server is None or after is None else after - server
         finally:
             engine.dispose()
             if schema:
@@ -166,6 +189,8 @@ def bench(backend: str, subjects: int, per: int, batch: int, pg_url: str) -> dic
         "sweep_s": round(swept, 2),
         # This process's CPU time: on a shared machine, what the sweep itself cost.
         "sweep_cpu_s": round(cpu, 2),
+        # The PostgreSQL server's CPU time for the sweep (SQLite runs in this process).
+        "server_cpu_s": None if server is None else round(server, 2),
         "load_average": round(os.getloadavg()[0], 1),
         "values_per_s": round(values / swept),
         "target_values_per_s": TARGETS[backend],
@@ -194,7 +219,13 @@ def main() -> None:
             f"in {result['sweep_s']} s = {result['values_per_s']:,} values/s "
             f"(target {result['target_values_per_s']:,}, ratio {result['ratio']}) {verdict}; "
             f"dry run {result['dry_run_s']} s, seeding {result['seed_s']} s; "
-            f"this process's CPU {result['sweep_cpu_s']} s, load average {result['load_average']}"
+            f"this process's CPU {result['sweep_cpu_s']} s"
+            + (
+                f", server CPU {result['server_cpu_s']} s"
+                if result["server_cpu_s"] is not None
+                else ""
+            )
+            + f", load average {result['load_average']}"
         )
         out = RESULTS_DIR / f"sweep-{backend}-{datetime.now(UTC):%Y-%m-%d}.json"
         out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")

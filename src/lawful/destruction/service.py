@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
@@ -36,8 +37,9 @@ INFORMATION_SYSTEM = "lawful personal-data store"
 CHUNK = 1000
 
 
-@dataclass(frozen=True)
-class Shredded:
+class Shredded(NamedTuple):
+    """A destroyed subject as an act lists it (a tuple: a sweep makes a hundred thousand)."""
+
     subject_ref: str
     categories: tuple[str, ...]
 
@@ -51,14 +53,23 @@ class Destroyer:
 
 
 def shred(
-    *, session: Session, subject_ids: Sequence[str], actor: str, reason: str, now: datetime
+    *,
+    session: Session,
+    subject_ids: Sequence[str],
+    actor: str,
+    reason: str,
+    now: datetime,
+    categories: Mapping[str, Iterable[str]] | None = None,
 ) -> list[Shredded]:
     """Destroy every listed subject's key, identifiers and values; one ``destroy`` event each.
 
-    Unknown ids are skipped (already destroyed), so a repeated sweep is harmless."""
+    Unknown ids are skipped (already destroyed), so a repeated sweep is harmless. A caller
+    that has just read the subjects' ``categories`` in this transaction, their rows locked
+    (a retention sweep), passes them: the values are then not read again."""
+    session.flush()  # the ORM's pending rows first: the deletes below are Core statements
     done: list[Shredded] = []
     for start in range(0, len(subject_ids), CHUNK):
-        done += _shred_chunk(session, list(subject_ids[start : start + CHUNK]))
+        done += _shred_chunk(session, list(subject_ids[start : start + CHUNK]), categories)
     for shredded in done:  # outside the database too: restoring a backup keeps the erasure
         note_erasure(session, shredded.subject_ref, reason)
     audit.append_many(
@@ -68,7 +79,7 @@ def shred(
                 "destroy",
                 actor,
                 s.subject_ref,
-                categories=list(s.categories),
+                categories=s.categories,
                 details={"reason": reason},
             )
             for s in done
@@ -78,39 +89,48 @@ def shred(
     return done
 
 
-def _shred_chunk(session: Session, ids: list[str]) -> list[Shredded]:
+def _shred_chunk(
+    session: Session, ids: list[str], known: Mapping[str, Iterable[str]] | None
+) -> list[Shredded]:
     dialect = session.get_bind().dialect.name
-    query = sa.select(Subject.id).where(_among(Subject.id, ids, dialect))
-    present = set(session.scalars(query))
-    categories: dict[str, set[str]] = {subject_id: set() for subject_id in present}
-    # Core rows, not ORM ones: a retention sweep reads 5,000 of them per chunk (5x faster).
-    for subject_id, category in session.connection().execute(
-        sa.select(PersonalValue.subject_id, PersonalValue.category)
-        .where(_among(PersonalValue.subject_id, present, dialect))
-        .distinct()
-    ):
-        categories[subject_id].add(category)
-    # No session synchronisation: the ORM would fetch every deleted row's key back (RETURNING)
-    # to expire objects nobody loaded — 6 rows a subject in a sweep of a hundred thousand.
-    quick = {"synchronize_session": False}
-    for table in (PersonalValue, Identifier):
-        rows = sa.delete(table).where(_among(table.subject_id, present, dialect))
-        session.execute(rows, execution_options=quick)
-    # The key row last: consent records and other subject rows go with it (ON DELETE CASCADE).
-    keys = sa.delete(Subject).where(_among(Subject.id, present, dialect))
-    session.execute(keys, execution_options=quick)
-    return [Shredded(s, tuple(sorted(categories[s]))) for s in ids if s in present]
+    connection = session.connection()
+    if known is None:
+        categories: dict[str, set[str]] = {}
+        # Core rows, not ORM ones: 5,000 of them per chunk (5x faster).
+        for subject_id, category in connection.execute(
+            sa.select(PersonalValue.subject_id, PersonalValue.category)
+            .where(_among(PersonalValue.subject_id, ids, dialect))
+            .distinct()
+        ):
+            categories.setdefault(subject_id, set()).add(category)
+        known = categories
+    if dialect == "sqlite":  # measured: a little cheaper there than the cascade's probes
+        for table in (PersonalValue, Identifier):
+            connection.execute(sa.delete(table).where(_among(table.subject_id, ids, dialect)))
+    # The key rows, and with them (ON DELETE CASCADE, an index probe per subject and child
+    # table) every other row of theirs. On PostgreSQL also the values and identifiers:
+    # deleting them first would leave the cascade to probe their dead rows again (measured:
+    # ~15% slower). RETURNING names the subjects that were still there.
+    gone = connection.execute(
+        sa.delete(Subject).where(_among(Subject.id, ids, dialect)).returning(Subject.id)
+    )
+    present = set(gone.scalars())
+    return [Shredded(s, tuple(sorted(known.get(s, ())))) for s in ids if s in present]
 
 
 def _among(
     column: InstrumentedAttribute[str], ids: Iterable[str], dialect: str
 ) -> sa.ColumnElement[bool]:
     """``column IN (ids)``; on PostgreSQL ``= ANY(array)``: one parameter instead of a
-    thousand for the server to parse and plan (measured: ~15 ms per statement of 1,000)."""
+    thousand for the server to parse and plan (measured: ~15 ms per statement of 1,000),
+    bounded by the ids' range, without which the planner guesses a scan of the whole table."""
+    ids = sorted(ids)
+    if not ids:
+        return sa.false()
     if dialect == "postgresql":
-        array = sa.bindparam(None, list(ids), type_=postgresql.ARRAY(sa.String))
-        return column == sa.any_(array)
-    return column.in_(list(ids))
+        array = sa.bindparam(None, ids, type_=postgresql.ARRAY(sa.String))
+        return sa.and_(column == sa.any_(array), column.between(ids[0], ids[-1]))
+    return column.in_(ids)
 
 
 def record_act(
@@ -133,7 +153,7 @@ def record_act(
     if not items and not elsewhere:
         raise PolicyViolation("an act needs at least one destroyed subject", field="destroyed")
     act_id = secrets.token_hex(16)
-    categories = sorted({c for item in items for c in item.categories})
+    categories = sorted({c for listed in {i.categories for i in items} for c in listed})
     if elsewhere:
         information_system += "; " + "; ".join(e.system for e in elsewhere)
     act = DestructionAct(
@@ -149,10 +169,7 @@ def record_act(
         reason=reason,
         destroyed_at=now,
         keep_until=now + timedelta(days=365 * KEEP_YEARS + 1),
-        log_extract=json.dumps(
-            _log(items, information_system, reason, now) + _log_elsewhere(elsewhere, reason, now),
-            ensure_ascii=False,
-        ),
+        log_extract=_log_extract(items, elsewhere, information_system, reason, now),
     )
     session.add(act)
     session.flush()
@@ -184,19 +201,33 @@ def _processors(policy: Policy) -> str | None:
     return "; ".join(names) or None
 
 
-def _log(items: list[Shredded], system: str, reason: str, now: datetime) -> list[dict[str, str]]:
-    """The log extract's fields (RKN Order No. 179 §4): identifier, categories, system, reason,
-    date — one line per subject."""
-    return [
-        {
-            "subject_identifier": i.subject_ref,
-            "data_categories": ", ".join(i.categories),
-            "information_system_name": system,
-            "reason": reason,
-            "date": now.isoformat(),
-        }
-        for i in items
-    ]
+def _log_extract(
+    items: Sequence[Shredded],
+    elsewhere: Sequence[SystemErasure],
+    system: str,
+    reason: str,
+    now: datetime,
+) -> str:
+    """The log extract (RKN Order No. 179 §4) as a JSON list, a line per subject — identifier,
+    categories, system, reason, date — then a line per erasure in another system.
+
+    The text is what ``_dumps`` makes of the lines as dicts; each subject's line is joined
+    from its two encoded fields and the encoded part every line shares: a sweep's act has a
+    hundred thousand lines, and building and dumping that many dicts took a second."""
+    shared = _dumps({"information_system_name": system, "reason": reason, "date": now.isoformat()})
+    encoded: dict[tuple[str, ...], str] = {}
+    lines = []
+    for ref, categories in items:
+        if (names := encoded.get(categories)) is None:
+            names = encoded[categories] = _dumps(", ".join(categories))
+        lines.append(f'{{"subject_identifier":{_dumps(ref)},"data_categories":{names},{shared[1:]}')
+    lines += [_dumps(line) for line in _log_elsewhere(elsewhere, reason, now)]
+    return f"[{','.join(lines)}]"
+
+
+#: Compact (an extract's every byte is repeated a hundred thousand times) and made once:
+#: ``json.dumps`` with options builds an encoder per call.
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 @dataclass(frozen=True)

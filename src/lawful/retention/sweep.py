@@ -62,9 +62,10 @@ class SweepConflict(LawfulError):
     """Another process moved the run on: this one stops and leaves the rest to it."""
 
 
-@dataclass
+@dataclass(slots=True)
 class Removal:
-    """The expired values of one subject for one purpose."""
+    """The expired values of one subject for one purpose (a sweep makes one per subject and
+    purpose: lean, the months counted only where anonymisation keeps them)."""
 
     subject_id: str
     purpose: str
@@ -72,7 +73,7 @@ class Removal:
     reason: str
     value_ids: list[int] = field(default_factory=list)
     categories: set[str] = field(default_factory=set)
-    months: Counter[tuple[str, str]] = field(default_factory=Counter)
+    months: Counter[tuple[str, str]] | None = None
 
 
 @dataclass
@@ -110,8 +111,13 @@ class SweepReport:
 # --- gathering facts and planning ----------------------------------------------------------
 
 
-def batch_ids(session: Session, after: str, size: int) -> list[str]:
+def batch_ids(session: Session, after: str, size: int, *, lock: bool = False) -> list[str]:
+    """The next ``size`` subjects after ``after``; ``lock``: their rows locked until the
+    transaction ends (PostgreSQL; SQLite's write lock covers the whole database), so that
+    nothing is added to them between planning and removal."""
     query = sa.select(Subject.id).where(Subject.id > after).order_by(Subject.id).limit(size)
+    if lock:
+        query = query.with_for_update()
     return list(session.connection().execute(query).scalars().all())
 
 
@@ -121,19 +127,23 @@ def _in_range(
     return sa.and_(column >= ids[0], column <= ids[-1])
 
 
-def _totals(session: Session, ids: Sequence[str]) -> tuple[Counter[str], dict[str, datetime]]:
-    """How many values each subject holds, and when the newest was collected."""
-    totals: Counter[str] = Counter()
-    last: dict[str, datetime] = {}
+def _totals(
+    session: Session, ids: Sequence[str], *, newest: bool
+) -> tuple[dict[str, int], dict[str, datetime]]:
+    """How many values each subject holds, and (``newest``) when the newest was collected:
+    only rules anchored on the subject need that, and each time costs a parse."""
+    at = sa.func.max(PersonalValue.collected_at) if newest else sa.null()
     query = (
-        sa.select(
-            PersonalValue.subject_id, sa.func.count(), sa.func.max(PersonalValue.collected_at)
-        )
+        sa.select(PersonalValue.subject_id, sa.func.count(), at)
         .where(_in_range(PersonalValue.subject_id, ids))
         .group_by(PersonalValue.subject_id)
     )
-    for subject_id, count, newest in session.connection().execute(query):
-        totals[subject_id], last[subject_id] = count, newest
+    totals: dict[str, int] = {}
+    last: dict[str, datetime] = {}
+    for subject_id, count, time in session.connection().execute(query):
+        totals[subject_id] = count
+        if time is not None:
+            last[subject_id] = time
     return totals, last
 
 
@@ -187,17 +197,20 @@ def _consenting(session: Session, ids: Sequence[str]) -> set[str]:
 
 def plan_batch(session: Session, rules: dict[str, Rule], ids: Sequence[str]) -> Plan:
     """Decide, without changing anything, what the batch of subjects ``ids`` loses."""
-    totals, last = _totals(session, ids)
     anchored = any(not rule.by_collection for rule in rules.values())
+    totals, last = _totals(session, ids, newest=anchored)
     facts = _facts(session, ids, last) if anchored else {}
     holds = _holds(session, ids)
-    plan, removed = Plan(), Counter[str]()
+    plan = Plan()
     removals: dict[tuple[str, str], Removal] = {}
     for rule in rules.values():
         purpose, action = rule.purpose.key, _action(rule)
-        for value_id, subject_id, category, at in _expired(session, rule, ids, facts):
-            hold = rule.retention.legal_hold or (holds and _hold_reason(rule, holds, subject_id))
-            if hold:
+        rows = _expired(session, rule, ids, facts)
+        if rule.retention.legal_hold:  # the whole purpose is held
+            plan.held[(purpose, rule.retention.legal_hold)] += sum(1 for _ in rows)
+            continue
+        for value_id, subject_id, category, at in rows:  # the hot loop: a turn per value
+            if holds and (hold := _hold_reason(rule, holds, subject_id)):
                 plan.held[(purpose, hold)] += 1
                 continue
             removal = removals.get((subject_id, purpose))
@@ -207,11 +220,15 @@ def plan_batch(session: Session, rules: dict[str, Rule], ids: Sequence[str]) -> 
                 )
             removal.value_ids.append(value_id)
             removal.categories.add(category)
-            removed[subject_id] += 1
             if at is not None:
+                if removal.months is None:
+                    removal.months = Counter()
                 removal.months[(category, f"{at:%Y-%m}")] += 1
     plan.removals = list(removals.values())
-    _choose_shreds(session, plan, [s for s in removed if removed[s] == totals[s]], holds, ids)
+    removed: dict[str, int] = {}
+    for r in plan.removals:
+        removed[r.subject_id] = removed.get(r.subject_id, 0) + len(r.value_ids)
+    _choose_shreds(session, plan, [s for s, n in removed.items() if n == totals.get(s)], holds, ids)
     return plan
 
 
@@ -289,7 +306,16 @@ def apply_plan(session: Session, plan: Plan, *, run_id: str, now: datetime) -> N
             actor=ACTOR,
             reason=f"retention ended (sweep {run_id})",
             now=now,
+            categories=_categories(r for r in plan.removals if r.subject_id in shredded),
         )
+
+
+def _categories(removals: Iterable[Removal]) -> dict[str, set[str]]:
+    """subject -> the categories ``removals`` take from them."""
+    categories: dict[str, set[str]] = {}
+    for r in removals:
+        categories.setdefault(r.subject_id, set()).update(r.categories)
+    return categories
 
 
 def _events(plan: Plan, shredded: set[str], run_id: str) -> Iterable[audit.Event]:
@@ -311,7 +337,7 @@ def _events(plan: Plan, shredded: set[str], run_id: str) -> Iterable[audit.Event
 def _count_anonymised(session: Session, removals: Sequence[Removal]) -> None:
     counts: Counter[tuple[str, str, str]] = Counter()
     for r in removals:
-        for (category, month), n in r.months.items():
+        for (category, month), n in (r.months or {}).items():
             counts[(r.purpose, category, month)] += n
     if not counts:
         return
@@ -330,9 +356,7 @@ def _count_anonymised(session: Session, removals: Sequence[Removal]) -> None:
 
 def batch_items(plan: Plan, run_id: str) -> list[dict[str, object]]:
     """The batch's line per subject for the run's act (see ``SweepItem``)."""
-    categories: dict[str, set[str]] = {}
-    for r in plan.removals:
-        categories.setdefault(r.subject_id, set()).update(r.categories)
+    categories = _categories(plan.removals)
     lines = "\n".join(f"{s}\t{','.join(sorted(c))}" for s, c in categories.items())
     return [{"run_id": run_id, "entries": lines}] if lines else []
 
