@@ -218,7 +218,7 @@ def test_the_log_extract_is_the_json_of_its_lines(sessions):
         assert stored.categories == 'quote"d, user.contact.email, user.name, кириллица'
 
 
-def test_the_0014_migration_compresses_act_extracts_with_lz4_on_postgresql(engine):
+def test_the_0013_migration_compresses_act_extracts_with_lz4_on_postgresql(engine):
     if engine.dialect.name != "postgresql":
         pytest.skip("SQLite does not compress")
     with engine.connect() as conn:

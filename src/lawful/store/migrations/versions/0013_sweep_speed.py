@@ -5,16 +5,16 @@ for a hundred thousand); PostgreSQL's default pglz took longer to compress it th
 took to destroy the data. lz4 (PostgreSQL 14+, when built with it) is several times faster;
 where it is missing the column keeps the default. SQLite does not compress.
 
-Revision ID: 0014_sweep_speed
-Revises: 0010_intake
+Revision ID: 0013_sweep_speed
+Revises: 0012_mail_channels
 """
 
 from __future__ import annotations
 
 from alembic import op
 
-revision = "0014_sweep_speed"
-down_revision = "0010_intake"
+revision = "0013_sweep_speed"
+down_revision = "0012_mail_channels"
 branch_labels = None
 depends_on = None
 
