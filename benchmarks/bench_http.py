@@ -89,7 +89,7 @@ def app_from_env() -> Any:
 
     lawful = open_lawful(Settings.from_env())
     lawful.require_policy()
-    return create_app(lawful)
+    return create_app(lawful, freeze_heap=True)  # as `lawful serve`
 
 
 # --------------------------------------------------------------------------------------------

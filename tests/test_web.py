@@ -275,3 +275,16 @@ def test_only_the_docs_page_may_load_the_swagger_cdn(client):
         "/api/v1/operator",
         "/api/v1/audit/verify",
     }
+
+
+def test_a_serving_app_freezes_what_it_loaded_out_of_the_collectors_sight(lawful: Lawful) -> None:
+    import gc
+
+    gc.unfreeze()
+    try:
+        with TestClient(create_app(lawful)):
+            assert gc.get_freeze_count() == 0  # tests and embedders: nothing frozen
+        with TestClient(create_app(lawful, freeze_heap=True)):
+            assert gc.get_freeze_count() > 0  # `lawful serve`: the start-up heap is frozen
+    finally:
+        gc.unfreeze()

@@ -63,7 +63,7 @@ def run_server(
         context = WorkerContext(lawful.engine, lawful.sessions, lawful.policy)
         stop = start_in_thread(lawful.engine, default_registry, context=context)
     try:
-        app = create_app(lawful, demo_site=demo_site)
+        app = create_app(lawful, demo_site=demo_site, freeze_heap=True)
         uvicorn.run(app, host=host, port=port, access_log=False)
     finally:
         if stop is not None:

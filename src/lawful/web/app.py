@@ -12,6 +12,7 @@ problem+json in :mod:`lawful.web.problems`. Three pure-ASGI guards wrap every re
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -62,10 +63,15 @@ COMMON_HEADERS = {
 
 
 def create_app(
-    lawful: Lawful, *, max_body_bytes: int = MAX_BODY_BYTES, demo_site: bool = False
+    lawful: Lawful,
+    *,
+    max_body_bytes: int = MAX_BODY_BYTES,
+    demo_site: bool = False,
+    freeze_heap: bool = False,
 ) -> FastAPI:
     """Build the API over ``lawful``; the caller keeps ownership of it (and closes it).
-    ``demo_site`` adds ``/demo``, a page of the operator's site with a lawful form."""
+    ``demo_site`` adds ``/demo``, a page of the operator's site with a lawful form.
+    ``freeze_heap`` (for a server process, as ``lawful serve``): see :func:`freeze_heap_now`."""
     writer = SubmissionWriter(
         sessions=lawful.sessions,
         ring=lawful.ring,
@@ -75,6 +81,8 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if freeze_heap:
+            freeze_heap_now()
         yield
         writer.close()  # what was acknowledged is committed; write what is queued
 
@@ -113,6 +121,18 @@ def create_app(
     widget.install(app)  # /widget.js, its config, and CORS (outermost) for the operator's site
     channels.install(app)  # messenger webhooks, web chat (its CORS), outgoing, stats
     return app
+
+
+def freeze_heap_now() -> None:
+    """Move every object alive now out of the cyclic garbage collector's sight.
+
+    What a server has loaded when it starts (the policy, SQLAlchemy's, pydantic's and
+    FastAPI's machinery) lives as long as the process, yet each full collection walked all of
+    it again: pauses of tens of milliseconds that made the tail of the request latency
+    (benchmarks/README.md: p99 at 750 submissions/s went from 52 to 32 ms). Only for a
+    process that serves: in a test run, objects frozen here would never be collected."""
+    gc.collect()
+    gc.freeze()
 
 
 class SecurityHeaders:
