@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import warnings
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
 from lawful.context import Lawful
 from lawful.users import service as users
@@ -106,3 +108,20 @@ def consent_story(lawful: Lawful, answers: list[str], purpose: str = "newsletter
                 )
         made.append(subject_id)
     return made
+
+
+def carry_out_erasure_in_browser(page: Any, row: Any) -> bytes:
+    """In the admin, from the request's row on the dashboard: open it, carry it out as the DPO
+    Olga Ivanova, download the destruction act (its bytes are returned), answer and close."""
+    row.get_by_role("link").click()
+    page.locator("#request-state", has_text="Verified").wait_for()
+    page.fill("input[name=destroyed_by]", "Olga Ivanova")
+    page.fill("input[name=position]", "Data protection officer")
+    page.get_by_role("button", name="Carry out the request").click()
+    page.locator("#request-state", has_text="Fulfilled").wait_for()
+    with page.expect_download() as download:
+        page.locator("#acts").get_by_role("link", name="PDF").click()
+    act = Path(download.value.path()).read_bytes()
+    page.get_by_role("button", name="Send the answer and close").click()
+    page.locator("#request-state", has_text="Completed").wait_for()
+    return act

@@ -22,7 +22,7 @@ from lawful.requests import flows
 from lawful.requests import service as requests
 from lawful.requests.models import Request
 from lawful.subjects.models import Subject
-from tests.admin_support import PASSWORD, add_user, consent_story
+from tests.admin_support import PASSWORD, add_user, carry_out_erasure_in_browser, consent_story
 from tests.conftest import open_template
 from tests.e2e.conftest import TIMEOUT_MS
 from tests.requests_support import add_person
@@ -144,18 +144,8 @@ def test_a_dpo_completes_an_erasure_and_downloads_the_act(browser: Any, served) 
     _sign_in(page, base)
     row = page.locator("#due-requests tr", has_text=erasure[:8])
     assert "Erasure" in row.inner_text() and "in 3 days" in row.inner_text()
-    row.get_by_role("link").click()
-    page.locator("#request-state", has_text="Verified").wait_for()
-    page.fill("input[name=destroyed_by]", "Olga Ivanova")
-    page.fill("input[name=position]", "Data protection officer")
-    page.get_by_role("button", name="Carry out the request").click()
-    page.locator("#request-state", has_text="Fulfilled").wait_for()
-    with page.expect_download() as download:
-        page.locator("#acts").get_by_role("link", name="PDF").click()
-    act = Path(download.value.path()).read_bytes()
+    act = carry_out_erasure_in_browser(page, row)
     assert act.startswith(b"%PDF")
-    page.get_by_role("button", name="Send the answer and close").click()
-    page.locator("#request-state", has_text="Completed").wait_for()
     context.close()
     assert errors == []  # no script error, no CSP refusal
     with lawful.sessions() as session:
