@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 import stat
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -144,3 +146,31 @@ def test_the_demo_page_carries_a_plain_form_wired_to_the_widget(folder, seeded):
     assert 'data-lawful-purposes="inquiries,marketing"' in page.text
     assert 'data-lawful-category="user.contact.email"' in page.text
     assert TestClient(create_app(seeded)).get("/demo").status_code == 404
+
+
+def test_the_printed_dpo_password_signs_in_to_the_admin_on_every_run(folder):
+    from lawful.users import service as users
+
+    def printed(output: str) -> tuple[str, str]:
+        found = re.search(r"sign in as (\S+), password (\S+) ", " ".join(output.split()))
+        assert found, output
+        return found.group(1), found.group(2)
+
+    first = printed(_run_demo(folder))
+    second = printed(_run_demo(folder))  # a rerun sets a new one: the printed one works
+    assert first[0] == second[0] == demo.DEMO_DPO and first[1] != second[1]
+    settings = replace(Settings.from_env({}, data_dir=folder), config_path=folder / "lawful.yaml")
+    opened = open_lawful(settings)
+    try:
+        with opened.sessions.begin() as session:
+            signed = users.sign_in(
+                session=session,
+                ring=opened.ring,
+                email=second[0],
+                password=second[1],
+                code="",
+                now=datetime.now(UTC),
+            )
+        assert signed.user.role == "dpo"
+    finally:
+        opened.close()

@@ -267,3 +267,29 @@ def demo_form(policy: Policy) -> DemoForm:
         purposes=[main.key, *extra],
         inputs=[(c, *FORM_INPUTS[c]) for c in categories],
     )
+
+
+DEMO_DPO = "dpo@demo.example"
+
+
+def demo_dpo(lawful: Lawful) -> tuple[str, str]:
+    """The demo's DPO for the admin pages, with a new random password for this run (so that
+    the one printed always works); the address and the password."""
+    import secrets
+    from datetime import UTC, datetime
+
+    from lawful.users import service as users
+
+    password = secrets.token_urlsafe(12)
+    with lawful.sessions.begin() as session:
+        if any(user.email == DEMO_DPO for user in users.list_users(session)):
+            users.set_password(session=session, email=DEMO_DPO, password=password)
+        else:
+            users.add_user(
+                session=session,
+                email=DEMO_DPO,
+                password=password,
+                role="dpo",
+                now=datetime.now(UTC),
+            )
+    return DEMO_DPO, password

@@ -94,7 +94,7 @@ def demo(
         summary = _seed_once(lawful, people, console)
         # The documents the form links to; publishing an unchanged policy adds no version.
         publish_and_flag(lawful, actor="demo")
-        _print_summary(console, summary, settings, port)
+        _print_summary(console, summary, settings, port, demo_data.demo_dpo(lawful))
         if not no_serve:
             run_server(lawful, host="127.0.0.1", port=port, worker=True, demo_site=True)
     finally:
@@ -118,7 +118,11 @@ def _seed_once(lawful: Lawful, people: int, console: Console) -> demo_data.DemoS
 
 
 def _print_summary(
-    console: Console, summary: demo_data.DemoSummary, settings: Settings, port: int
+    console: Console,
+    summary: demo_data.DemoSummary,
+    settings: Settings,
+    port: int,
+    dpo: tuple[str, str],
 ) -> None:
     base = f"http://127.0.0.1:{port}"
     grid = Table.grid(padding=(0, 2))
@@ -138,11 +142,14 @@ def _print_summary(
     grid.add_row("database", str(settings.data_dir / "lawful.db"))
     for label, path in (
         ("try a form", "/demo"),
+        ("portal", "/portal"),
         ("documents", "/documents"),
         ("API docs", "/docs"),
         ("health", "/health"),
         ("policy API", "/api/v1/operator"),
     ):
         grid.add_row(label, f"{base}{path}")
+    email, password = dpo
+    grid.add_row("admin", f"{base}/admin — sign in as {email}, password {password} (this run's)")
     console.print("[bold green]lawful demo is ready[/]")
     console.print(grid)
