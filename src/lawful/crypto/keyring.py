@@ -7,6 +7,7 @@ table so that rotating the master key never changes any blind index.
 
 from __future__ import annotations
 
+import hmac
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -46,6 +47,12 @@ class Keyring:
     def unwrap_data_key(self, wrapped: bytes, master_key_id: str, subject_id: str) -> DataKey:
         master = self.master(master_key_id)
         return DataKey(master.unwrap(wrapped, context=subject_id.encode()))
+
+    def derive(self, label: str) -> bytes:
+        """A secret of its own for ``label`` (CSRF tokens, signed cookies, TOTP seeds), derived
+        from the database's secret: every server process agrees on it, and the label keeps it
+        apart from the blind indexes computed with the same secret."""
+        return hmac.digest(self.index_key, label.encode(), "sha256")
 
     def digest(self, kind: str, value: str, *, default_region: str | None = None) -> bytes:
         return blind_index(

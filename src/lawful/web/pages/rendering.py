@@ -65,9 +65,7 @@ def languages_for(request: Request) -> tuple[str, ...]:
 
 
 def _csrf_secret(request: Request) -> bytes:
-    # Derived from the database's own secret, so every server process agrees on it; the label
-    # keeps it apart from the blind indexes computed with the same secret.
-    return hmac.digest(lawful_of(request).ring.index_key, b"lawful/pages/csrf", "sha256")
+    return lawful_of(request).ring.derive("lawful/pages/csrf")
 
 
 def _csrf_for(request: Request, nonce: str) -> str:

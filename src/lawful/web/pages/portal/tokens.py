@@ -24,7 +24,7 @@ MAX_TOKEN = 3000
 
 
 def _key(ring: Keyring, purpose: str) -> bytes:
-    return hmac.digest(ring.index_key, f"lawful/pages/portal/{purpose}".encode(), "sha256")
+    return ring.derive(f"lawful/pages/portal/{purpose}")
 
 
 def _b64(data: bytes) -> str:
