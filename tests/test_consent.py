@@ -425,7 +425,7 @@ def test_an_objection_refuses_a_legitimate_interest_purpose(sessions, ring, pers
 def test_bulk_check_agrees_with_the_single_check(sessions, ring, policy, published, monkeypatch):
     from lawful.consent import eligibility
 
-    monkeypatch.setattr(eligibility, "_FORK_CHUNK", 3)  # several chunks come back in order
+    monkeypatch.setattr(eligibility, "_EMAIL_CHUNK", 3)  # several chunks come back in order
     people = {}
     with sessions.begin() as session:
         for name in ("given", "withdrawn", "silent", "blocked"):

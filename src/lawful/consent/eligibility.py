@@ -315,61 +315,41 @@ def _check_listed(
             yield value, UNKNOWN_SUBJECT if owner is None else decided.get(owner, default)
 
 
-def _check_emails(
-    identifiers: Iterator[str], answers: dict[bytes, Eligibility], index_key: bytes
-) -> Iterator[tuple[str, Eligibility]]:
-    """The hot loop. An ASCII address whose lower-cased form is indexed *is* that subject's
-    normalised address (validity and normalisation of ASCII addresses ignore case), so hits
-    need no validation; only misses are validated, to tell unknown from invalid."""
-    inner, outer = _pads(index_key)
-    inner.update(b"email\x00")
-    new_inner, new_outer, get = inner.copy, outer.copy, answers.get
-    for value in identifiers:
-        folded = value.strip().lower()
-        if folded.isascii():
-            h = new_inner()
-            h.update(folded.encode())
-            o = new_outer()
-            o.update(h.digest())
-            found = get(o.digest())
-            if found is not None:
-                yield value, found
-                continue
-            if len(folded) <= 254 and _plain(folded):
-                yield value, UNKNOWN_SUBJECT
-                continue
-        yield value, _slow_email(value, answers, index_key)
+# --- the hot loop, in this process or in forked workers ---------------------------------------
 
-
-# --- hashing in forked workers ---------------------------------------------------------------
-
-_FORK_CHUNK = 50_000
-#: A worker's answer for an address it cannot decide: non-ASCII, or an indexed-miss that is not
-#: a plain address (the parent validates it to tell unknown from invalid).
+_EMAIL_CHUNK = 50_000
+#: The answer code of an address the fast path cannot decide: non-ASCII, or an indexed miss that
+#: is not a plain address (validated by :func:`_slow_email` to tell unknown from invalid).
 _UNDECIDED = 255
 
 
 @dataclass(frozen=True)
-class _ForkedWork:
-    """What the workers inherit at fork: the list, answers by code, and the HMAC pads."""
+class _Coded:
+    """The loaded answers by one-byte code (what a worker sends back), and the HMAC pads."""
 
-    values: list[str]
-    codes: dict[bytes, int]
-    unknown: int
+    table: list[Eligibility]  # code -> answer; the last one is UNKNOWN_SUBJECT
+    codes: dict[bytes, int]  # blind index -> code
     pads: tuple[Any, Any]
 
+    @classmethod
+    def of(cls, answers: dict[bytes, Eligibility], index_key: bytes) -> _Coded:
+        table = [*sorted(set(answers.values()), key=lambda answer: answer.reason), UNKNOWN_SUBJECT]
+        code_of = {answer: code for code, answer in enumerate(table)}
+        inner, outer = _pads(index_key)
+        inner.update(b"email\x00")
+        codes = {digest: code_of[answer] for digest, answer in answers.items()}
+        return cls(table, codes, (inner, outer))
 
-_forked: _ForkedWork | None = None
 
-
-def _answer_range(start: int) -> bytes:
-    """In a worker: one answer code per address of ``values[start:start + _FORK_CHUNK]``,
-    by the same fast path as :func:`_check_emails`."""
-    work = _forked
-    assert work is not None  # noqa: S101 — set by the parent before it forks
-    new_inner, new_outer, get = work.pads[0].copy, work.pads[1].copy, work.codes.get
+def _answer_codes(values: Sequence[str], coded: _Coded) -> bytes:
+    """The hot loop: one answer code per address. An ASCII address whose lower-cased form is
+    indexed *is* that subject's normalised address (validity and normalisation of ASCII
+    addresses ignore case), so hits need no validation; only misses are checked, to tell
+    unknown from invalid."""
+    new_inner, new_outer, get = coded.pads[0].copy, coded.pads[1].copy, coded.codes.get
+    unknown = len(coded.table) - 1
     out = bytearray()
-    for value in work.values[start : start + _FORK_CHUNK]:
+    for value in values:
         folded = value.strip().lower()
         if not folded.isascii():
             out.append(_UNDECIDED)
@@ -380,9 +360,42 @@ def _answer_range(start: int) -> bytes:
         o.update(h.digest())
         code = get(o.digest())
         if code is None:
-            code = work.unknown if len(folded) <= 254 and _plain(folded) else _UNDECIDED
+            code = unknown if len(folded) <= 254 and _plain(folded) else _UNDECIDED
         out.append(code)
     return bytes(out)
+
+
+def _decoded(
+    values: Sequence[str],
+    codes: bytes,
+    coded: _Coded,
+    answers: dict[bytes, Eligibility],
+    index_key: bytes,
+) -> Iterator[tuple[str, Eligibility]]:
+    for value, code in zip(values, codes, strict=True):
+        if code == _UNDECIDED:
+            yield value, _slow_email(value, answers, index_key)
+        else:
+            yield value, coded.table[code]
+
+
+def _check_emails(
+    identifiers: Iterator[str], answers: dict[bytes, Eligibility], index_key: bytes
+) -> Iterator[tuple[str, Eligibility]]:
+    coded = _Coded.of(answers, index_key)
+    while values := list(islice(identifiers, _EMAIL_CHUNK)):
+        yield from _decoded(values, _answer_codes(values, coded), coded, answers, index_key)
+
+
+#: What the workers inherit at fork: the whole list and the coded answers.
+_forked: tuple[list[str], _Coded] | None = None
+
+
+def _answer_range(start: int) -> bytes:
+    """In a worker: the answer codes of ``values[start:start + _EMAIL_CHUNK]``."""
+    assert _forked is not None  # noqa: S101 — set by the parent before it forks
+    values, coded = _forked
+    return _answer_codes(values[start : start + _EMAIL_CHUNK], coded)
 
 
 def _check_emails_forked(
@@ -392,24 +405,16 @@ def _check_emails_forked(
     workers: int,
 ) -> Iterator[tuple[str, Eligibility]]:
     """:func:`_check_emails` split over ``workers`` forked processes. They inherit the list and
-    the loaded answers (copy-on-write, nothing is sent) and send back one byte per address."""
+    the coded answers (copy-on-write, nothing is sent) and send back one byte per address."""
     global _forked  # handed to the workers by fork, cleared once they are done
-    table = [*sorted(set(answers.values()), key=lambda answer: answer.reason), UNKNOWN_SUBJECT]
-    code_of = {answer: code for code, answer in enumerate(table)}
-    inner, outer = _pads(index_key)
-    inner.update(b"email\x00")
-    values = list(identifiers)
-    codes = {digest: code_of[answer] for digest, answer in answers.items()}
-    _forked = _ForkedWork(values, codes, len(table) - 1, (inner, outer))
+    coded, values = _Coded.of(answers, index_key), list(identifiers)
+    _forked = (values, coded)
     try:
         with multiprocessing.get_context("fork").Pool(workers) as pool:
-            starts = range(0, len(values), _FORK_CHUNK)
-            for start, blob in zip(starts, pool.imap(_answer_range, starts), strict=True):
-                for value, code in zip(values[start : start + _FORK_CHUNK], blob, strict=True):
-                    if code == _UNDECIDED:
-                        yield value, _slow_email(value, answers, index_key)
-                    else:
-                        yield value, table[code]
+            starts = range(0, len(values), _EMAIL_CHUNK)
+            for start, codes in zip(starts, pool.imap(_answer_range, starts), strict=True):
+                chunk = values[start : start + _EMAIL_CHUNK]
+                yield from _decoded(chunk, codes, coded, answers, index_key)
     finally:
         _forked = None
 
