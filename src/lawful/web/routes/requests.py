@@ -261,7 +261,11 @@ def _status(lawful: Lawful, request_id: str) -> StatusOut:
 )
 def download_report(token: str, lawful: LawfulDep) -> Response:
     """The prepared report (HTML, PDF, JSON, CSV in one ZIP): once, within 7 days."""
-    name, data = flows.download(lawful, token, now=_now())
+    return report_response(*flows.download(lawful, token, now=_now()))
+
+
+def report_response(name: str, data: bytes) -> Response:
+    """The report's ZIP as a download that no cache keeps (the API's link and the portal)."""
     return Response(
         data,
         media_type="application/zip",

@@ -30,7 +30,7 @@ from lawful.web.pages.portal.common import (
 )
 from lawful.web.pages.rendering import check_csrf, render
 from lawful.web.routes import lawful_of
-from lawful.web.routes.requests import mailer_of
+from lawful.web.routes.requests import mailer_of, report_response
 
 router = APIRouter()
 
@@ -212,11 +212,4 @@ async def download(request_id: str, request: Request) -> Response:
         name, data = flows.download(lawful, token, now=now())
     except LawfulError as error:
         return message_page(request, error, back=f"/portal/requests/{request_id}")
-    return Response(
-        data,
-        media_type="application/zip",
-        headers={
-            "Content-Disposition": f'attachment; filename="{name}"',
-            "Cache-Control": "no-store",
-        },
-    )
+    return report_response(name, data)
