@@ -152,3 +152,13 @@ def test_a_deadline_needs_exactly_one_period() -> None:
         Deadline(days=10, hours=5)
     assert Deadline(days=10, unit="working").figure() == {"days": 10, "unit": "working"}
     assert Deadline(hours=24).figure() == {"hours": 24}
+
+
+def test_it_names_the_choices_for_undeclared_special_categories() -> None:
+    text = MINIMAL + "intake:\n  undeclared_special: shred\n"
+    with pytest.raises(ConfigInvalid) as caught:
+        load_policy_text(text)
+    (problem,) = caught.value.problems
+    assert "intake.undeclared_special" in problem.format()
+    assert "quarantine" in problem.format() and "redact" in problem.format()
+    assert problem.line == text.count("\n")

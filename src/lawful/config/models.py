@@ -263,6 +263,17 @@ class Channel(Strict):
     accepts_requests: bool = False
 
 
+class Intake(Strict):
+    """What intake does with what it reads in incoming messages."""
+
+    #: A message touching a special category of personal data the policy does not declare
+    #: (152-FZ Art. 10, GDPR Art. 9): ``quarantine`` holds it sealed for a person, unread by
+    #: anything else; ``redact`` keeps a copy with every sentence naming the category masked
+    #: (the original and its attachments are gone) and processes that copy. Either way the
+    #: operator is told.
+    undeclared_special: Literal["quarantine", "redact"] = "quarantine"
+
+
 # --- deadlines ----------------------------------------------------------------------------
 
 
@@ -331,6 +342,7 @@ class Policy(Strict):
     security_measures: list[str] = Field(default_factory=list)
     #: Downstream systems requests are carried into (:mod:`lawful.config.connectors`).
     connectors: dict[str, ConnectorDeclaration] = Field(default_factory=dict)
+    intake: Intake = Field(default_factory=Intake)
 
     @model_validator(mode="after")
     def _name_purposes(self) -> Policy:

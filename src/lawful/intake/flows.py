@@ -96,6 +96,8 @@ def process_pending(
         if routed is None:
             continue
         states[routed.message.state] += 1
+        if told := tell_operator(mailer, routed):
+            states[told] += 1
         if routed.code is not None and routed.to is not None and routed.request is not None:
             channel = (replies or {}).get(routed.message.channel, mailer)
             try:
@@ -103,6 +105,18 @@ def process_pending(
             except MailError:  # the request stands; the person asks for a new code
                 states["code-unsent"] += 1
     return states
+
+
+def tell_operator(mailer: Mailer, routed: service.Routed) -> str | None:
+    """Send the operator the notice processing left (special categories the policy does not
+    declare); the count to keep, None when there was nothing to tell."""
+    if routed.notice is None:
+        return None
+    try:
+        mailer.send(routed.notice)
+    except MailError:  # the message is safe either way; the dashboard still shows it
+        return "notice-unsent"
+    return "operator-told"
 
 
 def _process_one(

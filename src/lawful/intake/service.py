@@ -15,7 +15,7 @@ import hashlib
 import secrets
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -27,11 +27,12 @@ from lawful.consent import service as consent
 from lawful.crypto.keyring import Keyring
 from lawful.crypto.sealed import RecordKey
 from lawful.errors import PolicyViolation
-from lawful.intake import messengers
+from lawful.intake import messengers, undeclared
 from lawful.intake.classify import Classification, RequestClassifier
 from lawful.intake.detect import Registry, categories
 from lawful.intake.models import IntakeMessage
 from lawful.intake.parse import Parsed, Unreadable, parse
+from lawful.mail import Mail
 from lawful.requests import deadlines
 from lawful.requests import service as requests
 from lawful.requests.models import Request
@@ -64,6 +65,9 @@ class Routed:
     code: str | None = None
     to: str | None = None
     request: Request | None = None
+    #: A mail for the operator (special categories the policy does not declare), to send once
+    #: the transaction has committed.
+    notice: Mail | None = None
 
 
 def key_of(ring: Keyring, message: IntakeMessage) -> RecordKey:
@@ -136,21 +140,61 @@ def process(
         parsed = _read(message.channel, raw)
     except Unreadable as exc:
         return Routed(quarantine(session, message, exc.reason or "unreadable", actor, now))
+    special = categories(f"{parsed.subject}\n{parsed.text}")
+    message.special = sorted(special)
+    found = undeclared.undeclared(policy, special)
+    held = bool(found) and policy.intake.undeclared_special == "quarantine"
+    if found and not held:
+        parsed = _redact(session, ring, message, raw, parsed, found, actor=actor, now=now)
     findings = tools.registry.analyze(parsed.text)
     result = tools.classifier.classify(parsed.text, subject=parsed.subject)
     message.entities = dict(Counter(finding.entity for finding in findings))
-    message.special = sorted(categories(f"{parsed.subject}\n{parsed.text}"))
     message.label, message.confidence = result.label, result.confidence
     message.subject_id = _subject(session, ring, parsed.sender, parsed.sender_kind)
     message.processed_at = now
-    routed = _route(session, ring, policy, message, parsed, result, actor=actor, now=now)
+    if held:  # what it asks is known (a person sees it first), and nothing acts on it
+        routed = Routed(quarantine(session, message, undeclared.REASON, actor, now))
+    else:
+        routed = _route(session, ring, policy, message, parsed, result, actor=actor, now=now)
     details = {"intake": message.id, "label": result.label, "state": message.state}
     audit.append(
         session,
         audit.Event("systematise", actor, message.subject_id, message.purpose, details=details),
         at=now,
     )
-    return routed
+    if not found:
+        return routed
+    notice = undeclared.operator_notice(
+        policy,
+        message_id=message.id,
+        channel=message.channel,
+        received=message.received_at,
+        found=found,
+    )
+    return replace(routed, notice=notice)
+
+
+def _redact(
+    session: Session,
+    ring: Keyring,
+    message: IntakeMessage,
+    raw: bytes,
+    parsed: Parsed,
+    found: set[str],
+    *,
+    actor: str,
+    now: datetime,
+) -> Parsed:
+    """Keep a copy of the message with the ``found`` categories masked in place of the
+    original, and read that copy from now on."""
+    kept, parsed = undeclared.redact(message.channel, raw, parsed, found)
+    message.sealed = key_of(ring, message).seal_bytes(kept, "raw")
+    message.special = sorted(set(message.special) - found)
+    message.meta = {**message.meta, "redacted": sorted(found)}
+    details: dict[str, str | int] = {"intake": message.id, "reason": undeclared.REASON}
+    details["masked"] = len(found)
+    audit.append(session, audit.Event("destroy", actor, details=details), at=now)
+    return parsed
 
 
 def _read(channel: str, raw: bytes) -> Parsed:
@@ -194,7 +238,7 @@ def _route(
 ) -> Routed:
     is_request = result.label in deadlines.KINDS
     needs_details = result.label in requests.REQUIRED_DETAILS
-    if result.needs_person or message.special or parsed.sender is None or needs_details:
+    if result.needs_person or parsed.sender is None or needs_details:
         return _hold(message, policy)
     if not is_request:
         if result.label != "inquiry":  # a complaint is read by a person

@@ -5,6 +5,7 @@ YAML. Flags send a message to a person; nothing acts on them automatically."""
 from __future__ import annotations
 
 import re
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -113,3 +114,56 @@ def flag_special(text: str, *, language: str | None = None) -> list[SpecialFlag]
 def categories(text: str, *, language: str | None = None) -> set[str]:
     """The special categories ``text`` touches."""
     return {flag.category for flag in flag_special(text, language=language)}
+
+
+#: The fideslang category keys that declare each special category in a policy: a category
+#: with ``special: true`` whose key is one of these, or broader than one, declares it.
+DECLARED_BY: dict[str, tuple[str, ...]] = {
+    "health": ("user.health_and_medical",),
+    "religion": ("user.demographic.religious_belief",),
+    "politics": ("user.demographic.political_opinion",),
+    "race_nationality": ("user.demographic.race_ethnicity",),
+    "intimate_life": ("user.demographic.sexual_orientation",),
+    "biometrics": ("user.biometric", "user.authorization.biometric"),
+    "criminal_record": ("user.criminal_history",),
+}
+
+
+def declared(special_keys: Iterable[str]) -> set[str]:
+    """The special categories declared by a policy whose ``special: true`` categories are
+    ``special_keys``."""
+    keys = list(special_keys)
+    return {
+        category
+        for category, names in DECLARED_BY.items()
+        if any(name == key or name.startswith(key + ".") for name in names for key in keys)
+    }
+
+
+#: Where a sentence ends: its punctuation, or a line break (a messenger line, a list item).
+_SENTENCE_END = re.compile(r"[.!?…]+\s|\n")
+
+
+def mask_special(text: str, masked: Collection[str]) -> str:
+    """``text`` with each sentence that names one of the ``masked`` categories replaced by
+    ``[special category: <name>]``: a word alone would leave its sentence telling the rest
+    ("I was treated for … last year")."""
+    spans = [
+        (*_sentence_around(text, flag.start, flag.end), flag.category)
+        for flag in flag_special(text)
+        if flag.category in masked
+    ]
+    pieces, cursor = [], 0
+    for start, end, category in sorted(spans):
+        if start < cursor:  # the same sentence names a second category: masked already
+            continue
+        pieces += [text[cursor:start], f"[special category: {category}]"]
+        cursor = end
+    pieces.append(text[cursor:])
+    return "".join(pieces)
+
+
+def _sentence_around(text: str, start: int, end: int) -> tuple[int, int]:
+    before = [m.end() for m in _SENTENCE_END.finditer(text, 0, start)]
+    after = _SENTENCE_END.search(text, end)
+    return (before[-1] if before else 0), (after.start() + 1 if after else len(text))

@@ -16,9 +16,11 @@ from datetime import datetime
 from lawful import audit
 from lawful.context import Lawful
 from lawful.errors import LawfulError, NotFound, PolicyViolation
+from lawful.intake import flows as intake_flows
 from lawful.intake import messengers, service
 from lawful.intake.messengers.base import Inbound, Messenger
 from lawful.intake.models import IntakeMessage
+from lawful.mail import Mailer
 
 logger = logging.getLogger(__name__)
 
@@ -64,9 +66,11 @@ def process(
     message_ids: Sequence[str],
     *,
     now: datetime,
+    mailer: Mailer | None = None,
 ) -> Counter[str]:
     """Process each stored message, then reply; counts of the states reached (and
-    ``failed``, ``replied``, ``reply_failed``)."""
+    ``failed``, ``replied``, ``reply_failed``, and the operator's notices through
+    ``mailer``)."""
     policy = lawful.require_policy()
     counts: Counter[str] = Counter()
     for message_id in message_ids:
@@ -92,6 +96,8 @@ def process(
             logger.warning("%s message not processed: %s", channel, type(error).__name__)
             counts["failed"] += 1
             continue
+        if mailer is not None and (told := intake_flows.tell_operator(mailer, routed)):
+            counts[told] += 1
         if reply is not None and channel in adapters:
             counts[_send(adapters[channel], channel, *reply)] += 1
     return counts

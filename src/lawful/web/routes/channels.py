@@ -54,7 +54,7 @@ from lawful.intake.messengers.webchat import ChatMessage, WebChat
 from lawful.intake.messengers.whatsapp import WhatsApp
 from lawful.web import problems
 from lawful.web.routes import LawfulDep
-from lawful.web.routes.requests import ActorDep, MailerDep, RateLimiter, limit_ip
+from lawful.web.routes.requests import ActorDep, MailerDep, RateLimiter, app_mailer, limit_ip
 from lawful.web.routes.widget import SCRIPT_CACHE, SCRIPT_MEDIA_TYPE, WidgetCORS, website_origin
 
 webhooks = APIRouter(tags=["channels"])
@@ -183,7 +183,8 @@ def _process(app: FastAPI, message_ids: list[str]) -> None:
     lawful: Lawful = app.state.lawful
     adapters = messengers.adapters(lawful.settings.messengers)
     try:
-        flows.process(lawful, tools_of(app), adapters, message_ids, now=datetime.now(UTC))
+        now, mailer = datetime.now(UTC), app_mailer(app)
+        flows.process(lawful, tools_of(app), adapters, message_ids, now=now, mailer=mailer)
     # The answer has gone: a bug here must neither reach the server's log with its message (it
     # may quote the text) nor stop the service. Its class and frames are enough to find it.
     except Exception as error:  # noqa: BLE001

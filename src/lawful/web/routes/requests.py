@@ -19,7 +19,7 @@ from collections import deque
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal, cast, get_args
 
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, EmailStr, Field
 
@@ -93,16 +93,19 @@ KEPT_SMTP_SESSIONS = 4
 
 
 def mailer_of(request: Request) -> Mailer:
-    lawful: Lawful = request.app.state.lawful
-    sender = lawful.settings.mail_from or (
-        lawful.policy.operator.requests_email if lawful.policy else None
-    )
-    made = _state(
-        request,
-        "requests_mailer",
-        lambda: mailer_from(lawful.settings.smtp_url, sender, keep_open=KEPT_SMTP_SESSIONS),
-    )
-    return cast(Mailer, made)
+    return app_mailer(request.app)
+
+
+def app_mailer(app: FastAPI) -> Mailer:
+    """The app's mailer, made on first use (it keeps SMTP sessions open between mails)."""
+    if not hasattr(app.state, "requests_mailer"):
+        lawful: Lawful = app.state.lawful
+        sender = lawful.settings.mail_from or (
+            lawful.policy.operator.requests_email if lawful.policy else None
+        )
+        made = mailer_from(lawful.settings.smtp_url, sender, keep_open=KEPT_SMTP_SESSIONS)
+        app.state.requests_mailer = made
+    return cast(Mailer, app.state.requests_mailer)
 
 
 MailerDep = Annotated[Mailer, Depends(mailer_of)]
