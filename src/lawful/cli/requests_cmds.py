@@ -147,7 +147,7 @@ def enter_cmd(
     """Enter a written or phoned request, with its scanned evidence (stored encrypted)."""
     if (email is None) == (phone is None):
         raise PolicyViolation("give exactly one of --email or --phone", field="email")
-    details = dict(_pair(item) for item in detail or [])
+    details = detail_pairs(detail)
     intake = service.Intake(
         kind=kind,
         details=details,
@@ -170,6 +170,11 @@ def enter_cmd(
             now=datetime.now(UTC),
         )
     typer.echo(f"{request.id} {request.state}")
+
+
+def detail_pairs(items: list[str] | None) -> dict[str, str]:
+    """``--detail KEY=VALUE`` options as a mapping."""
+    return dict(_pair(item) for item in items or [])
 
 
 def _pair(item: str) -> tuple[str, str]:

@@ -14,7 +14,7 @@ from pathlib import Path
 from lawful.config.models import Policy
 from lawful.context import Lawful
 from lawful.errors import MailError
-from lawful.intake import service
+from lawful.intake import review, service
 from lawful.intake.channels import ChannelRegistry, default_channels
 from lawful.intake.channels.inbox import StoreInbox
 from lawful.intake.models import IntakeMessage
@@ -105,6 +105,39 @@ def process_pending(
             except MailError:  # the request stands; the person asks for a new code
                 states["code-unsent"] += 1
     return states
+
+
+def decide(
+    lawful: Lawful,
+    mailer: Mailer,
+    message_id: str,
+    decision: str,
+    *,
+    actor: str,
+    now: datetime,
+    details: Mapping[str, str] | None = None,
+) -> service.Routed:
+    """A person's decision on a waiting message (:func:`lawful.intake.review.decide`) in its
+    own transaction; then the verification code of a request it opened is mailed (a
+    messenger's sender is answered in the messenger, by the operator)."""
+    with lawful.sessions.begin() as session:
+        routed = review.decide(
+            session=session,
+            ring=lawful.ring,
+            policy=lawful.require_policy(),
+            message_id=message_id,
+            decision=decision,
+            actor=actor,
+            now=now,
+            details=details,
+        )
+    by_mail = routed.message.channel == service.CHANNEL
+    if by_mail and routed.code is not None and routed.to is not None and routed.request:
+        try:
+            mailer.send(response.mail(routed.to, routed.request, "code", code=routed.code))
+        except MailError:  # the request stands; the person asks for a new code
+            pass
+    return routed
 
 
 def tell_operator(mailer: Mailer, routed: service.Routed) -> str | None:

@@ -137,7 +137,7 @@ def process(
             raise Unreadable("the channel quarantined the message", str(held))
         if len(raw) > tools.max_bytes:
             raise Unreadable("the message is larger than lawful reads", "too-large")
-        parsed = _read(message.channel, raw)
+        parsed = read(message.channel, raw)
     except Unreadable as exc:
         return Routed(quarantine(session, message, exc.reason or "unreadable", actor, now))
     special = categories(f"{parsed.subject}\n{parsed.text}")
@@ -145,7 +145,7 @@ def process(
     found = undeclared.undeclared(policy, special)
     held = bool(found) and policy.intake.undeclared_special == "quarantine"
     if found and not held:
-        parsed = _redact(session, ring, message, raw, parsed, found, actor=actor, now=now)
+        parsed = redact(session, ring, message, raw, parsed, found, actor=actor, now=now)
     findings = tools.registry.analyze(parsed.text)
     result = tools.classifier.classify(parsed.text, subject=parsed.subject)
     message.entities = dict(Counter(finding.entity for finding in findings))
@@ -174,7 +174,7 @@ def process(
     return replace(routed, notice=notice)
 
 
-def _redact(
+def redact(
     session: Session,
     ring: Keyring,
     message: IntakeMessage,
@@ -197,7 +197,7 @@ def _redact(
     return parsed
 
 
-def _read(channel: str, raw: bytes) -> Parsed:
+def read(channel: str, raw: bytes) -> Parsed:
     """An e-mail is parsed here; a messenger's stored message by its adapter."""
     return parse(raw) if channel == CHANNEL else messengers.parsed(channel, raw)
 
@@ -243,22 +243,42 @@ def _route(
     if not is_request:
         if result.label != "inquiry":  # a complaint is read by a person
             return _hold(message, policy)
-        message.state, message.purpose = "routed", _channel_purpose(policy, message.channel)
+        message.state, message.purpose = "routed", channel_purpose(policy, message.channel)
         return Routed(message)
+    return open_request(session, ring, policy, message, parsed, result.label, actor=actor, now=now)
+
+
+def open_request(
+    session: Session,
+    ring: Keyring,
+    policy: Policy,
+    message: IntakeMessage,
+    parsed: Parsed,
+    kind: str,
+    *,
+    actor: str,
+    now: datetime,
+    details: Mapping[str, str] | None = None,
+) -> Routed:
+    """Open the request of ``kind`` the message makes, pending verification on its clock (an
+    objection to marketing takes effect at once), and mark the message routed to it."""
+    if parsed.sender is None:
+        raise PolicyViolation("the message has no sender to answer", field="message")
     intake = requests.Intake(
-        kind=result.label,
+        kind=kind,
         identifier_kind=parsed.sender_kind,
         identifier=parsed.sender,
         language=parsed.language,
         channel=message.channel,
         message=parsed.text,
+        details=dict(details or {}),
     )
     submitted = requests.submit(
         session=session, ring=ring, policy=policy, intake=intake, actor=actor, now=now
     )
     if submitted.code is not None:
         requests.meet(session, submitted.request, "acknowledge", now)
-    if result.label == "objection" and message.subject_id is not None:
+    if kind == "objection" and message.subject_id is not None:
         _object_to_marketing(
             session, policy, message.subject_id, actor=actor, now=now, channel=message.channel
         )
@@ -267,7 +287,7 @@ def _route(
 
 
 def _hold(message: IntakeMessage, policy: Policy) -> Routed:
-    message.state, message.purpose = "person", _channel_purpose(policy, message.channel)
+    message.state, message.purpose = "person", channel_purpose(policy, message.channel)
     return Routed(message)
 
 
@@ -295,7 +315,7 @@ def _object_to_marketing(
             )
 
 
-def _channel_purpose(policy: Policy, kind: str = CHANNEL) -> str | None:
+def channel_purpose(policy: Policy, kind: str = CHANNEL) -> str | None:
     """The purpose the operator declared for the channel: an inquiry is kept under it."""
     for channel in policy.channels.values():
         if channel.kind == kind and channel.purposes:
