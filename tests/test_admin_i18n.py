@@ -22,7 +22,8 @@ def _msgids() -> list[str]:
         for match in MSGID.finditer(entry.read_text("utf-8"))
     ]
     tables = (words.KINDS, words.STATES, words.DEADLINES, words.ROLES, words.VERIFICATIONS)
-    tables += (words.REGISTERS, words.INCIDENT_STATES)
+    tables += (words.REGISTERS, words.INCIDENT_STATES, words.LABELS, words.HOLDS)
+    tables += (words.DETAIL_FIELDS,)
     found += [name for table in tables for name in table.values()]
     found += [text for title, columns, _ in registers.LOGS.values() for text in (title, *columns)]
     return sorted(set(found))

@@ -61,6 +61,29 @@ INCIDENT_STATES = {
     "due-soon": "Due soon",
     "open": "Open",
 }
+#: What the pipeline or a person calls a message (the request kinds above, and these).
+LABELS = {
+    **KINDS,
+    "inquiry": "Inquiry",
+    "complaint": "Complaint",
+    "dismiss": "Dismiss: nothing to keep",
+}
+#: Why a message waits for a person.
+HOLDS = {
+    "person": "Needs a person",
+    "special-category": "Special categories the policy does not declare",
+    "malformed-mime": "Broken message structure",
+    "html-bomb": "HTML too large to read",
+    "too-large": "Too large to read",
+}
+#: What a detail a request kind needs is called on a form.
+DETAIL_FIELDS = {
+    "category": "Data category (its key in lawful.yaml)",
+    "value": "Correct value",
+    "full_name": "Full name",
+    "contact": "Contact",
+    "data": "Data to stop distributing",
+}
 
 
 def _namer(table: dict[str, str]) -> Any:
@@ -103,6 +126,9 @@ HELPERS: dict[str, Any] = {
     "incident_state": _namer(INCIDENT_STATES),
     "verification_name": _namer(VERIFICATIONS),
     "register_name": _namer(REGISTERS),
+    "label_name": _namer(LABELS),
+    "hold_name": _namer(HOLDS),
+    "detail_name": _namer(DETAIL_FIELDS),
     "countdown": countdown,
     "urgency": urgency,
     "purpose_name": purpose_name,
