@@ -51,6 +51,13 @@ def sign_in(client: TestClient, email: str, password: str = PASSWORD, code: str 
     return client.post("/admin/sign-in", data=form)
 
 
+def signed_in(lawful: Lawful, role: str) -> TestClient:
+    """A client signed in as the ``<role>@studio.example`` user the test added."""
+    client = client_for(lawful)
+    assert sign_in(client, f"{role}@studio.example").status_code == 303  # type: ignore[attr-defined]
+    return client
+
+
 def token(client: TestClient, path: str = "/admin") -> str:
     """The CSRF token the forms of a signed-in page carry."""
     return csrf_of(client.get(path).text)

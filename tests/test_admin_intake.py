@@ -15,7 +15,7 @@ from lawful.context import Lawful
 from lawful.intake import flows
 from lawful.intake.models import IntakeMessage
 from lawful.requests.models import Request
-from tests.admin_support import add_user, client_for, sign_in, token
+from tests.admin_support import add_user, signed_in, token
 from tests.conftest import open_template
 from tests.intake.test_import import Outbox, eml
 
@@ -36,12 +36,6 @@ def lawful(tmp_path: Path, database_url: str) -> Iterator[Lawful]:
     flows.import_file(opened, Outbox(), path, actor="test", now=datetime.now(UTC), names=False)
     yield opened
     opened.close()
-
-
-def signed_in(lawful: Lawful, role: str):  # type: ignore[no-untyped-def]
-    client = client_for(lawful)
-    assert sign_in(client, f"{role}@studio.example").status_code == 303
-    return client
 
 
 def held_id(lawful: Lawful) -> str:

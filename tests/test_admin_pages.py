@@ -16,7 +16,7 @@ from lawful.audit.models import AuditEvent
 from lawful.context import Lawful
 from lawful.documents import flows as documents
 from lawful.users.models import AdminUser
-from tests.admin_support import add_user, client_for, consent_story, sign_in, token
+from tests.admin_support import add_user, consent_story, signed_in, token
 from tests.conftest import open_template
 from tests.requests_support import add_person
 
@@ -31,12 +31,6 @@ def lawful(tmp_path: Path, database_url: str) -> Iterator[Lawful]:
         add_user(opened, f"{role}@studio.example", role)
     yield opened
     opened.close()
-
-
-def signed_in(lawful: Lawful, role: str):  # type: ignore[no-untyped-def]
-    client = client_for(lawful)
-    assert sign_in(client, f"{role}@studio.example").status_code == 303
-    return client
 
 
 def _extracts(lawful: Lawful) -> list[dict[str, object]]:

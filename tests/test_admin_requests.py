@@ -16,7 +16,7 @@ from lawful.requests import service as requests
 from lawful.requests.models import Request, RequestEvent
 from lawful.subjects.models import Subject
 from lawful.users.models import AdminUser
-from tests.admin_support import add_user, client_for, consent_story, sign_in, token
+from tests.admin_support import add_user, consent_story, signed_in, token
 from tests.conftest import open_template
 from tests.requests_support import add_person
 
@@ -44,12 +44,6 @@ def erasure(lawful: Lawful, *, verified: bool = True, at: datetime | None = None
         now=at or datetime.now(UTC),
     )
     return request.id
-
-
-def signed_in(lawful: Lawful, role: str):  # type: ignore[no-untyped-def]
-    client = client_for(lawful)
-    assert sign_in(client, f"{role}@studio.example").status_code == 303
-    return client
 
 
 def test_the_dashboard_shows_overdue_and_due_requests_with_countdowns(lawful):
