@@ -115,3 +115,9 @@ def test_the_queue_speaks_russian(lawful: Lawful) -> None:
 
     assert "Сообщения, ожидающие решения сотрудника" in page.text
     assert "Специальные категории, не объявленные в политике" in page.text
+
+
+def test_the_dashboard_counts_the_messages_waiting(lawful: Lawful) -> None:
+    page = signed_in(lawful, "staff").get("/admin")
+
+    assert 'id="count-waiting">1<' in page.text

@@ -20,6 +20,7 @@ from lawful.config.models import Policy
 from lawful.consent.models import ConsentEvent
 from lawful.destruction.models import DestructionAct
 from lawful.incidents import service as incidents
+from lawful.intake import review
 from lawful.intake.models import IntakeMessage
 from lawful.requests import service as requests
 from lawful.retention.models import SweepRun
@@ -117,6 +118,12 @@ def messages_per_channel(session: Session) -> list[tuple[str, int]]:
     return [(str(channel), int(count)) for channel, count in rows]
 
 
+def messages_waiting(session: Session) -> int:
+    """Incoming messages a person must decide on (:mod:`lawful.intake.review`)."""
+    query = sa.select(sa.func.count()).where(IntakeMessage.state.in_(review.WAITING))
+    return int(session.scalar(query) or 0)
+
+
 def last_sweep(session: Session) -> SweepRun | None:
     return session.scalar(sa.select(SweepRun).order_by(SweepRun.started_at.desc()).limit(1))
 
@@ -153,6 +160,7 @@ def dashboard(request: Request, user: Viewer) -> Response:
             "due": due_requests(session, now, zone),
             "consents": consent_trends(session, policy, now, language),
             "channels": messages_per_channel(session),
+            "waiting": messages_waiting(session),
             "sweep": last_sweep(session),
             "acts": recent_acts(session),
             "incidents": open_incidents(session, policy),
