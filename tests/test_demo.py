@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import re
 import stat
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 import typer
 from typer.testing import CliRunner
 
@@ -19,6 +21,9 @@ from lawful.config.init import available_templates, write_starter_config
 from lawful.config.loader import load_policy
 from lawful.context import Lawful, open_lawful
 from lawful.errors import ConfigError
+from lawful.intake import review
+from lawful.intake.models import IntakeMessage
+from lawful.requests.models import Request
 from lawful.settings import Settings
 from lawful.subjects.service import find_subject
 
@@ -174,3 +179,20 @@ def test_the_printed_dpo_password_signs_in_to_the_admin_on_every_run(folder):
         assert signed.user.role == "dpo"
     finally:
         opened.close()
+
+
+def test_the_demo_mailbox_went_through_intake(folder, seeded):
+    with seeded.sessions() as session:
+        states = Counter(m.state for m in session.scalars(sa.select(IntakeMessage)))
+        kinds = sorted(r.kind for r in session.scalars(sa.select(Request)))
+        waiting = review.waiting(session)
+    assert states == {"routed": 3, "person": 1, "quarantined": 1}
+    assert kinds == ["erasure", "objection"]  # the question was kept as an inquiry
+    assert [m.meta.get("reason") for m in waiting] == [None, "special-category"]
+
+
+def test_a_rerun_receives_the_letters_once(folder, seeded):
+    _run_demo(folder)
+
+    with seeded.sessions() as session:
+        assert session.scalar(sa.select(sa.func.count()).select_from(IntakeMessage)) == 5

@@ -8,6 +8,7 @@ Thin adapters: settings come from the environment (``serve``) or from the demo f
 from __future__ import annotations
 
 import threading
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -20,6 +21,7 @@ from rich.table import Table
 from lawful import demo as demo_data
 from lawful.connectors.jobs import close_registries
 from lawful.context import Lawful, WorkerContext, load_job_handlers, open_lawful
+from lawful.demo_inbox import seed_inbox
 from lawful.documents.flows import publish_and_flag
 from lawful.jobs import default_registry, start_in_thread
 from lawful.settings import Settings
@@ -112,9 +114,11 @@ def _seed_once(lawful: Lawful, people: int, console: Console) -> demo_data.DemoS
     columns = ("{task.description}", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=True) as bar:
         task = bar.add_task("Recording synthetic people", total=people)
-        return demo_data.seed_demo(
+        summary = demo_data.seed_demo(
             lawful, people=people, progress=lambda done, _total: bar.update(task, completed=done)
         )
+    seed_inbox(lawful, now=datetime.now(UTC))
+    return summary
 
 
 def _print_summary(
