@@ -180,3 +180,42 @@ def test_a_bad_address_is_shown_next_to_the_field(portal):
     assert 'aria-describedby="f-email-error"' in answer.text
     assert "Введите адрес электронной почты" in answer.text
     assert inbox.messages == []
+
+
+def test_two_server_processes_count_the_same_wrong_codes_and_a_restart_keeps_the_lock(portal):
+    lawful, client, inbox, record = portal
+    page = client.get("/portal/consents")
+    csrf = csrf_of(page.text)
+    client.post("/portal/consents/sign-in", data={"csrf": csrf, "email": EMAIL})
+    right = re.search(r"\b(\d{6})\b", inbox.body(inbox.wait_for(EMAIL, 1)))
+    assert right
+    wrong = f"{(int(right.group(1)) + 1) % 10**6:06d}"
+    other = TestClient(create_app(lawful), follow_redirects=False)  # a second process
+    other.cookies = client.cookies  # the same browser, balanced to the other process
+
+    answers = [
+        (client if n % 2 else other)
+        .post("/portal/consents/code", data={"csrf": csrf, "code": wrong})
+        .status_code
+        for n in range(5)
+    ]
+    restarted = TestClient(create_app(lawful), follow_redirects=False)
+    restarted.cookies = client.cookies
+    again = restarted.post("/portal/consents/sign-in", data={"csrf": csrf, "email": EMAIL})
+
+    assert answers == [422, 422, 422, 422, 429]  # five in all, not five per process
+    assert again.status_code == 429
+    assert record not in restarted.get("/portal/consents").text
+
+
+def test_a_session_signed_out_in_one_process_is_refused_by_another(portal):
+    lawful, client, inbox, record = portal
+    _sign_in(client, inbox, EMAIL)
+    stolen = client.cookies[SESSION_COOKIE]
+    page = client.get("/portal/consents")
+    client.post("/portal/consents/sign-out", data={"csrf": csrf_of(page.text)})
+
+    other = TestClient(create_app(lawful), follow_redirects=False)
+    other.cookies.set(SESSION_COOKIE, stolen, path="/portal")
+
+    assert record not in other.get("/portal/consents").text

@@ -11,11 +11,13 @@ from importlib import resources
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from starlette.exceptions import StarletteDeprecationWarning
 
 from lawful.context import Lawful
 from lawful.documents import flows as documents
 from lawful.documents import service as published
+from lawful.throttle.models import ThrottleMark
 from lawful.web import create_app
 from lawful.web.pages.i18n import translations
 from lawful.web.pages.portal import common, tokens
@@ -129,15 +131,19 @@ def test_signed_values_refuse_tampering_expiry_and_other_uses(portal):
         assert tokens.unsign(lawful.ring, "session", junk, now) is None
 
 
-def test_the_memory_of_codes_forgets_what_has_expired():
-    memory, now = Attempts(), datetime.now(UTC)
-    memory.PRUNE_AT = 3
+def test_the_memory_of_codes_forgets_what_has_expired(tmp_path, database_url):
+    lawful = open_template(tmp_path, database_url, "ru-design-studio")
+    memory, now = Attempts(lawful.sessions), datetime.now(UTC)
+    memory.PRUNE_EVERY = 3
     assert [memory.wrong("c1", now + timedelta(minutes=1)) for _ in range(2)] == [1, 2]
     memory.lock_out("digest", now + timedelta(hours=1))
     assert memory.locked_until("digest", now) is not None
     assert memory.locked_until("digest", now + timedelta(hours=2)) is None
     memory.end("old", now - timedelta(seconds=1))
     memory.end("s1", now + timedelta(minutes=30))
-    assert memory.ended("s1") and not memory.ended("never")
-    memory.end("s2", now + timedelta(minutes=30))  # over the limit: the expired are forgotten
-    assert not memory.ended("old") and memory.ended("s1") and memory.ended("s2")
+    assert memory.ended("s1") and not memory.ended("never") and not memory.ended("old")
+    memory.end("s2", now + timedelta(minutes=30))  # the third: the expired are forgotten
+    with lawful.sessions() as session:
+        kept = set(session.scalars(sa.select(ThrottleMark.key)))
+    lawful.close()
+    assert kept == {"wrong:c1", "locked:digest", "ended:s1", "ended:s2"}

@@ -20,17 +20,17 @@ expired and whose job was claimed again cannot overwrite the new holder's outcom
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Collection
+from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, aliased
 
-from lawful.errors import LawfulError, StoreError
+from lawful.errors import LawfulError
 from lawful.jobs.models import Job, JobStatus, Payload
+from lawful.store.db import insert_for
 
 DEFAULT_LEASE = timedelta(minutes=5)
 BACKOFF_BASE = timedelta(seconds=30)
@@ -97,14 +97,7 @@ def _key_taken(session: Session, unique_key: str) -> bool:
 
 def _insert_ignoring_duplicates(session: Session, values: dict[str, Any]) -> Any:
     """``INSERT … ON CONFLICT (unique_key) DO NOTHING``: races between enqueuers end in one row."""
-    dialect = session.get_bind().dialect.name
-    insert: Callable[..., Any]
-    if dialect == "postgresql":
-        insert = postgresql.insert
-    elif dialect == "sqlite":
-        insert = sqlite.insert
-    else:
-        raise StoreError(f"the job queue does not support the {dialect} backend")
+    insert = insert_for(session)
     return insert(Job).values(**values).on_conflict_do_nothing(index_elements=["unique_key"])
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
@@ -92,6 +93,17 @@ def flush_wal(sessions: sessionmaker[Session]) -> None:
         session.execute(sa.text("SELECT pg_logical_emit_message(true, 'lawful', 'flush')"))
 
 
+def insert_for(session: Session) -> Any:
+    """The backend's own ``insert`` construct (``ON CONFLICT`` for upserts): lawful runs on
+    SQLite and PostgreSQL, whose dialects both offer it."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert
+    if dialect == "sqlite":
+        return sqlite.insert
+    raise StoreError(f"lawful does not support the {dialect} backend")
+
+
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
@@ -134,6 +146,7 @@ def _import_all_models() -> None:
     import lawful.requests.models
     import lawful.retention.models
     import lawful.subjects.models
+    import lawful.throttle.models
     import lawful.transfers.models
     import lawful.users.models  # noqa: F401
 

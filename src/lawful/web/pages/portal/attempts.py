@@ -1,9 +1,8 @@
-"""What the portal remembers in this process about sign-in codes and sessions.
+"""What the portal remembers about sign-in codes and sessions, in the database
+(:mod:`lawful.throttle`), so every server process behind a load balancer counts the same wrong
+codes, refuses a signed-out session, and keeps a lock-out across a restart.
 
-Like the public API's per-IP limit, it is kept per process: behind a load balancer each process
-counts its own share of wrong codes, and a signed-out session is refused by the process that
-signed it out (and by every process once its signed expiry passes).
-"""
+Keys are the challenge's and the session's random ids and the address's keyed digest."""
 
 from __future__ import annotations
 
@@ -12,56 +11,56 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import Request
+from sqlalchemy.orm import Session, sessionmaker
+
+from lawful.throttle import service as throttle
+from lawful.web.routes import lawful_of
 
 
 class Attempts:
-    """This process's memory of codes and sessions: wrong codes per challenge, challenges and
-    sessions that ended early, and lock-outs per address. Each entry is kept until the time
-    after which it no longer matters, and forgotten then."""
+    """Wrong codes per challenge, challenges and sessions that ended early, and lock-outs per
+    address; each call commits its own mark. Every ``PRUNE_EVERY`` ended marks, the expired
+    ones are forgotten."""
 
-    PRUNE_AT = 10_000
+    PRUNE_EVERY = 500
 
-    def __init__(self) -> None:
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self._sessions = sessions
+        #: Held while a code is checked, so that one process checks a challenge at a time.
         self.lock = threading.Lock()
-        self._wrong: dict[str, tuple[int, datetime]] = {}
-        self._ended: dict[str, datetime] = {}
-        self._locked: dict[str, datetime] = {}
+        self._ended_since_prune = 0
 
     def wrong(self, challenge: str, until: datetime) -> int:
-        """Count one more wrong code for ``challenge``; how many so far."""
-        count = self._wrong.get(challenge, (0, until))[0] + 1
-        self._wrong[challenge] = (count, until)
-        return count
+        """Count one more wrong code for ``challenge``; how many so far (in every process)."""
+        with self._sessions.begin() as session:
+            return throttle.count(session, f"wrong:{challenge}", until=until)
 
     def end(self, key: str, until: datetime) -> None:
         """A challenge used or spent, or a session signed out: refused until it expires."""
-        self._ended[key] = until
-        if len(self._ended) + len(self._wrong) > self.PRUNE_AT:
-            self._prune(min(until, datetime.now(UTC)))
+        with self._sessions.begin() as session:
+            throttle.mark(session, f"ended:{key}", until=until)
+            self._ended_since_prune += 1
+            if self._ended_since_prune >= self.PRUNE_EVERY:
+                self._ended_since_prune = 0
+                throttle.forget_expired(session, at=datetime.now(UTC))
 
     def ended(self, key: str) -> bool:
-        return key in self._ended
+        with self._sessions() as session:
+            return throttle.until(session, f"ended:{key}", at=datetime.now(UTC)) is not None
 
     def lock_out(self, digest: str, until: datetime) -> None:
-        self._locked[digest] = until
+        with self._sessions.begin() as session:
+            throttle.mark(session, f"locked:{digest}", until=until)
 
     def locked_until(self, digest: str, at: datetime) -> datetime | None:
-        until = self._locked.get(digest)
-        return until if until is not None and until > at else None
-
-    def _prune(self, at: datetime) -> None:
-        for key in [k for k, until in self._ended.items() if until <= at]:
-            del self._ended[key]
-        for key in [k for k, (_, until) in self._wrong.items() if until <= at]:
-            del self._wrong[key]
-        for key in [k for k, until in self._locked.items() if until <= at]:
-            del self._locked[key]
+        with self._sessions() as session:
+            return throttle.until(session, f"locked:{digest}", at=at)
 
 
 def attempts_of(request: Request) -> Attempts:
     state = request.app.state
     if not hasattr(state, "portal_attempts"):
-        state.portal_attempts = Attempts()
+        state.portal_attempts = Attempts(lawful_of(request).sessions)
     found: Attempts = state.portal_attempts
     return found
 

@@ -4,10 +4,10 @@ downloads its receipt.
 
 Signing in never tells whether the address is known: the same code mail, the same pages. The
 code is kept, as a keyed hash, in a signed challenge cookie (15 minutes); wrong codes are
-counted per challenge and per address in this process (as the API's per-IP limit is), and the
-fifth locks the address out for an hour. A right code gives a portal session: a signed,
+counted per challenge in the database, shared by every server process, and the fifth locks the
+address out for an hour, across restarts. A right code gives a portal session: a signed,
 HttpOnly, ``SameSite=Strict`` cookie bound to the subject, expiring on the server after
-:data:`SESSION_TTL`, and ended at once by signing out.
+:data:`SESSION_TTL`, and ended at once, in every process, by signing out.
 """
 
 from __future__ import annotations

@@ -1,0 +1,1 @@
+"""Marks that limit guessing and end sessions early, shared by every server process."""
