@@ -455,9 +455,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--profile", type=int, default=0, metavar="SECONDS", help="py-spy the server (4 clients)"
     )
     parser.add_argument("--erase", type=int, default=100_000)
-    parser.add_argument(
-        "--no-pdf", action="store_true", help="lifecycles without the report's PDF (fpdf2 layout)"
-    )
+    parser.add_argument("--no-pdf", action="store_true", help="lifecycles without the report's PDF")
     parser.add_argument("--quick", action="store_true", help="12,000 subjects, 200 lifecycles")
     args = parser.parse_args(argv)
     if args.quick:
