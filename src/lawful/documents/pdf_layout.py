@@ -225,40 +225,55 @@ class Typesetter:
             self._table_row(row, widths)
 
     def _column_widths(self, cells: list[list[list[Run]]], available: float) -> list[float]:
+        """Between each column's longest word (at most an equal share of the width: longer
+        words are broken) and its unbroken content, the slack shared in proportion."""
         padding = 2 * CELL_PADDING
-        columns = range(len(cells[0]))
         by_column = list(zip(*cells, strict=True))
+        share = available / len(by_column)
         natural = [max(self._width(runs, BODY) for runs in col) + padding for col in by_column]
-        longest = [
-            max((self._width(w, BODY) for runs in col for w in _words(runs) if w), default=0.0)
+        least = [
+            min(max((self._width(w, BODY) for r in col for w in _words(r) if w), default=0), share)
             + padding
             for col in by_column
         ]
-        total = sum(natural)
-        if total <= available:  # the page's width, shared in proportion to the content
-            return [w * available / total for w in natural]
-        # Too wide: shrink the columns that can be (down to their longest word) in proportion.
-        slack = [max(natural[i] - longest[i], 0.0) for i in columns]
-        excess = total - available
-        if sum(slack) >= excess:
-            return [natural[i] - slack[i] * excess / sum(slack) for i in columns]
-        return [longest[i] * available / sum(longest) for i in columns]
+        least = [min(low, high) for low, high in zip(least, natural, strict=True)]
+        if sum(natural) <= available:  # the page's width, in proportion to the content
+            return [w * available / sum(natural) for w in natural]
+        stretch = (available - sum(least)) / (sum(natural) - sum(least))
+        return [low + (high - low) * stretch for low, high in zip(least, natural, strict=True)]
 
     def _table_row(self, row: list[list[Run]], widths: list[float]) -> None:
+        """One row: on a new page when it does not fit here but would on a page of its own,
+        across pages (its cells cut at the same line) when it is taller than a page."""
         line_height = BODY * LEADING
-        lines = [
+        cells = [
             self._wrap(_words(runs), w - 2 * CELL_PADDING, BODY)
             for runs, w in zip(row, widths, strict=True)
         ]
-        height = max(len(cell) for cell in lines) * line_height + 2 * CELL_PADDING
-        self._need(height)
+        tallest = max(len(cell) for cell in cells)
+        if tallest * line_height + 2 * CELL_PADDING <= A4[1] - BOTTOM_MARGIN - MARGIN:
+            self._need(tallest * line_height + 2 * CELL_PADDING)
+        while True:
+            room = int((A4[1] - BOTTOM_MARGIN - self.y - 2 * CELL_PADDING) // line_height)
+            if room < 1:
+                self._new_page()
+                continue
+            lines = min(tallest, room)
+            self._row_part([cell[:lines] for cell in cells], widths, lines * line_height)
+            cells, tallest = [cell[lines:] for cell in cells], tallest - lines
+            if tallest <= 0:
+                return
+            self._new_page()
+
+    def _row_part(self, cells: list[list[list[Word]]], widths: list[float], body: float) -> None:
+        height = body + 2 * CELL_PADDING
         x = MARGIN + self.indent
         top = self.y
-        for cell, width in zip(lines, widths, strict=True):
+        for cell, width in zip(cells, widths, strict=True):
             self.y = top + CELL_PADDING
             for line in cell:
                 self._text(x + CELL_PADDING, BODY, line)
-                self.y += line_height
+                self.y += BODY * LEADING
             bottom = A4[1] - top - height
             self._draw(f"{RULE} {x:.2f} {bottom:.2f} {width:.2f} {height:.2f} re S 0 G")
             x += width
