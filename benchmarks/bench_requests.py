@@ -352,8 +352,10 @@ def http_lifecycles(lawful: Lawful, args: argparse.Namespace) -> None:
         with serving(lawful, args.no_pdf) as (base, pid):
             for kind, fides in (("access", FIDES_ACCESS_S), ("erasure", FIDES_ERASURE_S)):
                 STEPS.clear()
+                cpu = bench_http.process_cpu_seconds([pid])
                 took = [lifecycle(base, inbox, next(people), kind) for _ in range(args.samples)]
                 _latency(f"{kind}, 1 client ({args.samples})", took, fides)
+                _server_cpu(pid, cpu, args.samples)
                 for (_, name), samples in STEPS.items():
                     line(f"  {name} p50", f"{statistics.median(samples) * 1000:.1f} ms", "-", True)
             for kind, fides_rate, count in (
@@ -362,12 +364,13 @@ def http_lifecycles(lawful: Lawful, args: argparse.Namespace) -> None:
             ):
                 ids = [next(people) for _ in range(count)]
                 spy = _spy(pid, args.profile) if args.profile and kind == "access" else None
-                start = time.perf_counter()
+                start, cpu = time.perf_counter(), bench_http.process_cpu_seconds([pid])
                 with ThreadPoolExecutor(args.clients) as pool:
                     took = list(pool.map(lambda i, k=kind: lifecycle(base, inbox, i, k), ids))
                 wall = time.perf_counter() - start
                 _throughput(f"{kind}, {args.clients} clients ({count})", count / wall, fides_rate)
                 line("  latency p50 / p95", _p50_p95(took), "-", True)
+                _server_cpu(pid, cpu, count)
                 if spy is not None:
                     _profile_report(*spy)
     args.used = next(people)
@@ -375,6 +378,12 @@ def http_lifecycles(lawful: Lawful, args: argparse.Namespace) -> None:
 
 def _p50_p95(samples: Sequence[float]) -> str:
     return f"{statistics.median(samples) * 1000:.0f} / {percentile(samples, 0.95) * 1000:.0f} ms"
+
+
+def _server_cpu(pid: int, before: float, lifecycles: int) -> None:
+    """The server process's CPU time per lifecycle: steadier than wall time on a busy machine."""
+    spent = bench_http.process_cpu_seconds([pid]) - before
+    line("  server CPU per lifecycle", f"{spent / lifecycles * 1000:.1f} ms", "-", True)
 
 
 def _latency(label: str, samples: Sequence[float], fides: float) -> None:
