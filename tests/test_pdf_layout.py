@@ -10,6 +10,7 @@ from importlib.resources import files
 
 import pypdf
 import pytest
+from fontTools.ttLib import TTFont  # type: ignore[import-untyped]
 
 from lawful.config.loader import load_policy_text
 from lawful.documents.pdf import markdown_to_pdf
@@ -123,3 +124,30 @@ def test_lists_code_quotes_rules_and_breaks_keep_their_text() -> None:
 def test_a_letter_the_font_lacks_does_not_stop_the_document(letters: str) -> None:
     text = _text(markdown_to_pdf(f"Иван {letters} Петров\n", title="t"))
     assert "Иван" in text and "Петров" in text
+
+
+def _embedded_regular_font(pdf: bytes) -> TTFont:
+    for font in _reader(pdf).pages[0]["/Resources"]["/Font"].values():
+        font = font.get_object()
+        if "Bold" not in str(font["/BaseFont"]):
+            descriptor = font["/DescendantFonts"][0].get_object()["/FontDescriptor"]
+            return TTFont(io.BytesIO(descriptor["/FontFile2"].get_object().get_data()))
+    raise AssertionError("no regular face embedded")
+
+
+def test_each_document_embeds_only_the_glyphs_it_uses_and_their_parts() -> None:
+    pdf = markdown_to_pdf("Nguyễn Иван\n", title="t")
+    font = _embedded_regular_font(pdf)
+    glyphs, cmap = font["glyf"], font.getBestCmap()
+    assert glyphs[cmap[ord("И")]].numberOfContours > 0
+    assert glyphs[cmap[ord("Ж")]].numberOfContours == 0  # same Unicode block, not used
+    accented = glyphs[cmap[ord("ễ")]]
+    assert accented.isComposite()  # built from "e" and its marks (composite themselves)
+    parts, seen = [part.glyphName for part in accented.components], 0
+    while parts:
+        glyph = glyphs[parts.pop()]
+        assert glyph.numberOfContours != 0  # kept: outlines (> 0) or parts of its own (< 0)
+        parts += [part.glyphName for part in getattr(glyph, "components", [])]
+        seen += 1
+    assert seen >= 3
+    assert glyphs[cmap[ord("e")]].numberOfContours > 0 and "e" not in "Nguyn Иван"

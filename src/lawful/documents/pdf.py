@@ -71,4 +71,4 @@ def markdown_to_pdf(markdown: str, *, title: str) -> bytes:
     }
     typesetter = pdf_layout.Typesetter(faces)
     typesetter.run(MarkdownIt("commonmark", {"html": False}).enable("table").parse(markdown))
-    return pdf_writer.write(typesetter.content(), faces, title=title)
+    return pdf_writer.write(typesetter.content(), faces, typesetter.used, title=title)

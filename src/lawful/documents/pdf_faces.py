@@ -4,10 +4,10 @@ A face is the system font (DejaVu Sans by default) cut down to the Unicode block
 points each) a document's text touches — every glyph of the full font in those blocks, so no
 letter is ever lost. Everything a PDF needs from it is computed when the face is first used
 and shared by every later document with the same blocks: the advance widths for the layout,
-the glyph id of each character, and the finished PDF objects (the compressed font program,
-the widths array, the ToUnicode map that lets readers copy and search the text). A document
-then costs no font work at all: it embeds the face as it is (~20 KB compressed for Latin and
-Cyrillic) instead of cutting a subset of its own glyphs for each document.
+the glyph id of each character, the finished PDF objects (the widths array, the ToUnicode map
+that lets readers copy and search the text), and the font program split into its glyphs. A
+document's only font work is then to join the glyphs it uses into its own program
+(:mod:`lawful.documents.pdf_subset`), with the glyph ids unchanged.
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from lawful.documents.pdf_subset import Glyphs, split
+
 #: Tables a PDF reader never uses for the embedded face (layout tables, metadata).
 _DROPPED_TABLES = ("FFTM", "GDEF", "GPOS", "GSUB", "MATH", "hdmx", "kern", "meta")
 
@@ -29,6 +31,7 @@ class Face:
     """One cut face: metrics for the layout, and its PDF objects made once."""
 
     advances: dict[str, int]  # character → advance width in 1/1000 of the font size
+    glyph_ids: dict[str, int]  # character → glyph id
     codes: dict[str, str]  # character → glyph id as 4 hex digits (the text's encoding)
     notdef_advance: int
     ascent: float  # above the baseline, in 1/1000 of the font size
@@ -36,8 +39,7 @@ class Face:
     base_font: str
     descriptor: str  # the FontDescriptor dictionary without its /FontFile2 entry
     widths: str  # the CIDFont's /W array
-    program: bytes  # the TrueType program, zlib-compressed
-    program_length: int  # its uncompressed length (/Length1)
+    glyphs: Glyphs  # the TrueType program, split to be cut for each document
     to_unicode: bytes  # the ToUnicode CMap, zlib-compressed
 
     def width(self, text: str, size: float) -> float:
@@ -71,6 +73,7 @@ def face(path: Path, blocks: frozenset[int]) -> Face:
     base_font = _subset_tag(path, blocks) + "+" + _postscript_name(font, path)
     return Face(
         advances={c: advances[gid] for c, gid in characters.items()},
+        glyph_ids=characters,
         codes={c: f"{gid:04X}" for c, gid in characters.items()},
         notdef_advance=advances[0],
         ascent=ascent,
@@ -78,8 +81,7 @@ def face(path: Path, blocks: frozenset[int]) -> Face:
         base_font=base_font,
         descriptor=_descriptor(font, base_font, scale, ascent, descent),
         widths="[0 [" + " ".join(map(str, advances)) + "]]",
-        program=zlib.compress(program, 9),
-        program_length=len(program),
+        glyphs=split(program),
         to_unicode=zlib.compress(_to_unicode(characters).encode("ascii"), 9),
     )
 

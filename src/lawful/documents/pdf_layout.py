@@ -50,6 +50,7 @@ class Typesetter:
 
     def __init__(self, faces: Mapping[str, Face]) -> None:
         self.faces = faces
+        self.used: dict[str, set[str]] = {name: set() for name in faces}  # characters set
         self.pages: list[list[str]] = []
         self.y = 0.0  # from the top of the page
         self.indent = 0.0
@@ -308,6 +309,7 @@ class Typesetter:
                     ops.append(f"/{name} {size:g} Tf")
                     current = name
                 ops.append(f"<{self.faces[name].encode(text)}> Tj")
+                self.used[name].update(text)
         ops.append("ET")
         self._draw(" ".join(ops))
 

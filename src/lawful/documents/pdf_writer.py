@@ -11,6 +11,7 @@ from __future__ import annotations
 import zlib
 from collections.abc import Mapping, Sequence
 
+from lawful.documents import pdf_subset
 from lawful.documents.pdf_faces import Face
 
 A4 = (595.28, 841.89)  # points
@@ -46,13 +47,22 @@ class _Objects:
         return bytes(out)
 
 
-def write(pages: Sequence[str], faces: Mapping[str, Face], *, title: str) -> bytes:
-    """The PDF of ``pages`` (content streams on A4) using ``faces`` (resource name → face)."""
+def write(
+    pages: Sequence[str],
+    faces: Mapping[str, Face],
+    used: Mapping[str, set[str]],
+    *,
+    title: str,
+) -> bytes:
+    """The PDF of ``pages`` (content streams on A4) using ``faces`` (resource name → face),
+    each embedding the glyphs of the characters ``used`` in it."""
     objects = _Objects()
     catalog = objects.add("<< /Type /Catalog /Pages 2 0 R >>")
     tree = objects.add(b"")  # the page tree, filled in once the pages have numbers
     info = objects.add(f"<< /Title {_text_string(title)} /Creator (lawful) /Producer (lawful) >>")
-    fonts = " ".join(f"/{name} {_font(objects, face)} 0 R" for name, face in faces.items())
+    fonts = " ".join(
+        f"/{name} {_font(objects, face, used.get(name, set()))} 0 R" for name, face in faces.items()
+    )
     resources = f"<< /Font << {fonts} >> >>"
     kids = []
     for content in pages:
@@ -68,8 +78,10 @@ def write(pages: Sequence[str], faces: Mapping[str, Face], *, title: str) -> byt
     return objects.serialise(catalog, info)
 
 
-def _font(objects: _Objects, face: Face) -> int:
-    program = objects.stream(face.program, f" /Length1 {face.program_length}")
+def _font(objects: _Objects, face: Face, characters: set[str]) -> int:
+    ids = face.glyph_ids
+    font_program = pdf_subset.program(face.glyphs, {ids[c] for c in characters if c in ids})
+    program = objects.stream(zlib.compress(font_program, 6), f" /Length1 {len(font_program)}")
     descriptor = objects.add(f"<< {face.descriptor} /FontFile2 {program} 0 R >>")
     cid_font = objects.add(
         f"<< /Type /Font /Subtype /CIDFontType2 /BaseFont /{face.base_font}"
