@@ -335,12 +335,24 @@ def run(lawful: Lawful, args: argparse.Namespace) -> None:
 def reports(lawful: Lawful, ids: list[str], args: argparse.Namespace) -> None:
     rng = random.Random(7)
     print(f"\naccess report, in process ({args.reports} random subjects of {len(ids):,})")
+    cpu = time.process_time()
     plain = measure(lambda: access_report(lawful, rng.choice(ids), pdf=False), args.reports)
+    cpu_plain = (time.process_time() - cpu) / len(plain)
+    access_report(lawful, rng.choice(ids), pdf=True)  # unmeasured: the font is read once
+    cpu = time.process_time()
     with_pdf = measure(lambda: access_report(lawful, rng.choice(ids), pdf=True), args.reports // 4)
+    cpu_pdf = (time.process_time() - cpu) / len(with_pdf)
     p50 = statistics.median(plain)
     line("report p50 (HTML, JSON, CSV)", f"{p50 * 1000:.1f} ms", "< 30 ms", p50 < 0.030)
     line("report p95", f"{percentile(plain, 0.95) * 1000:.1f} ms", "-", True)
     line("report with PDF p50", f"{statistics.median(with_pdf) * 1000:.1f} ms", "-", True)
+    # CPU time, not wall: steadier when other processes share the machine.
+    line(
+        "CPU per report, without / with PDF",
+        f"{cpu_plain * 1000:.1f} / {cpu_pdf * 1000:.1f} ms",
+        "-",
+        True,
+    )
 
 
 def http_lifecycles(lawful: Lawful, args: argparse.Namespace) -> None:
@@ -352,8 +364,10 @@ def http_lifecycles(lawful: Lawful, args: argparse.Namespace) -> None:
         with serving(lawful, args.no_pdf) as (base, pid):
             for kind, fides in (("access", FIDES_ACCESS_S), ("erasure", FIDES_ERASURE_S)):
                 STEPS.clear()
+                cpu = bench_http.process_cpu_seconds([pid])
                 took = [lifecycle(base, inbox, next(people), kind) for _ in range(args.samples)]
                 _latency(f"{kind}, 1 client ({args.samples})", took, fides)
+                _server_cpu(pid, cpu, args.samples)
                 for (_, name), samples in STEPS.items():
                     line(f"  {name} p50", f"{statistics.median(samples) * 1000:.1f} ms", "-", True)
             for kind, fides_rate, count in (
@@ -362,12 +376,13 @@ def http_lifecycles(lawful: Lawful, args: argparse.Namespace) -> None:
             ):
                 ids = [next(people) for _ in range(count)]
                 spy = _spy(pid, args.profile) if args.profile and kind == "access" else None
-                start = time.perf_counter()
+                start, cpu = time.perf_counter(), bench_http.process_cpu_seconds([pid])
                 with ThreadPoolExecutor(args.clients) as pool:
                     took = list(pool.map(lambda i, k=kind: lifecycle(base, inbox, i, k), ids))
                 wall = time.perf_counter() - start
                 _throughput(f"{kind}, {args.clients} clients ({count})", count / wall, fides_rate)
                 line("  latency p50 / p95", _p50_p95(took), "-", True)
+                _server_cpu(pid, cpu, count)
                 if spy is not None:
                     _profile_report(*spy)
     args.used = next(people)
@@ -375,6 +390,12 @@ def http_lifecycles(lawful: Lawful, args: argparse.Namespace) -> None:
 
 def _p50_p95(samples: Sequence[float]) -> str:
     return f"{statistics.median(samples) * 1000:.0f} / {percentile(samples, 0.95) * 1000:.0f} ms"
+
+
+def _server_cpu(pid: int, before: float, lifecycles: int) -> None:
+    """The server process's CPU time per lifecycle: steadier than wall time on a busy machine."""
+    spent = bench_http.process_cpu_seconds([pid]) - before
+    line("  server CPU per lifecycle", f"{spent / lifecycles * 1000:.1f} ms", "-", True)
 
 
 def _latency(label: str, samples: Sequence[float], fides: float) -> None:
@@ -455,9 +476,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--profile", type=int, default=0, metavar="SECONDS", help="py-spy the server (4 clients)"
     )
     parser.add_argument("--erase", type=int, default=100_000)
-    parser.add_argument(
-        "--no-pdf", action="store_true", help="lifecycles without the report's PDF (fpdf2 layout)"
-    )
+    parser.add_argument("--no-pdf", action="store_true", help="lifecycles without the report's PDF")
     parser.add_argument("--quick", action="store_true", help="12,000 subjects, 200 lifecycles")
     args = parser.parse_args(argv)
     if args.quick:

@@ -6,7 +6,7 @@ import io
 
 import pypdf
 
-from lawful.documents import pdf
+from lawful.documents import pdf_faces
 from lawful.documents.pdf import markdown_to_pdf
 
 
@@ -31,7 +31,7 @@ def test_documents_made_one_after_another_keep_their_own_letters():
 def test_the_font_is_parsed_once_per_set_of_unicode_blocks():
     markdown = "# Отчёт\n\nАнна Смирнова\n"
     markdown_to_pdf(markdown, title="t")
-    before = pdf._template.cache_info()
+    before = pdf_faces.face.cache_info()
     markdown_to_pdf("# Отчёт\n\nПётр Сидоров\n", title="t")  # the same blocks
-    after = pdf._template.cache_info()
+    after = pdf_faces.face.cache_info()
     assert after.misses == before.misses and after.hits > before.hits

@@ -182,7 +182,7 @@ def _report(
     )
     elsewhere = orchestration.found_for(session, ring, request)
     built = report.build(policy, export, request.language, now, elsewhere=elsewhere)
-    # The PDF (the slow part: fpdf2's layout) is laid out at the one download, outside the
+    # The PDF (the slowest part) is laid out at the one download, outside the
     # transaction that holds the write lock; see report.finish.
     data = report.package(built, request.language, pdf=pdf, defer_pdf=True)
     row = service.attach(

@@ -228,7 +228,9 @@ def package(report: Report, language: str, *, pdf: bool = True, defer_pdf: bool 
             if defer_pdf:
                 archive.comment = PDF_TO_FOLLOW
             else:
-                archive.writestr("report.pdf", markdown_to_pdf(report.markdown, title=title))
+                pdf_bytes = markdown_to_pdf(report.markdown, title=title)
+                # Stored as it is: the PDF's streams are compressed already.
+                archive.writestr("report.pdf", pdf_bytes, compress_type=zipfile.ZIP_STORED)
         archive.writestr("data.json", json.dumps(report.data, ensure_ascii=False, indent=2))
         archive.writestr("data.csv", to_csv(report.data))
     return buffer.getvalue()
