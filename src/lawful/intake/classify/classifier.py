@@ -55,6 +55,8 @@ _QUOTED_REPLY = re.compile(
     r"(?im)^(?:-{2,}\s*(?:original message|исходное сообщение)\s*-{2,}"
     r"|on .{4,100}\bwrote:|.{4,100}\b(?:написал|написала|пишет)\s*:)[ \t]*$"
 )
+
+
 def focus(text: str) -> str:
     """The part of a message that says what is asked (no headers, quotes or signature)."""
     reply = _QUOTED_REPLY.search(text)
