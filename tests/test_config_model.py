@@ -152,3 +152,14 @@ def test_a_deadline_needs_exactly_one_period() -> None:
         Deadline(days=10, hours=5)
     assert Deadline(days=10, unit="working").figure() == {"days": 10, "unit": "working"}
     assert Deadline(hours=24).figure() == {"hours": 24}
+
+
+def test_intake_keeps_special_categories_in_quarantine_unless_told_to_redact() -> None:
+    assert load_policy_text(MINIMAL).policy.intake.special_categories == "quarantine"
+    redact = load_policy_text(MINIMAL + "intake:\n  special_categories: redact\n").policy
+    assert redact.intake.special_categories == "redact"
+    with pytest.raises(ConfigInvalid) as caught:
+        load_policy_text(MINIMAL + "intake:\n  special_categories: forget\n")
+    (problem,) = caught.value.problems
+    assert "intake.special_categories must be one of" in problem.format()
+    assert "forget" not in problem.format()  # values are never echoed

@@ -12,8 +12,8 @@ from lawful.config.loader import load_policy
 from lawful.intake.classify import LABELS, RequestClassifier
 from lawful.intake.classify.classifier import focus
 from lawful.intake.classify.text import (
-    KEEP_TOKEN,
     MORE_THAN_OPT_OUT,
+    REFUSED_DELETION,
     is_translit,
     prepare,
     to_cyrillic,
@@ -168,14 +168,14 @@ def test_both_vietnamese_tone_placements_read_alike() -> None:
 )
 def test_a_refused_deletion_is_not_a_deletion(text: str) -> None:
     prepared = prepare(text)
-    assert KEEP_TOKEN in prepared
+    assert REFUSED_DELETION in prepared
     assert not any(stem in prepared for stem in ("удал", "erase", "delete"))
 
 
 def test_a_deletion_that_did_not_happen_is_still_one() -> None:
     # A grievance about a deletion asked for and not done keeps its verb.
-    assert KEEP_TOKEN not in prepare("Вы так и не удалили мои данные")
-    assert KEEP_TOKEN not in prepare("You have not deleted my data")
+    assert REFUSED_DELETION not in prepare("Вы так и не удалили мои данные")
+    assert REFUSED_DELETION not in prepare("You have not deleted my data")
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,6 @@
-"""The hand-written evaluation sets (DEV, DEV2 and DEV3, tuned on; TEST, never tuned on) are well formed,
-apart from the training examples, and the shipped detectors and classifier still score on
-them what the benchmark reports; and the model's features are what it documents."""
+"""The hand-written evaluation sets (DEV, DEV2 and DEV3, tuned on; TEST, never tuned on) are
+well formed, apart from the training examples, and the shipped detectors and classifier still
+score on them what the benchmark reports; and the model's features are what it documents."""
 
 from __future__ import annotations
 
@@ -134,8 +134,8 @@ def test_detection_meets_its_targets(sets: dict, registry: Registry, name: str) 
 def test_request_accuracy_and_no_confident_grave_inquiry(
     sets: dict, name: str, floor: float
 ) -> None:
-    # DEV, DEV2 and DEV3 were tuned on and meet the target; TEST is reported as measured (below 0.95 so far),
-    # and this floor only keeps it from getting worse.
+    # DEV, DEV2 and DEV3 were tuned on and meet the target; TEST is reported as measured
+    # (below 0.95 so far), and this floor only keeps it from getting worse.
     classifier = RequestClassifier(published_phrases())
     rows = sets[name]
     results = [classifier.classify(row["text"]) for row in rows]

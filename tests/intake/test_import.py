@@ -4,6 +4,7 @@ is kept under the mailbox's purpose, anything uncertain waits for a person. On b
 
 from __future__ import annotations
 
+import json
 import mailbox
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -17,12 +18,14 @@ from alembic.migration import MigrationContext
 from typer.testing import CliRunner
 
 from lawful.audit.models import AuditEvent
+from lawful.config.models import Category
 from lawful.consent import service as consent
 from lawful.context import Lawful
 from lawful.intake import flows, service
 from lawful.intake.models import IntakeMessage
 from lawful.intake.parse import MAX_TEXT, parse
 from lawful.mail import Mail
+from lawful.requests import service as requests_service
 from lawful.requests.models import Request
 from lawful.store.db import Base
 from lawful.subjects import service as subjects
@@ -212,3 +215,79 @@ def test_the_cli_imports_a_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
 
     assert result.exit_code == 0, result.output
     assert result.output.split() == ["routed=1", "stored=1"]
+
+
+DIAGNOSIS = "Прошу удалить все мои данные из вашей базы: у меня диабет, справки о болезни не нужны."
+
+
+def with_intake(lawful: Lawful, **changes: object) -> None:
+    """The template's policy with other intake settings or categories (a test's own copy)."""
+    from lawful.config.models import IntakeSettings
+
+    policy = lawful.require_policy()
+    update: dict[str, object] = {}
+    if "special_categories" in changes:
+        update["intake"] = IntakeSettings.model_validate(changes)
+    if "declare" in changes:
+        declared = Category(special=True, special_basis="written consent")
+        update["categories"] = {**policy.categories, str(changes["declare"]): declared}
+    lawful.policy = policy.model_copy(update=update)
+
+
+def test_by_default_an_undeclared_special_category_waits_whole_for_a_person(
+    lawful: Lawful, tmp_path: Path
+) -> None:
+    path = tmp_path / "one.eml"
+    path.write_bytes(eml("petr@example.org", "Удаление", DIAGNOSIS))
+
+    assert run(lawful, path) == {"stored": 1, "person": 1}
+
+    (held,) = messages(lawful, "person").values()
+    assert held.special == ["health"] and "redacted" not in held.meta
+    raw = service.key_of(lawful.ring, held).open_bytes(held.sealed, "raw")
+    assert "диабет" in parse(raw).text  # the original is kept for the person
+
+
+def test_redaction_masks_the_special_words_keeps_no_original_and_routes(
+    lawful: Lawful, tmp_path: Path
+) -> None:
+    with_intake(lawful, special_categories="redact")
+    path = tmp_path / "one.eml"
+    path.write_bytes(eml("petr@example.org", "Удаление: болезни", DIAGNOSIS))
+
+    assert run(lawful, path) == {"stored": 1, "routed": 1}
+
+    (routed,) = messages(lawful).values()
+    assert (routed.label, routed.special, routed.meta["redacted"]) == (
+        "erasure",
+        ["health"],
+        "special",
+    )
+    key = service.key_of(lawful.ring, routed)
+    copy = key.open_bytes(routed.sealed, "redacted").decode()
+    assert "диабет" not in copy and "болезни" not in copy
+    assert "<SPECIAL:health>" in copy and "удалить все мои данные" in copy
+    with lawful.sessions() as session:
+        request = session.get_one(Request, routed.request_id)
+        opened = json.dumps(
+            requests_service.key_of(lawful.ring, request).open_json(request.sealed, "contents"),
+            ensure_ascii=False,
+        )
+        assert "диабет" not in opened
+        told = session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "anonymise")).all()
+    assert len(told) == 1 and "health" in told[0].body and "диабет" not in told[0].body
+
+
+def test_a_special_category_the_policy_declares_is_routed_as_it_is(
+    lawful: Lawful, tmp_path: Path
+) -> None:
+    with_intake(lawful, declare="user.health_and_medical")
+    path = tmp_path / "one.eml"
+    path.write_bytes(eml("petr@example.org", "Удаление", DIAGNOSIS))
+
+    assert run(lawful, path) == {"stored": 1, "routed": 1}
+
+    (routed,) = messages(lawful).values()
+    assert routed.special == ["health"] and "redacted" not in routed.meta
+    raw = service.key_of(lawful.ring, routed).open_bytes(routed.sealed, "raw")
+    assert "диабет" in parse(raw).text

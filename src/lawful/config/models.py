@@ -308,6 +308,19 @@ class AdequacyOverride(Strict):
     source: str = Field(min_length=1)
 
 
+# --- intake -------------------------------------------------------------------------------
+
+
+class IntakeSettings(Strict):
+    """How intake treats inbound messages."""
+
+    #: A message with a special category of data (health, beliefs, …) that ``categories``
+    #: does not declare ``special: true``: ``quarantine`` keeps it whole and a person decides;
+    #: ``redact`` masks the special-category words, keeps only that masked copy (not the
+    #: original) and routes the message like any other. Either way the journal records it.
+    special_categories: Literal["quarantine", "redact"] = "quarantine"
+
+
 # --- the whole policy ---------------------------------------------------------------------
 
 
@@ -331,6 +344,7 @@ class Policy(Strict):
     security_measures: list[str] = Field(default_factory=list)
     #: Downstream systems requests are carried into (:mod:`lawful.config.connectors`).
     connectors: dict[str, ConnectorDeclaration] = Field(default_factory=dict)
+    intake: IntakeSettings = Field(default_factory=IntakeSettings)
 
     @model_validator(mode="after")
     def _name_purposes(self) -> Policy:

@@ -5,8 +5,10 @@ keyword-only ``session`` and never commit (:mod:`lawful.intake.flows` owns the t
 Routing: an objection to marketing takes effect at once (no verification: it only stops
 processing); another data-subject request is opened pending verification on its statutory
 clock; an inquiry is kept under the purpose of the channel it came through. A message a person
-must decide on (low confidence, special categories, no sender, details a request kind needs)
-waits in state ``person``.
+must decide on (low confidence, special categories the policy does not declare, no sender,
+details a request kind needs) waits in state ``person`` — unless the policy's
+``intake.special_categories`` is ``redact``: then the special-category words are masked, only
+the masked copy is kept, and the message is routed like any other.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from lawful.crypto.sealed import RecordKey
 from lawful.errors import PolicyViolation
 from lawful.intake import messengers
 from lawful.intake.classify import Classification, RequestClassifier
-from lawful.intake.detect import Registry, categories
+from lawful.intake.detect import Finding, Registry, SpecialFlag, flag_special, redact
 from lawful.intake.models import IntakeMessage
 from lawful.intake.parse import Parsed, Unreadable, parse
 from lawful.requests import deadlines
@@ -136,14 +138,23 @@ def process(
         parsed = _read(message.channel, raw)
     except Unreadable as exc:
         return Routed(quarantine(session, message, exc.reason or "unreadable", actor, now))
+    flags = {"subject": flag_special(parsed.subject), "text": flag_special(parsed.text)}
+    special = {flag.category for found in flags.values() for flag in found}
+    undeclared = _undeclared(policy, special)
+    if undeclared and policy.intake.special_categories == "redact":
+        parsed = _redact_special(ring, message, parsed, flags)
+        _journal_redaction(session, message, sorted(undeclared), actor, now)
+        undeclared = set()
     findings = tools.registry.analyze(parsed.text)
     result = tools.classifier.classify(parsed.text, subject=parsed.subject)
     message.entities = dict(Counter(finding.entity for finding in findings))
-    message.special = sorted(categories(f"{parsed.subject}\n{parsed.text}"))
+    message.special = sorted(special)
     message.label, message.confidence = result.label, result.confidence
     message.subject_id = _subject(session, ring, parsed.sender, parsed.sender_kind)
     message.processed_at = now
-    routed = _route(session, ring, policy, message, parsed, result, actor=actor, now=now)
+    routed = _route(
+        session, ring, policy, message, parsed, result, bool(undeclared), actor=actor, now=now
+    )
     details = {"intake": message.id, "label": result.label, "state": message.state}
     audit.append(
         session,
@@ -170,6 +181,53 @@ def quarantine(
     return message
 
 
+#: The fideslang key (lawful.yaml's ``categories``) of each special category intake flags.
+SPECIAL_KEYS = {
+    "health": "user.health_and_medical",
+    "religion": "user.demographic.religious_belief",
+    "politics": "user.demographic.political_opinion",
+    "race_nationality": "user.demographic.race_ethnicity",
+    "intimate_life": "user.demographic.sexual_orientation",
+    "biometrics": "user.biometric",
+    "criminal_record": "user.criminal_history",
+}
+
+
+def _undeclared(policy: Policy, special: set[str]) -> set[str]:
+    """The flagged categories the policy does not declare ``special: true`` (a declared key
+    at, above or below the category's key covers it)."""
+    declared = [key for key, category in policy.categories.items() if category.special]
+
+    def covered(key: str) -> bool:
+        return any(d == key or d.startswith(f"{key}.") or key.startswith(f"{d}.") for d in declared)
+
+    return {name for name in special if not covered(SPECIAL_KEYS.get(name, name))}
+
+
+def _redact_special(
+    ring: Keyring, message: IntakeMessage, parsed: Parsed, flags: Mapping[str, list[SpecialFlag]]
+) -> Parsed:
+    """Mask the special-category words and keep only the masked copy: the sealed original is
+    replaced, so the data the policy does not allow are not stored."""
+
+    def masked(text: str, found: list[SpecialFlag]) -> str:
+        spans = [Finding(f"SPECIAL:{f.category}", f.start, f.end, 1.0, "special") for f in found]
+        return redact(text, spans)
+
+    subject, text = masked(parsed.subject, flags["subject"]), masked(parsed.text, flags["text"])
+    copy = f"Subject: {subject}\n\n{text}".encode()
+    message.sealed = key_of(ring, message).seal_bytes(copy, "redacted")
+    message.meta = {**message.meta, "redacted": "special"}
+    return Parsed(parsed.sender, subject, text, parsed.sender_kind)
+
+
+def _journal_redaction(
+    session: Session, message: IntakeMessage, special: list[str], actor: str, now: datetime
+) -> None:
+    details = {"intake": message.id, "redacted": ",".join(special)}
+    audit.append(session, audit.Event("anonymise", actor, details=details), at=now)
+
+
 def _subject(
     session: Session, ring: Keyring, sender: str | None, kind: str = "email"
 ) -> str | None:
@@ -188,13 +246,14 @@ def _route(
     message: IntakeMessage,
     parsed: Parsed,
     result: Classification,
+    special: bool,
     *,
     actor: str,
     now: datetime,
 ) -> Routed:
     is_request = result.label in deadlines.KINDS
     needs_details = result.label in requests.REQUIRED_DETAILS
-    if result.needs_person or message.special or parsed.sender is None or needs_details:
+    if result.needs_person or special or parsed.sender is None or needs_details:
         return _hold(message, policy)
     if not is_request:
         if result.label != "inquiry":  # a complaint is read by a person

@@ -168,7 +168,7 @@ _DELETE_STEMS = (
     "purg",
 )
 _OPT_OUT_STEMS = ("отпис", "unsub", "opt", "marketing", "newsletter", "рассылк", "реклам")
-KEEP_TOKEN = "keepmyrecords"
+REFUSED_DELETION = "keepmyrecords"
 MORE_THAN_OPT_OUT = "beyondoptingout"
 
 
@@ -178,7 +178,7 @@ def prepare(text: str) -> str:
     text = _cyrillic_runs(text)
     # Plain substring checks spare most messages the slower negation patterns.
     if any(stem in text for stem in _DELETE_STEMS):
-        text = _REFUSED_DELETE.sub(f" {KEEP_TOKEN} ", text)
+        text = _REFUSED_DELETE.sub(f" {REFUSED_DELETION} ", text)
     if any(stem in text for stem in _OPT_OUT_STEMS):
         text = _REFUSED_UNSUBSCRIBE.sub(f" {MORE_THAN_OPT_OUT} ", text)
     return text
