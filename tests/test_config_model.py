@@ -155,10 +155,14 @@ def test_a_deadline_needs_exactly_one_period() -> None:
 
 
 def test_it_names_the_choices_for_undeclared_special_categories() -> None:
+    assert load_policy_text(MINIMAL).policy.intake.undeclared_special == "quarantine"
+    redact = load_policy_text(MINIMAL + "intake:\n  undeclared_special: redact\n").policy
+    assert redact.intake.undeclared_special == "redact"
     text = MINIMAL + "intake:\n  undeclared_special: shred\n"
     with pytest.raises(ConfigInvalid) as caught:
         load_policy_text(text)
     (problem,) = caught.value.problems
     assert "intake.undeclared_special" in problem.format()
     assert "quarantine" in problem.format() and "redact" in problem.format()
+    assert "shred" not in problem.format()  # values are never echoed
     assert problem.line == text.count("\n")

@@ -18,8 +18,9 @@ DEFAULT_THRESHOLD = 0.6
 #: one of them is never an inquiry at high confidence: a missed erasure or withdrawal breaks
 #: the law, a person reading an inquiry twice costs a minute.
 _GRAVE = re.compile(
-    r"(?i)(?<!\w)(?:удал|стер|стир|уничтож|отзыв|отозв|забуд|delet|eras|remov|withdr|revok|forget|"
-    r"xóa|rút lại|жой|udal|otzyv)"
+    r"(?i)(?<!\w)(?:удал|стер|стир|сотр|уничтож|отзыв|отозв|забуд|аннулир|не\s*соглас|delet|eras|"
+    r"remov|wipe|wiping|purg|scrub|get rid|withdr|revok|revoc|forget|no longer consent|"
+    r"xóa|xoá|rút lại|жой|udal|ster|stir|unichtozh|otzyv|otozv|otzov)"
 )
 _GRAVE_LABELS = ("erasure", "withdrawal")
 
@@ -41,13 +42,26 @@ _HEADER = re.compile(
     r"|-{2,}.*|>.*)$"
 )
 _SIGN_OFF = re.compile(
-    r"(?im)^(?:с уважением|best regards|kind regards|regards|best|thanks|спасибо|--)[,.!]?[ \t]*$"
-    r"|^с уважением,.*$"
+    r"(?im)^(?:с уважением|с наилучшими пожеланиями|всего доброго|всего хорошего|заранее спасибо"
+    r"|best regards|kind regards|warm regards|regards|best wishes|best|cheers|many thanks"
+    r"|thanks in advance|thanks|thank you|yours sincerely|yours faithfully|sincerely|спасибо"
+    r"|--)[,.!]?[ \t]*$"
+    r"|^с уважением,.*$|^(?:sent from my|отправлено с|отправлено из)\b.*$"
+)
+#: Where a reply quotes the message it answers without «>» marks: what follows is the old
+#: message (often the operator's own), not what the person asks now. A forwarded message is
+#: kept: there the forwarded text is usually the request.
+_QUOTED_REPLY = re.compile(
+    r"(?im)^(?:-{2,}\s*(?:original message|исходное сообщение)\s*-{2,}"
+    r"|on .{4,100}\bwrote:|.{4,100}\b(?:написал|написала|пишет)\s*:)[ \t]*$"
 )
 
 
 def focus(text: str) -> str:
     """The part of a message that says what is asked (no headers, quotes or signature)."""
+    reply = _QUOTED_REPLY.search(text)
+    if reply is not None and text[: reply.start()].strip():
+        text = text[: reply.start()]
     body = _HEADER.sub("", text)
     cut = _SIGN_OFF.search(body)
     if cut is not None and body[: cut.start()].strip():

@@ -14,6 +14,8 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from lawful.intake.classify.text import prepare
+
 _WORD = re.compile(r"[^\W\d_]+")
 GRAM = 4
 
@@ -41,7 +43,7 @@ _ADDRESS = re.compile(r"\S+@\S+|(?:https?://|www\.)\S+")
 def features(text: str) -> set[str]:
     """Each feature once (binary naive Bayes): a long letter repeats its words and grams, and
     counting them would let its length, not its request, decide."""
-    text = _ADDRESS.sub(" ", text.casefold().replace("ё", "е"))
+    text = prepare(_ADDRESS.sub(" ", text))
     words = [w for w in _WORD.findall(text) if w not in _GREETINGS]
     found = {f"w:{word}" for word in words}
     found.update(f"b:{a} {b}" for a, b in zip(words, words[1:], strict=False))
