@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -44,6 +44,10 @@ class Shredded(NamedTuple):
 
     subject_ref: str
     categories: tuple[str, ...]
+
+
+#: Writes an act's ``destruction_act_subjects`` rows itself, given the act's id.
+Lister = Callable[[sa.Connection, str], None]
 
 
 @dataclass(frozen=True)
@@ -194,9 +198,12 @@ def record_act(
     method: str = METHOD,
     actor: str = "lawful",
     elsewhere: Sequence[SystemErasure] = (),
+    lister: Lister | None = None,
 ) -> DestructionAct:
     """Write one act covering every subject in ``destroyed``, with its log extract; the
-    erasures connectors made in other systems (``elsewhere``) are listed in it too."""
+    erasures connectors made in other systems (``elsewhere``) are listed in it too. A caller
+    whose database already holds the list passes a ``lister`` that copies it into the act's
+    rows (a sweep: its batches' lines), instead of sending them all back."""
     items = list(destroyed)
     if not items and not elsewhere:
         raise PolicyViolation("an act needs at least one destroyed subject", field="destroyed")
@@ -221,20 +228,24 @@ def record_act(
     )
     session.add(act)
     session.flush()
-    bulk_insert(
-        session.connection(),
-        DestroyedSubject.__table__,  # type: ignore[arg-type]
-        [
-            {"act_id": act_id, "subject_ref": i.subject_ref, "categories": ",".join(i.categories)}
-            for i in items
-        ],
-    )
+    if lister is not None:
+        lister(session.connection(), act_id)
+    else:
+        _list(session.connection(), act_id, items)
     audit.append(
         session,
         audit.Event("destruction_act", actor, details={"act": act.number, "subjects": len(items)}),
         at=now,
     )
     return act
+
+
+def _list(connection: sa.Connection, act_id: str, items: Sequence[Shredded]) -> None:
+    rows = [
+        {"act_id": act_id, "subject_ref": i.subject_ref, "categories": ",".join(i.categories)}
+        for i in items
+    ]
+    bulk_insert(connection, DestroyedSubject.__table__, rows)  # type: ignore[arg-type]
 
 
 def _operator(policy: Policy) -> str:

@@ -313,11 +313,35 @@ def _finish(
             now=now,
             method=METHOD,
             actor=ACTOR,
+            lister=_from_items(run_id) if session.get_bind().dialect.name == "postgresql" else None,
         )
         session.execute(sa.delete(SweepItem).where(SweepItem.run_id == run_id))
     run.status, run.finished_at = "done", now
     run.act_id = act.id if act else None
     return act.number if act else None
+
+
+#: The act's rows, one per line of the run's items (``<subject>\t<categories>``), in order.
+_LISTED = sa.text(
+    """
+    INSERT INTO destruction_act_subjects (act_id, subject_ref, categories)
+    SELECT :act, split_part(line, chr(9), 1), split_part(line, chr(9), 2)
+    FROM sweep_items
+    CROSS JOIN LATERAL unnest(string_to_array(entries, chr(10))) WITH ORDINALITY AS l(line, n)
+    WHERE run_id = :run
+    ORDER BY sweep_items.id, n
+    """
+)
+
+
+def _from_items(run_id: str) -> destruction.Lister:
+    """PostgreSQL: the act's hundred thousand rows made by the server from the items it
+    holds, instead of parsed, sent back and copied in again (measured: ~1 s of a sweep)."""
+
+    def insert(connection: sa.Connection, act_id: str) -> None:
+        connection.execute(_LISTED, {"act": act_id, "run": run_id})
+
+    return insert
 
 
 def default_destroyer(policy: Policy) -> destruction.Destroyer:
