@@ -125,3 +125,5 @@ def test_only_single_column_cascades_may_be_replaced():
     assert dependents._paths([*keys, key(4, "s.notes", records, action="a")], subjects) is None
     assert dependents._paths([*keys, key(4, "s.pairs", subjects, width=2)], subjects) is None
     assert dependents._paths([key(records, "s.loop", records)], records) is None
+    other_column = (4, "s.by_key", "subject_key", subjects, "wrapped_key", "c", 1)
+    assert dependents._paths([*keys, other_column], subjects) is None

@@ -122,8 +122,9 @@ Path = list[Key]  # from the table deleted from to the key that references subje
 
 
 def _paths(keys: Sequence[Sequence[Any]], subjects: object) -> list[Path] | None:
-    """Every chain of foreign keys that ends at ``subjects``; None if one of them is not a
-    single-column ON DELETE CASCADE key, or a chain is suspiciously long (a cycle)."""
+    """Every chain of foreign keys that ends at ``subjects.id``; None if one of them is not a
+    single-column ON DELETE CASCADE key, one ends at another column of ``subjects``, or a
+    chain is suspiciously long (a cycle)."""
     into: dict[object, list[tuple[object, Key, bool]]] = {}
     for child, name, column, parent, parent_column, action, width in keys:
         cascade = action == "c" and width == 1
@@ -133,7 +134,8 @@ def _paths(keys: Sequence[Sequence[Any]], subjects: object) -> list[Path] | None
     while frontier:
         table, path = frontier.pop()
         for child, key, cascade in into.get(table, []):
-            if not cascade or len(path) >= 8:
+            not_the_id = not path and key[2] != "id"  # (quote_ident leaves id bare)
+            if not cascade or not_the_id or len(path) >= 8:
                 return None
             paths.append([key, *path])
             frontier.append((child, [key, *path]))
