@@ -11,6 +11,8 @@ from sqlalchemy.engine import Engine
 
 from lawful import audit
 from lawful.audit.models import AuditEvent
+from lawful.audit.service import _Bodies, canonical_json
+from lawful.audit.vocabulary import ACTIONS
 from lawful.errors import LawfulError
 from lawful.store.db import create_engine_for, make_session_factory
 
@@ -139,3 +141,41 @@ def test_an_open_transaction_does_not_hold_the_chain_for_other_writers(engine):
     slow.close()
     result = audit.verify(engine)
     assert result.ok and result.events == 2
+
+
+def test_bodies_rendered_from_parts_are_the_canonical_json_of_the_event():
+    """Events of one instant are rendered from parts encoded once; the text must stay
+    exactly the canonical JSON of the event as a dict (the chain's hashes cover it)."""
+    at = "2026-06-01T12:00:00.000000Z"
+    events = [
+        audit.Event(
+            "destroy", "lawful:retention", "a" * 32, None, ("user.name", "user.contact.email")
+        ),
+        audit.Event(
+            "destroy", "lawful:retention", "b" * 32, None, ("user.contact.email", "user.name")
+        ),
+        audit.Event("destroy", "t", None, "orders", (), {"reason": 'кто "он"\n', "values": 3}),
+        audit.Event("anonymise", "t", "c" * 32, "orders", ("user.name",), {"n": 1}),
+        audit.Event("anonymise", "t", "c" * 32, "orders", ("user.name",), {"n": True}),
+        audit.Event("anonymise", "t", "c" * 32, "orders", ("user.name",), {"n": 1.0}),
+        audit.Event("anonymise", "t", "c" * 32, "orders", ("user.name",), {"n": None, "a": "z"}),
+    ]
+    render = _Bodies(at)
+    for event in events:
+        term = ACTIONS[event.action]
+        expected = canonical_json(
+            {
+                "action": event.action,
+                "actor": event.actor,
+                "at": at,
+                "categories": sorted(event.categories),
+                "details": dict(event.details),
+                "dpv": term.iri,
+                "dpv_broader": term.broader,
+                "purpose": event.purpose,
+                "subject": event.subject_ref,
+            }
+        )
+        assert render(event) == expected
+    with pytest.raises(LawfulError, match="unknown audit action"):
+        render(audit.Event("teleport", "t"))

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from lawful.audit.models import AuditEvent
 from lawful.config.loader import load_policy_text
-from lawful.consent.models import ConsentRecord
+from lawful.consent.models import ConsentEvent, ConsentRecord
 from lawful.destruction import service as destruction
 from lawful.destruction.models import DestructionAct
 from lawful.retention import service as retention
@@ -49,8 +49,8 @@ purposes:
 
 def full_subject(sessions, ring, name: str = "olga") -> str:
     """A subject with a row in as many of the tables that refer to subjects as a test can
-    fill through the services: values, an identifier, a consent record, a retention event and
-    a legal hold."""
+    fill through the services: values, an identifier, a consent record and its event, a
+    retention event and a legal hold."""
     with sessions.begin() as session:
         subject_id = create_subject(
             session=session, ring=ring, identifiers={"email": f"{name}@example.ru"}, actor="t"
@@ -97,6 +97,18 @@ def full_subject(sessions, ring, name: str = "olga") -> str:
                 jurisdictions=["ru"],
             )
         )
+        session.flush()
+        session.add(  # found both by its subject and through its consent record
+            ConsentEvent(
+                consent_id=subject_id[:16] + "orders",
+                subject_id=subject_id,
+                purpose="orders",
+                state="withdrawn",
+                previous_state="given",
+                at=NOW - timedelta(days=50),
+                actor="t",
+            )
+        )
     return subject_id
 
 
@@ -123,6 +135,7 @@ def test_shredding_leaves_no_row_of_the_subject_in_any_table_that_refers_to_them
         "personal_values.subject_id",
         "identifiers.subject_id",
         "consent_records.subject_id",
+        "consent_events.subject_id",
         "retention_events.subject_id",
         "legal_holds.subject_id",
     }

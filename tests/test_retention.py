@@ -3,16 +3,20 @@ dry runs, crash and resume, and the one act per run — on SQLite and PostgreSQL
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
+from lawful import audit
 from lawful.audit.models import AuditEvent
 from lawful.config.loader import load_policy_text
 from lawful.config.models import Policy
 from lawful.consent.models import ConsentRecord
 from lawful.context import WorkerContext
+from lawful.destruction import dependents
 from lawful.destruction.models import DestroyedSubject, DestructionAct
 from lawful.errors import NotFound, PolicyViolation
 from lawful.retention import runs, service, sweep
@@ -420,30 +424,41 @@ def test_a_dry_run_reports_by_purpose_and_reason_and_changes_nothing(sessions, r
     assert report.shredded == 3
 
 
+def failing_the_second_time(real: Callable[..., Any], error: str) -> Callable[..., Any]:
+    """``real``, except that its second call (the second batch's) raises ``error``."""
+    calls = []
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError(error)
+        return real(*args, **kwargs)
+
+    return call
+
+
+@pytest.mark.parametrize("failing", ["remove_planned", "plan_batch"], ids=["applying", "planning"])
 def test_a_crashed_sweep_resumes_without_double_work_and_ends_in_one_act(
-    sessions, ring, policy, monkeypatch
+    sessions, ring, policy, monkeypatch, failing
 ):
+    """The second batch fails while being applied or planned. (On PostgreSQL a batch is
+    planned while the one before it commits in another thread: that one still commits, and
+    nothing after it.)"""
     old = NOW - timedelta(days=100)
     people = [
         person(sessions, ring, policy, {"calls": ({"user.contact.phone_number": f"+7 90{i}"}, old)})
         for i in range(5)
     ]
-    real_apply, calls = runs.apply_plan, []
-
-    def crash_on_second_batch(*args, **kwargs):
-        calls.append(1)
-        if len(calls) == 2:
-            raise RuntimeError("power cut")
-        real_apply(*args, **kwargs)
-
-    monkeypatch.setattr(runs, "apply_plan", crash_on_second_batch)
+    real = getattr(runs, failing)
+    monkeypatch.setattr(runs, failing, failing_the_second_time(real, "power cut"))
     with pytest.raises(RuntimeError, match="power cut"):
         sweep_now(sessions, policy, batch=2)
     assert [exists(sessions, p) for p in people] == [False, False, True, True, True]
     with sessions() as session:
         run = session.scalars(sa.select(SweepRun)).one()
         assert (run.status, run.cursor, run.destroyed_values) == ("running", people[1], 2)
-    monkeypatch.setattr(runs, "apply_plan", real_apply)
+        assert run.batches == 1
+    monkeypatch.setattr(runs, failing, real)
     report = sweep_now(sessions, policy, now=NOW + timedelta(hours=1), batch=2)
     assert report.resumed and report.as_of == NOW  # the rules are read at the run's instant
     with sessions() as session:
@@ -459,6 +474,40 @@ def test_a_crashed_sweep_resumes_without_double_work_and_ends_in_one_act(
     assert (run.status, run.destroyed_values, run.shredded_subjects) == ("done", 5, 5)
     assert run.act_id == acts[0].id
     assert sweep_now(sessions, policy, now=NOW + timedelta(hours=2)).act_number is None
+
+
+def test_a_sweep_of_many_batches_deleting_set_based_journals_every_subject(
+    engine, sessions, ring, policy, monkeypatch
+):
+    """Batches overlapping (PostgreSQL) and subjects deleted set-based: each subject has its
+    one ``destroy`` event, the chain verifies and the one act lists everyone."""
+    monkeypatch.setattr(dependents, "SET_BASED_FROM", 1)
+    old = NOW - timedelta(days=100)
+    people = [
+        person(sessions, ring, policy, {"calls": ({"user.contact.phone_number": f"+7 92{i}"}, old)})
+        for i in range(7)
+    ]
+    kept = person(sessions, ring, policy, {"calls": ({"user.contact.phone_number": "+7 93"}, NOW)})
+    report = sweep_now(sessions, policy, batch=3)
+    assert report.shredded == 7 and report.act_number
+    assert [exists(sessions, p) for p in people] == [False] * 7 and exists(sessions, kept)
+    with sessions() as session:
+        destroyed = session.scalars(
+            sa.select(AuditEvent.subject_ref).where(AuditEvent.action == "destroy")
+        ).all()
+        listed = session.execute(
+            sa.select(DestroyedSubject.subject_ref, DestroyedSubject.categories).order_by(
+                DestroyedSubject.id
+            )
+        ).all()
+        run = session.scalars(sa.select(SweepRun)).one()
+    assert sorted(destroyed) == sorted(people)
+    # in the order swept, each with the categories it lost
+    assert [tuple(row) for row in listed] == [
+        (p, "user.contact.phone_number") for p in sorted(people)
+    ]
+    assert (run.status, run.batches, run.destroyed_values) == ("done", 3, 7)
+    assert audit.verify(engine).ok
 
 
 def test_two_sweepers_never_sweep_the_same_batch(sessions, ring, policy):

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NamedTuple
@@ -21,6 +22,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 from lawful import audit
 from lawful.backup.ledger import note_erasure
 from lawful.config.models import Policy, localised
+from lawful.destruction import dependents
 from lawful.destruction.models import DestroyedSubject, DestructionAct
 from lawful.errors import NotFound, PolicyViolation
 from lawful.store.bulk import bulk_insert
@@ -44,6 +46,10 @@ class Shredded(NamedTuple):
     categories: tuple[str, ...]
 
 
+#: Writes an act's ``destruction_act_subjects`` rows itself, given the act's id.
+Lister = Callable[[sa.Connection, str], None]
+
+
 @dataclass(frozen=True)
 class Destroyer:
     """Who destroyed the data (name and position, as the act is signed)."""
@@ -64,46 +70,93 @@ def shred(
     """Destroy every listed subject's key, identifiers and values; one ``destroy`` event each.
 
     Unknown ids are skipped (already destroyed), so a repeated sweep is harmless. A caller
-    that has just read the subjects' ``categories`` in this transaction, their rows locked
-    (a retention sweep), passes them: the values are then not read again."""
+    that has just read the subjects' ``categories`` in this transaction, their rows locked,
+    passes them: the values are then not read again."""
     session.flush()  # the ORM's pending rows first: the deletes below are Core statements
+    dialect = session.get_bind().dialect.name
+    connection = session.connection()
+    deletion = _set_based(connection, dialect, len(subject_ids))
     done: list[Shredded] = []
-    for start in range(0, len(subject_ids), CHUNK):
-        done += _shred_chunk(session, list(subject_ids[start : start + CHUNK]), categories)
-    for shredded in done:  # outside the database too: restoring a backup keeps the erasure
-        note_erasure(session, shredded.subject_ref, reason)
+    with _triggers_skipped(connection, deletion):
+        for start in range(0, len(subject_ids), CHUNK):
+            ids = list(subject_ids[start : start + CHUNK])
+            known = categories if categories is not None else _categories(connection, ids, dialect)
+            present = _delete_chunk(connection, ids, dialect, deletion)
+            done += [Shredded(s, tuple(sorted(known.get(s, ())))) for s in ids if s in present]
+    journal_shredded(session, done, actor=actor, reason=reason, now=now)
+    return done
+
+
+def delete_subjects(*, session: Session, subject_ids: Sequence[str]) -> set[str]:
+    """The deleting half of :func:`shred`, for a caller that journals the subjects itself
+    (:func:`journal_shredded`) because it knows they are there: a retention sweep, their rows
+    locked since it planned them, renders the journal while the server deletes. Returns the
+    ids that were there."""
+    session.flush()
+    dialect = session.get_bind().dialect.name
+    connection = session.connection()
+    deletion = _set_based(connection, dialect, len(subject_ids))
+    present: set[str] = set()
+    with _triggers_skipped(connection, deletion):
+        for start in range(0, len(subject_ids), CHUNK):
+            ids = list(subject_ids[start : start + CHUNK])
+            present |= _delete_chunk(connection, ids, dialect, deletion)
+    return present
+
+
+def journal_shredded(
+    session: Session, shredded: Sequence[Shredded], *, actor: str, reason: str, now: datetime
+) -> None:
+    """The erasure ledger's entry and the ``destroy`` event of each shredded subject, written
+    when the transaction commits (with the deletions, or not at all)."""
+    for s in shredded:  # outside the database too: restoring a backup keeps the erasure
+        note_erasure(session, s.subject_ref, reason)
     audit.append_many(
         session,
         (
             audit.Event(
-                "destroy",
-                actor,
-                s.subject_ref,
-                categories=s.categories,
-                details={"reason": reason},
+                "destroy", actor, s.subject_ref, categories=s.categories, details={"reason": reason}
             )
-            for s in done
+            for s in shredded
         ),
         at=now,
     )
-    return done
 
 
-def _shred_chunk(
-    session: Session, ids: list[str], known: Mapping[str, Iterable[str]] | None
-) -> list[Shredded]:
-    dialect = session.get_bind().dialect.name
-    connection = session.connection()
-    if known is None:
-        categories: dict[str, set[str]] = {}
-        # Core rows, not ORM ones: 5,000 of them per chunk (5x faster).
-        for subject_id, category in connection.execute(
-            sa.select(PersonalValue.subject_id, PersonalValue.category)
-            .where(_among(PersonalValue.subject_id, ids, dialect))
-            .distinct()
-        ):
-            categories.setdefault(subject_id, set()).add(category)
-        known = categories
+def _categories(connection: sa.Connection, ids: list[str], dialect: str) -> dict[str, set[str]]:
+    categories: dict[str, set[str]] = {}
+    # Core rows, not ORM ones: 5,000 of them per chunk (5x faster).
+    for subject_id, category in connection.execute(
+        sa.select(PersonalValue.subject_id, PersonalValue.category)
+        .where(_among(PersonalValue.subject_id, ids, dialect))
+        .distinct()
+    ):
+        categories.setdefault(subject_id, set()).add(category)
+    return categories
+
+
+def _set_based(connection: sa.Connection, dialect: str, count: int) -> dependents.Deletion | None:
+    """PostgreSQL, many subjects: delete their rows table by table instead of by the cascade's
+    trigger calls (:mod:`lawful.destruction.dependents`), where that is allowed and exact."""
+    if dialect != "postgresql" or count < dependents.SET_BASED_FROM:
+        return None
+    return dependents.plan(connection)
+
+
+def _triggers_skipped(
+    connection: sa.Connection, deletion: dependents.Deletion | None
+) -> AbstractContextManager[None]:
+    return nullcontext() if deletion is None else dependents.triggers_skipped(connection)
+
+
+def _delete_chunk(
+    connection: sa.Connection,
+    ids: list[str],
+    dialect: str,
+    deletion: dependents.Deletion | None,
+) -> set[str]:
+    if deletion is not None:  # measured: ~3x cheaper for the server than the cascade
+        return dependents.delete(connection, deletion, sorted(ids))
     if dialect == "sqlite":  # measured: a little cheaper there than the cascade's probes
         for table in (PersonalValue, Identifier):
             connection.execute(sa.delete(table).where(_among(table.subject_id, ids, dialect)))
@@ -114,8 +167,7 @@ def _shred_chunk(
     gone = connection.execute(
         sa.delete(Subject).where(_among(Subject.id, ids, dialect)).returning(Subject.id)
     )
-    present = set(gone.scalars())
-    return [Shredded(s, tuple(sorted(known.get(s, ())))) for s in ids if s in present]
+    return set(gone.scalars())
 
 
 def _among(
@@ -146,9 +198,12 @@ def record_act(
     method: str = METHOD,
     actor: str = "lawful",
     elsewhere: Sequence[SystemErasure] = (),
+    lister: Lister | None = None,
 ) -> DestructionAct:
     """Write one act covering every subject in ``destroyed``, with its log extract; the
-    erasures connectors made in other systems (``elsewhere``) are listed in it too."""
+    erasures connectors made in other systems (``elsewhere``) are listed in it too. A caller
+    whose database already holds the list passes a ``lister`` that copies it into the act's
+    rows (a sweep: its batches' lines), instead of sending them all back."""
     items = list(destroyed)
     if not items and not elsewhere:
         raise PolicyViolation("an act needs at least one destroyed subject", field="destroyed")
@@ -173,20 +228,24 @@ def record_act(
     )
     session.add(act)
     session.flush()
-    bulk_insert(
-        session.connection(),
-        DestroyedSubject.__table__,  # type: ignore[arg-type]
-        [
-            {"act_id": act_id, "subject_ref": i.subject_ref, "categories": ",".join(i.categories)}
-            for i in items
-        ],
-    )
+    if lister is not None:
+        lister(session.connection(), act_id)
+    else:
+        _list(session.connection(), act_id, items)
     audit.append(
         session,
         audit.Event("destruction_act", actor, details={"act": act.number, "subjects": len(items)}),
         at=now,
     )
     return act
+
+
+def _list(connection: sa.Connection, act_id: str, items: Sequence[Shredded]) -> None:
+    rows = [
+        {"act_id": act_id, "subject_ref": i.subject_ref, "categories": ",".join(i.categories)}
+        for i in items
+    ]
+    bulk_insert(connection, DestroyedSubject.__table__, rows)  # type: ignore[arg-type]
 
 
 def _operator(policy: Policy) -> str:

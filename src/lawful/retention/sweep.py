@@ -286,28 +286,41 @@ def _choose_shreds(
 # --- applying a plan ------------------------------------------------------------------------
 
 
-def apply_plan(session: Session, plan: Plan, *, run_id: str, now: datetime) -> None:
-    """Remove what ``plan`` says, journal it and ledger it, in the caller's transaction."""
+def journal_plan(session: Session, plan: Plan, *, run_id: str, now: datetime) -> None:
+    """The journal's events and the ledger's entries for what ``plan`` removes: rendered now,
+    written when the transaction commits — with the removal, or not at all. No statement
+    runs here, so a sweep can render one batch's while the server deletes another's."""
+    shredded = set(plan.shred)
+    for removal in plan.removals:  # outside the database too: a restore keeps the erasure
+        if removal.subject_id not in shredded:
+            note_erasure(session, removal.subject_id, removal.reason, purpose=removal.purpose)
+    audit.append_many(session, _events(plan, shredded, run_id), at=now)
+    if plan.shred:
+        categories = _categories(r for r in plan.removals if r.subject_id in shredded)
+        destruction.journal_shredded(
+            session,
+            [destruction.Shredded(s, tuple(sorted(categories.get(s, ())))) for s in plan.shred],
+            actor=ACTOR,
+            reason=f"retention ended (sweep {run_id})",
+            now=now,
+        )
+
+
+def remove_planned(session: Session, plan: Plan) -> None:
+    """Delete what ``plan`` says. Its subjects' rows are locked since it was planned (SQLite:
+    the database is), so every subject it shreds is still there; one that is not means the
+    plan is stale, and the batch is undone rather than journaled wrongly."""
     shredded = set(plan.shred)
     _count_anonymised(session, [r for r in plan.removals if r.action == "anonymise"])
-    partial = [r for r in plan.removals if r.subject_id not in shredded]
-    ids = [value_id for r in partial for value_id in r.value_ids]
+    ids = [v for r in plan.removals if r.subject_id not in shredded for v in r.value_ids]
     for start in range(0, len(ids), CHUNK):
         session.execute(
             sa.delete(PersonalValue).where(PersonalValue.id.in_(ids[start : start + CHUNK]))
         )
-    for removal in partial:  # outside the database too: a restore keeps the erasure
-        note_erasure(session, removal.subject_id, removal.reason, purpose=removal.purpose)
-    audit.append_many(session, _events(plan, shredded, run_id), at=now)
     if plan.shred:
-        destruction.shred(
-            session=session,
-            subject_ids=plan.shred,
-            actor=ACTOR,
-            reason=f"retention ended (sweep {run_id})",
-            now=now,
-            categories=_categories(r for r in plan.removals if r.subject_id in shredded),
-        )
+        present = destruction.delete_subjects(session=session, subject_ids=plan.shred)
+        if len(present) != len(plan.shred):
+            raise SweepConflict("a subject of the batch was removed meanwhile", field="sweep")
 
 
 def _categories(removals: Iterable[Removal]) -> dict[str, set[str]]:
