@@ -98,12 +98,8 @@ def process_pending(
         states[routed.message.state] += 1
         if told := tell_operator(mailer, routed):
             states[told] += 1
-        if routed.code is not None and routed.to is not None and routed.request is not None:
-            channel = (replies or {}).get(routed.message.channel, mailer)
-            try:
-                channel.send(response.mail(routed.to, routed.request, "code", code=routed.code))
-            except MailError:  # the request stands; the person asks for a new code
-                states["code-unsent"] += 1
+        if unsent := send_code((replies or {}).get(routed.message.channel, mailer), routed):
+            states[unsent] += 1
     return states
 
 
@@ -131,13 +127,22 @@ def decide(
             now=now,
             details=details,
         )
-    by_mail = routed.message.channel == service.CHANNEL
-    if by_mail and routed.code is not None and routed.to is not None and routed.request:
-        try:
-            mailer.send(response.mail(routed.to, routed.request, "code", code=routed.code))
-        except MailError:  # the request stands; the person asks for a new code
-            pass
+    if routed.message.channel == service.CHANNEL:
+        send_code(mailer, routed)
     return routed
+
+
+def send_code(channel: Mailer, routed: service.Routed) -> str | None:
+    """Send the verification code of the request a message opened, through ``channel``;
+    ``code-unsent`` when it would not go (the request stands: the person asks for a new
+    code), None otherwise."""
+    if routed.code is None or routed.to is None or routed.request is None:
+        return None
+    try:
+        channel.send(response.mail(routed.to, routed.request, "code", code=routed.code))
+    except MailError:
+        return "code-unsent"
+    return None
 
 
 def tell_operator(mailer: Mailer, routed: service.Routed) -> str | None:

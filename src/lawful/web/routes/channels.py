@@ -22,12 +22,9 @@ Operator routes (``Authorization: Bearer <LAWFUL_OPERATOR_TOKEN>``):
 
 from __future__ import annotations
 
-import hashlib
 import threading
 from dataclasses import asdict
 from datetime import UTC, datetime
-from functools import cache
-from importlib import resources
 from typing import Annotated, Any, Literal
 
 from fastapi import (
@@ -55,7 +52,7 @@ from lawful.intake.messengers.whatsapp import WhatsApp
 from lawful.web import problems
 from lawful.web.routes import LawfulDep
 from lawful.web.routes.requests import ActorDep, MailerDep, RateLimiter, app_mailer, limit_ip
-from lawful.web.routes.widget import SCRIPT_CACHE, SCRIPT_MEDIA_TYPE, WidgetCORS, website_origin
+from lawful.web.routes.widget import WidgetCORS, script_response, website_origin
 
 webhooks = APIRouter(tags=["channels"])
 operator = APIRouter(tags=["intake"])
@@ -159,11 +156,7 @@ async def chat_message(
 @webhooks.get("/chat.js", include_in_schema=False)
 def chat_script(request: Request) -> Response:
     """The web chat for the operator's site: plain JavaScript, no inline code or eval."""
-    body, etag = _script()
-    headers = {"Cache-Control": SCRIPT_CACHE, "ETag": etag}
-    if etag in request.headers.get("if-none-match", ""):
-        return Response(status_code=304, headers=headers)
-    return Response(body, media_type=SCRIPT_MEDIA_TYPE, headers=headers)
+    return script_response(request, "chat.js")
 
 
 async def _accept(
@@ -199,12 +192,6 @@ def tools_of(app: FastAPI) -> service.Tools:
             tools = service.Tools.for_policy(app.state.lawful.require_policy())
             app.state.intake_tools = tools
         return tools
-
-
-@cache
-def _script() -> tuple[bytes, str]:
-    body = resources.files("lawful.web").joinpath("static/chat.js").read_bytes()
-    return body, f'"{hashlib.sha256(body).hexdigest()[:32]}"'
 
 
 # --- outgoing messages ---------------------------------------------------------------------

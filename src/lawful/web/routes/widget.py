@@ -138,7 +138,12 @@ class WidgetConfig(BaseModel):
 @router.get("/widget.js", include_in_schema=False)
 def widget_script(request: Request) -> Response:
     """The widget: plain JavaScript, no build step, cached for an hour and revalidated."""
-    body, etag = _script()
+    return script_response(request, "widget.js")
+
+
+def script_response(request: Request, name: str) -> Response:
+    """One of lawful's scripts in ``static/``, cached for an hour and revalidated by ETag."""
+    body, etag = _script(name)
     headers = {"Cache-Control": SCRIPT_CACHE, "ETag": etag}
     if etag in request.headers.get("if-none-match", ""):
         return Response(status_code=304, headers=headers)
@@ -231,8 +236,8 @@ def _link(row: DocumentVersion) -> DocumentLink:
 
 
 @cache
-def _script() -> tuple[bytes, str]:
-    body = resources.files("lawful.web").joinpath("static/widget.js").read_bytes()
+def _script(name: str) -> tuple[bytes, str]:
+    body = resources.files("lawful.web").joinpath(f"static/{name}").read_bytes()
     return body, f'"{hashlib.sha256(body).hexdigest()[:32]}"'
 
 
