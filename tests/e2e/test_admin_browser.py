@@ -5,8 +5,6 @@ also saves the screenshots of the main admin pages that README.md shows (docs/sc
 from __future__ import annotations
 
 import os
-import socket
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,7 +12,6 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-import uvicorn
 
 from lawful.context import Lawful
 from lawful.incidents import service as incidents
@@ -25,6 +22,7 @@ from lawful.subjects.models import Subject
 from tests.admin_support import PASSWORD, add_user, carry_out_erasure_in_browser, consent_story
 from tests.conftest import open_template
 from tests.e2e.conftest import TIMEOUT_MS
+from tests.e2e.site_support import served_on_loopback
 from tests.requests_support import add_person
 
 EMAIL = "irina.volkova@example.org"
@@ -75,25 +73,10 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Lawful, s
     folder: Path = tmp_path_factory.mktemp("admin")
     lawful = open_template(folder, f"sqlite:///{folder / 'lawful.db'}", "ru-design-studio")
     erasure = _seed(lawful)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(
-        uvicorn.Config(
-            _app(lawful), log_level="warning", access_log=False, lifespan="off", ws="none"
-        )
-    )
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    for _ in range(200):
-        if server.started:
-            break
-        threading.Event().wait(0.025)
     try:
-        yield lawful, f"http://127.0.0.1:{sock.getsockname()[1]}", erasure
+        with served_on_loopback(_app(lawful)) as base:
+            yield lawful, base, erasure
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
         lawful.close()
 
 

@@ -4,28 +4,20 @@ and forbids inline script and style; lawful runs under uvicorn on another port."
 
 from __future__ import annotations
 
-import functools
-import http.server
-import re
-import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, replace
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
-from lawful.config.init import write_starter_config
-from lawful.context import Lawful, open_lawful
-from lawful.crypto.keyfile import generate_master_key_file
+from lawful.context import Lawful
 from lawful.intake import service
 from lawful.intake.models import IntakeMessage
-from lawful.settings import MessengerSettings, Settings
+from lawful.settings import MessengerSettings
 from lawful.web.app import create_app
 from tests.e2e.conftest import TIMEOUT_MS
-from tests.e2e.test_widget_browser import _QuietHandler
+from tests.e2e.site_support import open_with_website, static_site
 from tests.local_server import serving
 
 PAGE = """<!doctype html>
@@ -51,25 +43,17 @@ class Stack:
     page_url: str
 
 
-@contextmanager
-def static_site(folder: Path) -> Iterator[str]:
-    """The operator's site: ``folder`` served on another port; its origin."""
-    handler = functools.partial(_QuietHandler, directory=str(folder))
-    site = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=site.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{site.server_address[1]}"
-    finally:
-        site.shutdown()
-        site.server_close()
-
-
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     root = tmp_path_factory.mktemp("chat")
     (root / "site").mkdir()
     with static_site(root / "site") as origin:
-        lawful = _open_messaging(root / "lawful", website=origin)
+        lawful = open_with_website(
+            root / "lawful",
+            "kz-messaging-saas",
+            website=origin,
+            messengers=MessengerSettings(webchat_secret="browser-test-chat-key"),
+        )
         app = create_app(lawful)
         app.state.intake_tools = service.Tools.for_policy(lawful.require_policy(), names=False)
         try:
@@ -79,23 +63,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
                 yield Stack(lawful, f"{origin}/support.html")
         finally:
             lawful.close()
-
-
-def _open_messaging(folder: Path, *, website: str) -> Lawful:
-    folder.mkdir()
-    config = write_starter_config(folder / "lawful.yaml", "kz-messaging-saas")
-    text = config.read_text(encoding="utf-8")
-    changed = re.sub(r"(?m)^  website: .*$", f"  website: {website}", text, count=1)
-    assert changed != text
-    config.write_text(changed, encoding="utf-8")
-    settings = replace(
-        Settings.from_env({}, data_dir=folder),
-        config_path=config,
-        database_url=f"sqlite:///{folder / 'lawful.db'}",
-        messengers=MessengerSettings(webchat_secret="browser-test-chat-key"),
-    )
-    generate_master_key_file(settings.master_key_path)
-    return open_lawful(settings)
 
 
 def test_a_visitor_writes_through_the_chat_under_a_strict_policy(

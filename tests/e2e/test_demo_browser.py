@@ -3,15 +3,12 @@ tick the newsletter, send — and the values, the consent and its evidence are i
 
 from __future__ import annotations
 
-import socket
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
-import uvicorn
 
 from lawful.consent.models import ConsentRecord
 from lawful.context import Lawful
@@ -20,6 +17,7 @@ from lawful.subjects import service as subjects
 from lawful.web.app import create_app
 from tests.conftest import open_template
 from tests.e2e.conftest import TIMEOUT_MS
+from tests.e2e.site_support import served_on_loopback
 
 EMAIL = "olga.demo@example.ru"
 
@@ -29,24 +27,10 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Lawful, s
     folder: Path = tmp_path_factory.mktemp("demo")
     lawful = open_template(folder, f"sqlite:///{folder / 'lawful.db'}", "ru-design-studio")
     flows.publish_and_flag(lawful, actor="demo")
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    app = create_app(lawful, demo_site=True)
-    server = uvicorn.Server(
-        uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off", ws="none")
-    )
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    for _ in range(200):
-        if server.started:
-            break
-        threading.Event().wait(0.025)
     try:
-        yield lawful, f"http://127.0.0.1:{sock.getsockname()[1]}"
+        with served_on_loopback(create_app(lawful, demo_site=True)) as base:
+            yield lawful, base
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
         lawful.close()
 
 

@@ -11,31 +11,23 @@ Chromium is Debian's (/usr/bin/chromium, ``apt-get install -y chromium``; never
 
 from __future__ import annotations
 
-import functools
-import http.server
 import re
-import socket
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
 import sqlalchemy as sa
-import uvicorn
 
-from lawful.config.init import write_starter_config
 from lawful.consent.models import ConsentRecord
 from lawful.consent.service import open_evidence
-from lawful.context import Lawful, open_lawful
-from lawful.crypto.keyfile import generate_master_key_file
+from lawful.context import Lawful
 from lawful.documents import flows
-from lawful.settings import Settings
 from lawful.subjects import service as subjects
 from lawful.web.app import create_app
 from tests.e2e.conftest import TIMEOUT_MS
+from tests.e2e.site_support import open_with_website, served_on_loopback, static_site
 
 SENT = "Спасибо, форма отправлена."
 
@@ -78,72 +70,20 @@ class Stack:
     page_url: str
 
 
-def _listening_socket() -> socket.socket:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    return sock
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     root = tmp_path_factory.mktemp("widget")
     site_dir = root / "site"
     site_dir.mkdir()
-    site = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(site_dir))
-    )
-    site_origin = f"http://127.0.0.1:{site.server_address[1]}"
-    threading.Thread(target=site.serve_forever, daemon=True).start()
-
-    lawful = _open_studio(root / "lawful", website=site_origin)
-    flows.publish_and_flag(lawful, actor="test")
-    sock = _listening_socket()
-    api = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    config = uvicorn.Config(
-        create_app(lawful), log_level="warning", access_log=False, lifespan="off", ws="none"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    for _ in range(200):
-        if server.started:
-            break
-        threading.Event().wait(0.025)
-    assert server.started, "uvicorn did not start"
-
-    (site_dir / "order.html").write_text(PAGE.format(api=api), encoding="utf-8")
-    try:
-        yield Stack(lawful, api, f"{site_origin}/order.html")
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
-        site.shutdown()
-        site.server_close()
-        lawful.close()
-
-
-def _open_studio(folder: Path, *, website: str) -> Lawful:
-    """The ru-design-studio template on SQLite, its website set to the page's origin."""
-    folder.mkdir()
-    config = write_starter_config(folder / "lawful.yaml", "ru-design-studio")
-    text = config.read_text(encoding="utf-8")
-    changed = re.sub(r"(?m)^  website: .*$", f"  website: {website}", text, count=1)
-    assert changed != text
-    config.write_text(changed, encoding="utf-8")
-    settings = replace(
-        Settings.from_env({}, data_dir=folder),
-        config_path=config,
-        database_url=f"sqlite:///{folder / 'lawful.db'}",
-    )
-    generate_master_key_file(settings.master_key_path)
-    return open_lawful(settings)
+    with static_site(site_dir) as site_origin:
+        lawful = open_with_website(root / "lawful", "ru-design-studio", website=site_origin)
+        flows.publish_and_flag(lawful, actor="test")
+        try:
+            with served_on_loopback(create_app(lawful)) as api:
+                (site_dir / "order.html").write_text(PAGE.format(api=api), encoding="utf-8")
+                yield Stack(lawful, api, f"{site_origin}/order.html")
+        finally:
+            lawful.close()
 
 
 @pytest.fixture
