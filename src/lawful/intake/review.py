@@ -52,7 +52,7 @@ def find(session: Session, message_id: str, *, for_update: bool = False) -> Inta
 def read(*, session: Session, ring: Keyring, message_id: str, actor: str, now: datetime) -> Parsed:
     """What the message says, for the person deciding on it; journalled as an ``extract``."""
     message = find(session, message_id)
-    parsed = _parsed(ring, message)
+    parsed = service.read(message.channel, _opened(ring, message))
     details = {"intake": message.id, "state": message.state}
     audit.append(
         session, audit.Event("extract", actor, message.subject_id, details=details), at=now
@@ -79,10 +79,10 @@ def decide(
         raise InvalidTransition("the message is not waiting for a person", field="message_id")
     if decision == "dismiss":
         return service.Routed(_dismiss(session, message, actor=actor, now=now))
-    parsed = _readable(ring, message)
+    raw = _opened(ring, message)
+    parsed = _readable(message.channel, raw)
     if parsed is not None and message.meta.get("reason") == undeclared.REASON:
         found = undeclared.undeclared(policy, set(message.special))
-        raw = service.key_of(ring, message).open_bytes(message.sealed, "raw")
         parsed = service.redact(session, ring, message, raw, parsed, found, actor=actor, now=now)
     message.label, message.meta = decision, {**message.meta, "decided": "person"}
     if decision == "inquiry":
@@ -106,17 +106,17 @@ def decide(
     return routed
 
 
-def _parsed(ring: Keyring, message: IntakeMessage) -> Parsed:
+def _opened(ring: Keyring, message: IntakeMessage) -> bytes:
+    """The stored message, decrypted."""
     if not message.sealed:
         raise InvalidTransition("the message was dismissed: nothing is left", field="message_id")
-    raw = service.key_of(ring, message).open_bytes(message.sealed, "raw")
-    return service.read(message.channel, raw)
+    return service.key_of(ring, message).open_bytes(message.sealed, "raw")
 
 
-def _readable(ring: Keyring, message: IntakeMessage) -> Parsed | None:
+def _readable(channel: str, raw: bytes) -> Parsed | None:
     """The message read; None when it cannot be (it was quarantined as unreadable)."""
     try:
-        return _parsed(ring, message)
+        return service.read(channel, raw)
     except Unreadable:
         return None
 
