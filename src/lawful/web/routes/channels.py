@@ -51,7 +51,7 @@ from lawful.intake.messengers.webchat import ChatMessage, WebChat
 from lawful.intake.messengers.whatsapp import WhatsApp
 from lawful.web import problems
 from lawful.web.routes import LawfulDep
-from lawful.web.routes.requests import ActorDep, MailerDep, RateLimiter, app_mailer, limit_ip
+from lawful.web.routes.requests import ActorDep, MailerDep, RateLimiter, app_mailer, ip_limited
 from lawful.web.routes.widget import WidgetCORS, script_response, website_origin
 
 webhooks = APIRouter(tags=["channels"])
@@ -130,7 +130,7 @@ class ChatAccepted(BaseModel):
 
 
 @webhooks.post(
-    f"{CHAT_PREFIX}/sessions", response_model=ChatSession, dependencies=[Depends(limit_ip)]
+    f"{CHAT_PREFIX}/sessions", response_model=ChatSession, dependencies=[Depends(ip_limited)]
 )
 def chat_session(lawful: LawfulDep) -> ChatSession:
     """A new web chat visitor: a random id and the token that proves it."""

@@ -108,7 +108,11 @@ def app_mailer(app: FastAPI) -> Mailer:
     return cast(Mailer, app.state.requests_mailer)
 
 
-MailerDep = Annotated[Mailer, Depends(mailer_of)]
+async def _mailer_dependency(request: Request) -> Mailer:
+    return mailer_of(request)
+
+
+MailerDep = Annotated[Mailer, Depends(_mailer_dependency)]
 
 
 def texter_of(request: Request) -> Texter:
@@ -122,7 +126,11 @@ def texter_of(request: Request) -> Texter:
     return cast(Texter, made)
 
 
-TexterDep = Annotated[Texter, Depends(texter_of)]
+async def _texter_dependency(request: Request) -> Texter:
+    return texter_of(request)
+
+
+TexterDep = Annotated[Texter, Depends(_texter_dependency)]
 
 
 def limit_ip(request: Request) -> None:
@@ -133,6 +141,11 @@ def limit_ip(request: Request) -> None:
         request, "requests_ip_limiter", lambda: RateLimiter(lawful.settings.request_rate_limit * 6)
     )
     limiter.hit(request.client.host if request.client else "unknown")
+
+
+async def ip_limited(request: Request) -> None:
+    """:func:`limit_ip` as a dependency (``async``: no thread-pool hop for a dict update)."""
+    limit_ip(request)
 
 
 def _now() -> datetime:
@@ -194,7 +207,7 @@ class StatusOut(BaseModel):
     answer_due: datetime | None
 
 
-@public.post("", status_code=202, response_model=Accepted, dependencies=[Depends(limit_ip)])
+@public.post("", status_code=202, response_model=Accepted, dependencies=[Depends(ip_limited)])
 def submit_request(
     body: RequestIn, lawful: LawfulDep, mailer: MailerDep, texter: TexterDep
 ) -> Accepted:
@@ -222,14 +235,14 @@ def submit_request(
     return Accepted(request_id=request.id, state=request.state)
 
 
-@public.post("/{request_id}/verify", response_model=StatusOut, dependencies=[Depends(limit_ip)])
+@public.post("/{request_id}/verify", response_model=StatusOut, dependencies=[Depends(ip_limited)])
 def verify_request(request_id: str, body: CodeIn, lawful: LawfulDep) -> StatusOut:
     """Confirm the request with the code from the mail (5 tries, then a one-hour lock-out)."""
     flows.verify(lawful, request_id, body.code, now=_now())
     return _status(lawful, request_id)
 
 
-@public.post("/{request_id}/resend", status_code=202, dependencies=[Depends(limit_ip)])
+@public.post("/{request_id}/resend", status_code=202, dependencies=[Depends(ip_limited)])
 def resend_code(
     request_id: str, lawful: LawfulDep, mailer: MailerDep, texter: TexterDep
 ) -> dict[str, str]:
@@ -238,7 +251,7 @@ def resend_code(
     return {"detail": "If the request awaits confirmation, a new code was sent."}
 
 
-@public.get("/{request_id}", response_model=StatusOut, dependencies=[Depends(limit_ip)])
+@public.get("/{request_id}", response_model=StatusOut, dependencies=[Depends(ip_limited)])
 def request_status(request_id: str, lawful: LawfulDep) -> StatusOut:
     """Where the request stands and when it will be answered at the latest."""
     return _status(lawful, request_id)
@@ -259,7 +272,7 @@ def _status(lawful: Lawful, request_id: str) -> StatusOut:
 
 @public.get(
     "/downloads/{token}",
-    dependencies=[Depends(limit_ip)],
+    dependencies=[Depends(ip_limited)],
     responses={200: {"content": {"application/zip": {}}}},
 )
 def download_report(token: str, lawful: LawfulDep) -> Response:
@@ -282,7 +295,7 @@ def report_response(name: str, data: bytes) -> Response:
 # --- operator side --------------------------------------------------------------------------
 
 
-def require_operator(
+async def require_operator(
     lawful: LawfulDep, authorization: Annotated[str | None, Header()] = None
 ) -> str:
     expected = lawful.settings.operator_token
