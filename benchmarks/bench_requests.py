@@ -48,7 +48,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import httpx
 import sqlalchemy as sa
@@ -154,11 +154,26 @@ def app_from_env() -> Any:
 
 
 @contextmanager
-def serving(lawful: Lawful, no_pdf: bool) -> Iterator[tuple[str, int]]:
-    """uvicorn in its own process (as ``lawful serve`` runs), so that the load generator and
-    the SMTP server in this process do not share its interpreter lock."""
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
+def serving(lawful: Lawful, no_pdf: bool, count: int = 1) -> Iterator[list[tuple[str, int]]]:
+    """``count`` uvicorn processes on ports of their own (as ``lawful serve`` runs, several
+    behind a proxy), so that the load generator and the SMTP server in this process do not
+    share their interpreter lock. Yields each one's base URL and process id."""
+    servers: list[tuple[str, subprocess.Popen[bytes]]] = []
+    try:
+        for _ in range(count):
+            base = f"http://127.0.0.1:{free_port()}"
+            servers.append((base, _start_server(lawful, no_pdf, base)))
+        for base, _ in servers:
+            _await_health(base)
+        yield [(base, server.pid) for base, server in servers]
+    finally:
+        for _, server in servers:
+            server.terminate()
+        for _, server in servers:
+            server.wait(timeout=30)
+
+
+def _start_server(lawful: Lawful, no_pdf: bool, base: str) -> subprocess.Popen[bytes]:
     s = lawful.settings
     env = {
         **os.environ,
@@ -172,7 +187,7 @@ def serving(lawful: Lawful, no_pdf: bool) -> Iterator[tuple[str, int]]:
         "LAWFUL_PUBLIC_URL": base,
         "LAWFUL_BENCH_NO_PDF": "1" if no_pdf else "0",
     }
-    server = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+    return subprocess.Popen(  # noqa: S603 - our own interpreter and module
         [
             sys.executable,
             "-m",
@@ -182,19 +197,13 @@ def serving(lawful: Lawful, no_pdf: bool) -> Iterator[tuple[str, int]]:
             "--host",
             "127.0.0.1",
             "--port",
-            str(port),
+            base.rsplit(":", 1)[1],
             "--log-level",
             "warning",
             "--no-access-log",
         ],
         env=env,
     )
-    try:
-        _await_health(base)
-        yield base, server.pid
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 def _await_health(base: str) -> None:
@@ -214,12 +223,12 @@ _CLIENTS = threading.local()
 
 
 def _client(base: str) -> httpx.Client:
-    """One keep-alive HTTP client per load thread (as a browser keeps its connection); made
-    outside the timed part (httpx builds an SSL context for each new client)."""
-    client = getattr(_CLIENTS, "client", None)
-    if client is None or str(client.base_url).rstrip("/") != base:
-        client = _CLIENTS.client = httpx.Client(base_url=base, timeout=60)
-    return cast(httpx.Client, client)
+    """One keep-alive HTTP client per load thread and server (as a browser keeps its
+    connection); made once (httpx builds an SSL context for each new client)."""
+    clients: dict[str, httpx.Client] = _CLIENTS.__dict__.setdefault("by_base", {})
+    if base not in clients:
+        clients[base] = httpx.Client(base_url=base, timeout=60)
+    return clients[base]
 
 
 def lifecycle(base: str, inbox: Inbox, i: int, kind: str = "access") -> float:
@@ -361,40 +370,56 @@ def http_lifecycles(lawful: Lawful, args: argparse.Namespace) -> None:
     people = iter(range(10**9))
     with smtp_server() as (inbox, smtp_url):
         lawful.settings = replace(lawful.settings, smtp_url=smtp_url)
-        with serving(lawful, args.no_pdf) as (base, pid):
+        with serving(lawful, args.no_pdf, max(1, args.servers)) as servers:
+            base, pid = servers[0]
             for kind, fides in (("access", FIDES_ACCESS_S), ("erasure", FIDES_ERASURE_S)):
                 STEPS.clear()
                 cpu = bench_http.process_cpu_seconds([pid])
                 took = [lifecycle(base, inbox, next(people), kind) for _ in range(args.samples)]
                 _latency(f"{kind}, 1 client ({args.samples})", took, fides)
-                _server_cpu(pid, cpu, args.samples)
+                _server_cpu([pid], cpu, args.samples)
                 for (_, name), samples in STEPS.items():
                     line(f"  {name} p50", f"{statistics.median(samples) * 1000:.1f} ms", "-", True)
-            for kind, fides_rate, count in (
-                ("access", FIDES_ACCESS_PER_S, args.lifecycles),
-                ("erasure", FIDES_ERASURE_PER_S, max(1, args.lifecycles // 4)),
-            ):
-                ids = [next(people) for _ in range(count)]
-                spy = _spy(pid, args.profile) if args.profile and kind == "access" else None
-                start, cpu = time.perf_counter(), bench_http.process_cpu_seconds([pid])
-                with ThreadPoolExecutor(args.clients) as pool:
-                    took = list(pool.map(lambda i, k=kind: lifecycle(base, inbox, i, k), ids))
-                wall = time.perf_counter() - start
-                _throughput(f"{kind}, {args.clients} clients ({count})", count / wall, fides_rate)
-                line("  latency p50 / p95", _p50_p95(took), "-", True)
-                _server_cpu(pid, cpu, count)
-                if spy is not None:
-                    _profile_report(*spy)
+            for used in sorted({1, len(servers)}):
+                _concurrent(inbox, servers[:used], people, args)
     args.used = next(people)
+
+
+def _concurrent(
+    inbox: Inbox, servers: list[tuple[str, int]], people: Iterator[int], args: argparse.Namespace
+) -> None:
+    """``--clients`` concurrent lifecycles spread evenly over ``servers``."""
+    pids = [pid for _, pid in servers]
+    where = f"{len(servers)} server process{'es' if len(servers) > 1 else ''}"
+    for kind, fides_rate, count in (
+        ("access", FIDES_ACCESS_PER_S, args.lifecycles),
+        ("erasure", FIDES_ERASURE_PER_S, max(1, args.lifecycles // 4)),
+    ):
+        ids = [next(people) for _ in range(count)]
+        spy = _spy(pids[0], args.profile) if args.profile and kind == "access" else None
+        start, cpu = time.perf_counter(), bench_http.process_cpu_seconds(pids)
+
+        def one(i: int, kind: str = kind) -> float:
+            return lifecycle(servers[i % len(servers)][0], inbox, i, kind)
+
+        with ThreadPoolExecutor(args.clients) as pool:
+            took = list(pool.map(one, ids))
+        wall = time.perf_counter() - start
+        label = f"{kind}, {args.clients} clients, {where} ({count})"
+        _throughput(label, count / wall, fides_rate)
+        line("  latency p50 / p95", _p50_p95(took), "-", True)
+        _server_cpu(pids, cpu, count)
+        if spy is not None:
+            _profile_report(*spy)
 
 
 def _p50_p95(samples: Sequence[float]) -> str:
     return f"{statistics.median(samples) * 1000:.0f} / {percentile(samples, 0.95) * 1000:.0f} ms"
 
 
-def _server_cpu(pid: int, before: float, lifecycles: int) -> None:
-    """The server process's CPU time per lifecycle: steadier than wall time on a busy machine."""
-    spent = bench_http.process_cpu_seconds([pid]) - before
+def _server_cpu(pids: list[int], before: float, lifecycles: int) -> None:
+    """The server processes' CPU time per lifecycle: steadier than wall time on a busy machine."""
+    spent = bench_http.process_cpu_seconds(pids) - before
     line("  server CPU per lifecycle", f"{spent / lifecycles * 1000:.1f} ms", "-", True)
 
 
@@ -469,6 +494,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--reports", type=int, default=400)
     parser.add_argument("--lifecycles", type=int, default=1000)
     parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument(
+        "--servers",
+        type=int,
+        default=2,
+        help="server processes for the concurrent phase (also run with one, for comparison)",
+    )
     parser.add_argument(
         "--samples", type=int, default=100, help="lifecycles of each kind for the 1-client latency"
     )

@@ -55,7 +55,7 @@ def _deliver(smtp: smtplib.SMTP, sender: str, mail: Mail) -> None:
     body = mail.body if mail.body.endswith("\n") else mail.body + "\n"  # as set_content does
     text = MIMEText(body, "plain", "utf-8")
     text["From"], text["To"] = sender, mail.to
-    text["Subject"] = Header(mail.subject, "utf-8")
+    text["Subject"] = Header(mail.subject, "utf-8").encode()
     # the sender's domain: make_msgid() alone asks the resolver for this host's name each time
     domain = sender.rpartition("@")[2] or "localhost"
     text["Date"], text["Message-ID"] = formatdate(), make_msgid(domain=domain)
