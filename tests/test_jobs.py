@@ -167,6 +167,18 @@ def test_enqueueing_the_same_unique_key_twice_is_a_no_op(engine: Engine) -> None
     assert count == 1
 
 
+def test_a_fresh_key_skips_the_look_up_but_a_clash_still_inserts_nothing(engine: Engine) -> None:
+    sessions = make_session_factory(engine)
+    with sessions.begin() as session:
+        first = enqueue(session, "test.count", {}, unique_key="mail:r1:1.0", fresh_key=True)
+    with sessions.begin() as session:
+        clash = enqueue(session, "test.count", {}, unique_key="mail:r1:1.0", fresh_key=True)
+        count = session.scalar(sa.select(sa.func.count()).select_from(Job))
+
+    assert first is not None and clash is None
+    assert count == 1
+
+
 def test_a_job_is_not_run_before_its_run_at(engine: Engine) -> None:
     registry, seen = counting_registry()
     add_job(engine, "test.count", run_at=T0 + timedelta(hours=1))

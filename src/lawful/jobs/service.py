@@ -61,16 +61,19 @@ def enqueue(
     run_at: datetime | None = None,
     unique_key: str | None = None,
     max_attempts: int = 5,
+    fresh_key: bool = False,
 ) -> int | None:
     """Queue a job; return its id, or ``None`` when ``unique_key`` is already taken.
 
     ``payload`` must not contain personal data (see ``lawful.jobs.models``). The caller's
     transaction decides whether the job exists: enqueue in the same transaction as the change
     that needs it, and the job is queued exactly when that change commits.
+    ``fresh_key``: the key is new by construction (it carries an instant), so the look-up that
+    spares a sequence value is skipped; a clash still inserts nothing.
     """
     if max_attempts < 1:
         raise ValueError("max_attempts must be at least 1")
-    if unique_key is not None and _key_taken(session, unique_key):
+    if unique_key is not None and not fresh_key and _key_taken(session, unique_key):
         return None
     now = utcnow()
     values = {

@@ -135,13 +135,20 @@ def resend(
         _send_code(mailer, texter, request, to, code)
 
 
-def verify(lawful: Lawful, request_id: str, code: str, *, now: datetime) -> Request:
+@dataclass(frozen=True)
+class Verified:
+    request: Request
+    #: When the answer is due, read in the same transaction (the API answers with it).
+    answer_due: datetime | None
+
+
+def verify(lawful: Lawful, request_id: str, code: str, *, now: datetime) -> Verified:
     """Check the code. A wrong one is counted (committed) before the error is raised."""
     with lawful.sessions.begin() as session:
         request = service.get(session, request_id)
         if request.state != "awaiting_verification":
             raise VerificationFailed("this request needs no code now", field="code")
-        result = verification.check(session, lawful.ring, request.id, code, now)
+        result, due = verification.check(session, lawful.ring, request.id, code, now), None
         if result is Check.OK:
             service.mark_verified(
                 session=session,
@@ -151,11 +158,12 @@ def verify(lawful: Lawful, request_id: str, code: str, *, now: datetime) -> Requ
                 actor="requester",
                 now=now,
             )
+            due = service.due(session, request.id, "answer")
     if result is Check.LOCKED:
         raise LockedOut("too many wrong codes: try again later", retry_after=3600, field="code")
     if result is not Check.OK:
         raise VerificationFailed(f"the code is {result.value}", field="code")
-    return request
+    return Verified(request, due)
 
 
 def act(

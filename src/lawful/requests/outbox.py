@@ -40,6 +40,7 @@ def promise(session: Session, request: Request, what: str, now: datetime) -> str
         {"request_id": request.id, "what": what},
         run_at=now + GRACE,
         unique_key=key,
+        fresh_key=True,
     )
     return key
 

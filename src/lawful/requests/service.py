@@ -149,7 +149,7 @@ def submit(
     )
     session.add(request)
     session.flush()
-    _replan(session, policy, request)
+    _replan(session, policy, request, new=True)
     note(session, request, "received", actor, now, f"kind={intake.kind} channel={intake.channel}")
     journal(session, request, "request_receive", actor, now)
     if intake.kind == "objection":  # stopping marketing needs no proof of identity
@@ -164,7 +164,7 @@ def submit(
         return Submitted(request, None)
     if intake.identifier_kind not in CODE_KINDS or intake.channel not in SELF_SERVICE:
         return Submitted(request, None)  # staff verify: a phoned request or a letter
-    return Submitted(request, verification.issue(session, ring, request.id, now))
+    return Submitted(request, verification.issue(session, ring, request.id, now, new=True))
 
 
 def _owner(session: Session, kind: str, digest: bytes) -> str | None:
@@ -173,14 +173,19 @@ def _owner(session: Session, kind: str, digest: bytes) -> str | None:
     )
 
 
-def _replan(session: Session, policy: Policy, request: Request) -> None:
-    """(Re)compute the deadlines still running; the ones already met stay as they were."""
-    running = {
-        d.name: d
-        for d in session.scalars(
-            sa.select(RequestDeadline).where(RequestDeadline.request_id == request.id)
-        )
-    }
+def _replan(session: Session, policy: Policy, request: Request, *, new: bool = False) -> None:
+    """(Re)compute the deadlines still running; the ones already met stay as they were.
+    ``new``: the request was just added and has none yet (no need to look)."""
+    running = (
+        {}
+        if new
+        else {
+            d.name: d
+            for d in session.scalars(
+                sa.select(RequestDeadline).where(RequestDeadline.request_id == request.id)
+            )
+        }
+    )
     for planned in deadlines.plan(
         policy,
         request.kind,
@@ -457,6 +462,15 @@ def deadlines_of(session: Session, request_id: str) -> list[RequestDeadline]:
             sa.select(RequestDeadline)
             .where(RequestDeadline.request_id == request_id)
             .order_by(RequestDeadline.due_at)
+        )
+    )
+
+
+def due(session: Session, request_id: str, name: str) -> datetime | None:
+    """When the request's deadline ``name`` falls (``None``: it has none)."""
+    return session.scalar(
+        sa.select(RequestDeadline.due_at).where(
+            RequestDeadline.request_id == request_id, RequestDeadline.name == name
         )
     )
 

@@ -38,11 +38,14 @@ def _digest(ring: Keyring, request_id: str, code: str) -> bytes:
     ).digest()
 
 
-def issue(session: Session, ring: Keyring, request_id: str, now: datetime) -> str:
+def issue(
+    session: Session, ring: Keyring, request_id: str, now: datetime, *, new: bool = False
+) -> str:
     """A fresh code for the request (replacing any earlier one); the clear code is returned
-    once, to be mailed, and never stored."""
+    once, to be mailed, and never stored. ``new``: the request was just added (no earlier
+    code to look for)."""
     code = f"{secrets.randbelow(10**6):06d}"
-    row = session.get(VerificationCode, request_id)
+    row = None if new else session.get(VerificationCode, request_id)
     if row is None:
         row = VerificationCode(request_id=request_id, attempts=0, sent=0)
         session.add(row)

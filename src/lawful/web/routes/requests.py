@@ -31,7 +31,7 @@ from lawful.destruction.service import Destroyer
 from lawful.documents.service import reading
 from lawful.errors import LockedOut, PolicyViolation, Unauthorized
 from lawful.mail import Mailer, mailer_from
-from lawful.requests import flows, service
+from lawful.requests import flows, models, service
 from lawful.requests.deadlines import KINDS
 from lawful.sms import Texter, texter_from
 from lawful.web.routes import LawfulDep
@@ -238,8 +238,8 @@ def submit_request(
 @public.post("/{request_id}/verify", response_model=StatusOut, dependencies=[Depends(ip_limited)])
 def verify_request(request_id: str, body: CodeIn, lawful: LawfulDep) -> StatusOut:
     """Confirm the request with the code from the mail (5 tries, then a one-hour lock-out)."""
-    flows.verify(lawful, request_id, body.code, now=_now())
-    return _status(lawful, request_id)
+    verified = flows.verify(lawful, request_id, body.code, now=_now())
+    return _status_out(verified.request, verified.answer_due)
 
 
 @public.post("/{request_id}/resend", status_code=202, dependencies=[Depends(ip_limited)])
@@ -260,13 +260,17 @@ def request_status(request_id: str, lawful: LawfulDep) -> StatusOut:
 def _status(lawful: Lawful, request_id: str) -> StatusOut:
     with reading(lawful.engine) as session:
         request = service.get(session, request_id)
-        due = {d.name: d.due_at for d in service.deadlines_of(session, request_id)}
+        due = service.due(session, request_id, "answer")
+    return _status_out(request, due)
+
+
+def _status_out(request: models.Request, answer_due: datetime | None) -> StatusOut:
     return StatusOut(
         request_id=request.id,
         kind=request.kind,
         state=request.state,
         received_at=request.received_at,
-        answer_due=due.get("answer"),
+        answer_due=answer_due,
     )
 
 
