@@ -206,8 +206,20 @@ def _replan(session: Session, policy: Policy, request: Request, *, new: bool = F
 def note(
     session: Session, request: Request, action: str, actor: str, now: datetime, text: str = ""
 ) -> None:
-    """Add a step to the request's timeline (ids and names only, never personal data)."""
-    session.add(RequestEvent(request_id=request.id, at=now, action=action, actor=actor, note=text))
+    """Add a step to the request's timeline (ids and names only, never personal data).
+
+    A plain INSERT on the transaction's connection: nothing reads a step back in the same
+    transaction, and the unit of work's flush costs six times the statement. The request's
+    own row is flushed first (a new request is pending until then)."""
+    if request in session.new:
+        session.flush()
+    session.connection().execute(
+        _ADD_STEP,
+        {"request_id": request.id, "at": now, "action": action, "actor": actor, "note": text},
+    )
+
+
+_ADD_STEP = sa.insert(RequestEvent)
 
 
 def journal(session: Session, request: Request, action: str, actor: str, now: datetime) -> None:
