@@ -186,17 +186,23 @@ def published_phrases() -> dict[str, list[str]]:
     return {str(k): list(v) for k, v in policy["request_phrases"].items()}
 
 
-def classify(rows: Sequence[dict[str, Any]], classifier: RequestClassifier) -> tuple[float, int]:
-    """Accuracy per request type; returns overall accuracy and confident grave->inquiry."""
+def classify(
+    rows: Sequence[dict[str, Any]], classifier: RequestClassifier
+) -> tuple[float, int, float]:
+    """Accuracy per request type; returns overall accuracy, confident grave->inquiry, and the
+    share decided right without a person."""
     per_type: dict[str, Counter[str]] = {}
-    grave_as_inquiry = person = 0
+    grave_as_inquiry = person = confident_right = confident_wrong = 0
     for row in rows:
         result = classifier.classify(row["text"], subject=row["subject"])
+        right_label = result.label == row["request"]
         counts = per_type.setdefault(row["request"], Counter())
         counts["total"] += 1
-        counts["right"] += result.label == row["request"]
+        counts["right"] += right_label
         counts["person"] += result.needs_person
         person += result.needs_person
+        confident_right += right_label and not result.needs_person
+        confident_wrong += not right_label and not result.needs_person
         if row["request"] in GRAVE and result.label == "inquiry" and not result.needs_person:
             grave_as_inquiry += 1
     right = sum(c["right"] for c in per_type.values())
@@ -206,12 +212,17 @@ def classify(rows: Sequence[dict[str, Any]], classifier: RequestClassifier) -> t
         f"erasure/withdrawal as a confident inquiry: {grave_as_inquiry} (must be 0) "
         f"{_verdict(grave_as_inquiry == 0)}"
     )
+    # The stricter reading: what goes to a person counts as not decided.
+    print(
+        f"  decided without a person: {confident_right} right, {confident_wrong} wrong "
+        f"(right and decided: {confident_right / len(rows):.3f})"
+    )
     for label, counts in sorted(per_type.items()):
         print(
             f"  {label:<18} {counts['right']:>4}/{counts['total']:<4} "
             f"{counts['right'] / counts['total']:.3f}  to a person {counts['person']}"
         )
-    return right / len(rows), grave_as_inquiry
+    return right / len(rows), grave_as_inquiry, confident_right / len(rows)
 
 
 def _verdict(ok: bool) -> str:
@@ -292,7 +303,7 @@ def report(
         f"  Russian full names: P {names.precision:.3f} R {names.recall:.3f} "
         f"F1 {names.f1:.3f} (target >= 0.85) {_verdict(names.f1 >= 0.85)}"
     )
-    accuracy, grave = classify(rows, classifier)
+    accuracy, grave, decided = classify(rows, classifier)
     results = [classifier.classify(row["text"], subject=row["subject"]) for row in rows]
     wrong = Counter(
         f"{row['request']}->{r.label}{'?' if r.needs_person else ''}"
@@ -304,6 +315,7 @@ def report(
         "structured_f1": s.f1,
         "names_f1": names.f1,
         "accuracy": accuracy,
+        "decided": decided,
         "grave_as_inquiry": grave,
     }
 
@@ -399,6 +411,7 @@ def print_summary(summary: dict[str, dict[str, float]]) -> None:
             f"  {name:<5} structured F1 {figures['structured_f1']:.3f}  "
             f"Russian names F1 {figures['names_f1']:.3f}  "
             f"request accuracy {figures['accuracy']:.3f}  "
+            f"right without a person {figures['decided']:.3f}  "
             f"confident erasure/withdrawal->inquiry {figures['grave_as_inquiry']:.0f}"
         )
 
