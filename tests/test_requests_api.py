@@ -49,6 +49,12 @@ def test_a_full_access_lifecycle_over_http(setup):
         f"/api/v1/requests/{request_id}/verify", json={"code": inbox.code_for(EMAIL)}
     )
     assert verified.status_code == 200 and verified.json()["state"] == "verified"
+    # the answer's due date, as the status and the operator's view give it
+    status = client.get(f"/api/v1/requests/{request_id}").json()
+    assert verified.json()["answer_due"] == status["answer_due"] is not None
+    detail = client.get(f"/api/v1/operator/requests/{request_id}", headers=AUTH).json()
+    answer = [d for d in detail["deadlines"] if d["name"] == "answer"]
+    assert len(answer) == 1 and answer[0]["due_at"] == status["answer_due"]
     acted = client.post(f"/api/v1/operator/requests/{request_id}/act", json={}, headers=AUTH)
     assert acted.status_code == 200, acted.text
     link = inbox.link_for(EMAIL)
