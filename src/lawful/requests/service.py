@@ -175,32 +175,47 @@ def _owner(session: Session, kind: str, digest: bytes) -> str | None:
 
 def _replan(session: Session, policy: Policy, request: Request, *, new: bool = False) -> None:
     """(Re)compute the deadlines still running; the ones already met stay as they were.
-    ``new``: the request was just added and has none yet (no need to look)."""
-    running = (
-        {}
-        if new
-        else {
-            d.name: d
-            for d in session.scalars(
-                sa.select(RequestDeadline).where(RequestDeadline.request_id == request.id)
-            )
-        }
-    )
-    for planned in deadlines.plan(
+    ``new``: the request was just added and has none yet: its rows are plain INSERTs."""
+    planned = deadlines.plan(
         policy,
         request.kind,
         received_at=request.received_at,
         confirmed_at=request.verified_at,
         extended=request.extended,
-    ):
-        row = running.get(planned.name)
+    )
+    if new:
+        rows = [{"request_id": request.id, "name": p.name, **_clock(request, p)} for p in planned]
+        if rows:
+            session.connection().execute(_ADD_DEADLINE, rows)
+        return
+    running = {
+        d.name: d
+        for d in session.scalars(
+            sa.select(RequestDeadline).where(RequestDeadline.request_id == request.id)
+        )
+    }
+    for p in planned:
+        row = running.get(p.name)
         if row is None:
-            row = RequestDeadline(request_id=request.id, name=planned.name, extended=False)
+            row = RequestDeadline(request_id=request.id, name=p.name)
             session.add(row)
         elif row.met_at is not None:
             continue
-        row.due_at, row.jurisdiction, row.rule = planned.due_at, planned.jurisdiction, planned.rule
-        row.source, row.extended = planned.source[:300], request.extended
+        for name, value in _clock(request, p).items():
+            setattr(row, name, value)
+
+
+def _clock(request: Request, planned: deadlines.Planned) -> dict[str, Any]:
+    return {
+        "due_at": planned.due_at,
+        "jurisdiction": planned.jurisdiction,
+        "rule": planned.rule,
+        "source": planned.source[:300],
+        "extended": request.extended,
+    }
+
+
+_ADD_DEADLINE = sa.insert(RequestDeadline)
 
 
 def note(
