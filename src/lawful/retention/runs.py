@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
 from lawful.config.models import Policy
+from lawful.destruction import dependents
 from lawful.destruction import service as destruction
 from lawful.retention.models import SweepItem, SweepRun
 from lawful.retention.rules import Rule, describe, rules_of
@@ -32,7 +33,6 @@ from lawful.retention.sweep import (
     batch_items,
     journal_plan,
     plan_batch,
-    read_items,
     remove_planned,
 )
 from lawful.store.bulk import bulk_insert
@@ -297,13 +297,13 @@ def _finish(
     run = session.get(SweepRun, run_id)
     if run is None or run.status != "running":
         raise SweepConflict("the sweep run was finished by another process", field="sweep")
-    items = read_items(
+    items = destruction.Lines(
         session.scalars(
             sa.select(SweepItem.entries).where(SweepItem.run_id == run_id).order_by(SweepItem.id)
-        )
+        ).all()
     )
     act = None
-    if items:
+    if items.count():
         act = destruction.record_act(
             session=session,
             policy=policy,
@@ -339,7 +339,9 @@ def _from_items(run_id: str) -> destruction.Lister:
     holds, instead of parsed, sent back and copied in again (measured: ~1 s of a sweep)."""
 
     def insert(connection: sa.Connection, act_id: str) -> None:
-        connection.execute(_LISTED, {"act": act_id, "run": run_id})
+        # The act was inserted just before, in this transaction: each row's key holds.
+        with dependents.keys_unchecked(connection, "destruction_act_subjects"):
+            connection.execute(_LISTED, {"act": act_id, "run": run_id})
 
     return insert
 

@@ -318,7 +318,9 @@ def remove_planned(session: Session, plan: Plan) -> None:
             sa.delete(PersonalValue).where(PersonalValue.id.in_(ids[start : start + CHUNK]))
         )
     if plan.shred:
-        present = destruction.delete_subjects(session=session, subject_ids=plan.shred)
+        # Ranged: the batch is a range of subjects in id order, so a chunk's range holds no
+        # more than the batch, which its plan has read whole already.
+        present = destruction.delete_subjects(session=session, subject_ids=plan.shred, ranged=True)
         if len(present) != len(plan.shred):
             raise SweepConflict("a subject of the batch was removed meanwhile", field="sweep")
 
@@ -372,12 +374,3 @@ def batch_items(plan: Plan, run_id: str) -> list[dict[str, object]]:
     categories = _categories(plan.removals)
     lines = "\n".join(f"{s}\t{','.join(sorted(c))}" for s, c in categories.items())
     return [{"run_id": run_id, "entries": lines}] if lines else []
-
-
-def read_items(entries: Iterable[str]) -> list[destruction.Shredded]:
-    """The subjects and categories the batches' ``entries`` list, for the act."""
-    return [
-        destruction.Shredded(ref, tuple(categories.split(",")))
-        for text in entries
-        for ref, categories in (line.split("\t") for line in text.splitlines())
-    ]
