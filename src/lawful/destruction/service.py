@@ -21,7 +21,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from lawful import audit
-from lawful.backup.ledger import note_erasure
+from lawful.backup.ledger import note_erasures
 from lawful.config.models import Policy, localised
 from lawful.destruction import dependents
 from lawful.destruction.models import DestroyedSubject, DestructionAct
@@ -146,18 +146,10 @@ def journal_shredded(
 ) -> None:
     """The erasure ledger's entry and the ``destroy`` event of each shredded subject, written
     when the transaction commits (with the deletions, or not at all)."""
-    for s in shredded:  # outside the database too: restoring a backup keeps the erasure
-        note_erasure(session, s.subject_ref, reason)
-    audit.append_many(
-        session,
-        (
-            audit.Event(
-                "destroy", actor, s.subject_ref, categories=s.categories, details={"reason": reason}
-            )
-            for s in shredded
-        ),
-        at=now,
-    )
+    # outside the database too: restoring a backup keeps the erasure
+    note_erasures(session, (s.subject_ref for s in shredded), reason)
+    like = audit.Event("destroy", actor, details={"reason": reason})
+    audit.append_alike(session, like, shredded, at=now)
 
 
 def _categories(connection: sa.Connection, ids: list[str], dialect: str) -> dict[str, set[str]]:
