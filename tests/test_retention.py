@@ -3,6 +3,7 @@ dry runs, crash and resume, and the one act per run — on SQLite and PostgreSQL
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -501,7 +502,11 @@ def test_a_sweep_of_many_batches_deleting_set_based_journals_every_subject(
             )
         ).all()
         run = session.scalars(sa.select(SweepRun)).one()
+        extract = json.loads(session.scalars(sa.select(DestructionAct.log_extract)).one())
     assert sorted(destroyed) == sorted(people)
+    assert [(line["subject_identifier"], line["data_categories"]) for line in extract] == [
+        (p, "user.contact.phone_number") for p in sorted(people)
+    ]
     # in the order swept, each with the categories it lost
     assert [tuple(row) for row in listed] == [
         (p, "user.contact.phone_number") for p in sorted(people)

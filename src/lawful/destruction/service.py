@@ -11,6 +11,7 @@ import json
 import re
 import secrets
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -234,7 +235,9 @@ def record_act(
     """Write one act covering every subject in ``destroyed``, with its log extract; the
     erasures connectors made in other systems (``elsewhere``) are listed in it too. A caller
     whose database already holds the list passes a ``lister`` that copies it into the act's
-    rows (a sweep: its batches' lines), instead of sending them all back."""
+    rows (a sweep: its batches' lines), instead of sending them all back; the server does
+    that while this process renders the extract (a thread waits for it, on the session's
+    connection, which nothing else uses meanwhile), and the act gets its extract after."""
     items = destroyed if isinstance(destroyed, Lines) else list(destroyed)
     count = items.count() if isinstance(items, Lines) else len(items)
     if not count and not elsewhere:
@@ -243,6 +246,10 @@ def record_act(
     categories = sorted(_categories_of(items))
     if elsewhere:
         information_system += "; " + "; ".join(e.system for e in elsewhere)
+
+    def extract() -> str:
+        return _log_extract(items, elsewhere, information_system, reason, now)
+
     act = DestructionAct(
         id=act_id,
         number=f"{now:%Y%m%d}-{act_id[:8]}",
@@ -256,12 +263,16 @@ def record_act(
         reason=reason,
         destroyed_at=now,
         keep_until=now + timedelta(days=365 * KEEP_YEARS + 1),
-        log_extract=_log_extract(items, elsewhere, information_system, reason, now),
+        log_extract="" if lister else extract(),
     )
     session.add(act)
     session.flush()
     if lister is not None:
-        lister(session.connection(), act_id)
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="lawful-act") as server:
+            listing = server.submit(lister, session.connection(), act_id)
+            rendered = extract()
+            listing.result()
+        act.log_extract = rendered  # written when the caller's transaction flushes
     else:
         _list(session.connection(), act_id, list(_shredded(items)))
     audit.append(
