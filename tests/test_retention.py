@@ -438,13 +438,15 @@ def failing_the_second_time(real: Callable[..., Any], error: str) -> Callable[..
     return call
 
 
-@pytest.mark.parametrize("failing", ["remove_planned", "plan_batch"], ids=["applying", "planning"])
+@pytest.mark.parametrize(
+    "failing", ["_count", "remove_planned", "plan_batch"], ids=["applying", "deleting", "planning"]
+)
 def test_a_crashed_sweep_resumes_without_double_work_and_ends_in_one_act(
     sessions, ring, policy, monkeypatch, failing
 ):
-    """The second batch fails while being applied or planned. (On PostgreSQL a batch is
-    planned while the one before it commits in another thread: that one still commits, and
-    nothing after it.)"""
+    """The second batch fails while being applied, deleted or planned. (On PostgreSQL a batch
+    is planned and deleted while the one before it commits in another thread: that one
+    still commits, and nothing after it.)"""
     old = NOW - timedelta(days=100)
     people = [
         person(sessions, ring, policy, {"calls": ({"user.contact.phone_number": f"+7 90{i}"}, old)})
