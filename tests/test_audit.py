@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
@@ -179,3 +180,28 @@ def test_bodies_rendered_from_parts_are_the_canonical_json_of_the_event():
         assert render(event) == expected
     with pytest.raises(LawfulError, match="unknown audit action"):
         render(audit.Event("teleport", "t"))
+
+
+def test_events_alike_are_journaled_as_the_same_events_one_by_one(engine):
+    """``append_alike`` (a sweep's hundred thousand ``destroy``) journals exactly what
+    ``append_many`` of the same events does: the same bodies, chained and verified."""
+    like = audit.Event("destroy", "lawful:retention", details={"reason": 'ended "x"\n'})
+    subjects = [("a" * 32, ("user.name", "user.contact.email")), ('odd"ref\\ё', ())]
+    sessions, at = make_session_factory(engine), datetime(2026, 6, 1, tzinfo=UTC)
+    with sessions.begin() as session:
+        audit.append_alike(session, like, subjects, at=at)
+        audit.append_many(
+            session,
+            (
+                audit.Event(like.action, like.actor, ref, categories=cats, details=like.details)
+                for ref, cats in subjects
+            ),
+            at=at,
+        )
+    with engine.connect() as conn:
+        query = sa.select(AuditEvent.subject_ref, AuditEvent.body).order_by(AuditEvent.seq)
+        rows = conn.execute(query).all()
+    bodies = [body for _, body in rows]
+    assert bodies[:2] == bodies[2:]
+    assert [ref for ref, _ in rows[:2]] == [ref for ref, _ in subjects]
+    assert audit.verify(engine).ok

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from lawful.collection.models import IdempotencyKey
-from lawful.store.bulk import bulk_insert
+from lawful.store.bulk import bulk_insert, bulk_insert_tuples
 
 TABLE = cast(sa.Table, IdempotencyKey.__table__)
 AT = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
@@ -26,9 +26,15 @@ def _row(digest: bytes) -> dict[str, object]:
     }
 
 
-def test_rows_come_back_as_written_with_aware_times(engine: Engine) -> None:
+@pytest.mark.parametrize("shape", ["dicts", "tuples"])
+def test_rows_come_back_as_written_with_aware_times(engine: Engine, shape: str) -> None:
+    rows = [_row(b"a" * 32), _row(b"b" * 32)]
     with engine.begin() as connection:
-        bulk_insert(connection, TABLE, [_row(b"a" * 32), _row(b"b" * 32)])
+        if shape == "dicts":
+            bulk_insert(connection, TABLE, rows)
+        else:
+            columns = list(rows[0])
+            bulk_insert_tuples(connection, TABLE, columns, [tuple(r.values()) for r in rows])
     with engine.connect() as connection:
         stored = connection.execute(sa.select(IdempotencyKey.created_at)).scalars().all()
     assert stored == [AT, AT]

@@ -21,14 +21,20 @@ def set_based(monkeypatch) -> None:
     monkeypatch.setattr(dependents, "SET_BASED_FROM", 1)
 
 
-@pytest.mark.parametrize("how", ["shred", "delete_subjects"])
+@pytest.mark.parametrize("how", ["shred", "delete_subjects", "delete_subjects ranged"])
 def test_set_based_deletion_leaves_no_row_of_the_subjects_and_keeps_the_neighbours(
     engine, sessions, ring, set_based, how, monkeypatch
 ):
+    """The neighbour kept is inside the range of the ids deleted: a ranged deletion reads it
+    and must leave it."""
     real_delete, calls = dependents.delete, []
-    monkeypatch.setattr(dependents, "delete", lambda *args: calls.append(1) or real_delete(*args))
-    gone = [full_subject(sessions, ring, name) for name in ("olga", "ivan", "pyotr")]
-    kept = full_subject(sessions, ring, "anna")
+    monkeypatch.setattr(
+        dependents, "delete", lambda *args, **kw: calls.append(1) or real_delete(*args, **kw)
+    )
+    first, kept, *rest = sorted(
+        full_subject(sessions, ring, name) for name in ("olga", "anna", "ivan", "pyotr")
+    )
+    gone = [first, *rest]
     with sessions() as session:
         before = rows_referring_to(session, kept)
     assert before["consent_events.subject_id"] == 1
@@ -39,7 +45,11 @@ def test_set_based_deletion_leaves_no_row_of_the_subjects_and_keeps_the_neighbou
             )
             assert {s.subject_ref for s in done} == set(gone)
         else:
-            present = destruction.delete_subjects(session=session, subject_ids=[*gone, "0" * 32])
+            present = destruction.delete_subjects(
+                session=session, subject_ids=[*gone, "0" * 32], ranged=how.endswith("ranged")
+            )
+            if engine.dialect.name == "postgresql":  # the rest of the transaction as before
+                assert session.scalar(sa.text("SHOW plan_cache_mode")) == "auto"
             assert present == set(gone)  # the unknown id is not reported
     with sessions() as session:
         for subject_id in gone:
@@ -127,3 +137,44 @@ def test_only_single_column_cascades_may_be_replaced():
     assert dependents._paths([key(records, "s.loop", records)], records) is None
     other_column = (4, "s.by_key", "subject_key", subjects, "wrapped_key", "c", 1)
     assert dependents._paths([*keys, other_column], subjects) is None
+
+
+@pytest.mark.parametrize("own_trigger", [False, True], ids=["keys only", "a trigger of its own"])
+def test_keys_go_unchecked_only_inside_the_block_and_only_where_nothing_else_is_skipped(
+    engine, own_trigger
+):
+    """A sweep's act rows are inserted with their key to the act unchecked (the act was
+    written just before): only inside the block, and not at all on a table with a trigger
+    of its own, which would be skipped too."""
+    postgresql_only(engine)
+    orphan = sa.text(
+        "INSERT INTO destruction_act_subjects (act_id, subject_ref, categories) "
+        "VALUES ('no such act', 's', 'c')"
+    )
+    with engine.connect() as conn:
+        if own_trigger:
+            conn.execute(
+                sa.text(
+                    "CREATE FUNCTION keep_row() RETURNS trigger LANGUAGE plpgsql "
+                    "AS $$ BEGIN RETURN NEW; END $$"
+                )
+            )
+            conn.execute(
+                sa.text(
+                    "CREATE TRIGGER own BEFORE INSERT ON destruction_act_subjects "
+                    "FOR EACH ROW EXECUTE FUNCTION keep_row()"
+                )
+            )
+        inside = conn.begin_nested()
+        try:
+            with dependents.keys_unchecked(conn, "destruction_act_subjects"):
+                conn.execute(orphan)
+            inside.commit()
+            unchecked = True
+        except sa.exc.IntegrityError:
+            inside.rollback()
+            unchecked = False
+        assert unchecked is not own_trigger
+        with pytest.raises(sa.exc.IntegrityError), conn.begin_nested():
+            conn.execute(orphan)
+        conn.rollback()

@@ -182,6 +182,18 @@ def test_shredding_flushes_what_the_session_holds_first(sessions, ring):
         assert set(rows_referring_to(session, subject_id).values()) == {0}
 
 
+def act_of(session, destroyed, reason, elsewhere) -> DestructionAct:
+    return destruction.record_act(
+        session=session,
+        policy=POLICY,
+        destroyed=destroyed,
+        destroyer=destruction.Destroyer("Ivan Petrov", "DPO"),
+        reason=reason,
+        now=NOW,
+        elsewhere=elsewhere,
+    )
+
+
 def test_the_log_extract_is_the_json_of_its_lines(sessions):
     """Rendered line by line, the extract is still exactly the compact JSON of its lines,
     whatever characters the names and reasons hold."""
@@ -193,16 +205,7 @@ def test_the_log_extract_is_the_json_of_its_lines(sessions):
     elsewhere = [destruction.SystemErasure("shop", ("user.contact.email",), 3, "API delete")]
     reason = 'retention ended — "orders": 30 days\nafter closing'
     with sessions.begin() as session:
-        act = destruction.record_act(
-            session=session,
-            policy=POLICY,
-            destroyed=items,
-            destroyer=destruction.Destroyer("Ivan Petrov", "DPO"),
-            reason=reason,
-            now=NOW,
-            elsewhere=elsewhere,
-        )
-        act_id = act.id
+        act_id = act_of(session, items, reason, elsewhere).id
     system = f"{destruction.INFORMATION_SYSTEM}; shop"
     expected = [
         {
@@ -229,6 +232,35 @@ def test_the_log_extract_is_the_json_of_its_lines(sessions):
         assert json.loads(stored.log_extract) == expected
         assert stored.log_extract == json.dumps(expected, ensure_ascii=False, separators=(",", ":"))
         assert stored.categories == 'quote"d, user.contact.email, user.name, кириллица'
+
+
+@pytest.mark.parametrize(
+    "texts",
+    [
+        ["a" * 32 + "\tuser.contact.email,user.name\n" + "b" * 32 + "\tuser.name", "c" * 32 + "\t"],
+        ['odd"ref\\\tquote"d,кириллица', "d" * 32 + "\tuser.name", "e\x7ff\tx\x1fy"],
+        ["comma,ref\tuser.name\n" + "f" * 32 + "\tuser.name,кириллица", ""],
+    ],
+    ids=["plain", "to escape", "commas"],
+)
+def test_an_act_from_a_sweeps_lines_is_the_act_from_their_subjects(sessions, texts):
+    """A sweep hands its batches' texts of lines to ``record_act``; the act, its extract and
+    its rows are those the same subjects make as tuples, whatever characters they hold."""
+    lines = destruction.Lines(texts)
+    items = [
+        destruction.Shredded(ref, tuple(categories.split(",")))
+        for text in texts
+        for ref, categories in (line.split("\t") for line in text.splitlines())
+    ]
+    made = {}
+    for name, destroyed in (("items", items), ("lines", lines)):
+        with sessions.begin() as session:
+            elsewhere = [destruction.SystemErasure("shop", ("user.name",), 1, "API")]
+            act = act_of(session, destroyed, 'ended — "orders"', elsewhere)
+            rows = [(s.subject_ref, s.categories) for s in destruction.subjects_of(session, act)]
+            made[name] = (act.log_extract, act.categories, rows)
+    assert made["lines"] == made["items"]
+    assert len(json.loads(made["lines"][0])) == len(items) + 1
 
 
 def test_the_0013_migration_compresses_act_extracts_with_lz4_on_postgresql(engine):

@@ -3,6 +3,7 @@ dry runs, crash and resume, and the one act per run — on SQLite and PostgreSQL
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -437,13 +438,15 @@ def failing_the_second_time(real: Callable[..., Any], error: str) -> Callable[..
     return call
 
 
-@pytest.mark.parametrize("failing", ["remove_planned", "plan_batch"], ids=["applying", "planning"])
+@pytest.mark.parametrize(
+    "failing", ["_count", "remove_planned", "plan_batch"], ids=["applying", "deleting", "planning"]
+)
 def test_a_crashed_sweep_resumes_without_double_work_and_ends_in_one_act(
     sessions, ring, policy, monkeypatch, failing
 ):
-    """The second batch fails while being applied or planned. (On PostgreSQL a batch is
-    planned while the one before it commits in another thread: that one still commits, and
-    nothing after it.)"""
+    """The second batch fails while being applied, deleted or planned. (On PostgreSQL a batch
+    is planned and deleted while the one before it commits in another thread: that one
+    still commits, and nothing after it.)"""
     old = NOW - timedelta(days=100)
     people = [
         person(sessions, ring, policy, {"calls": ({"user.contact.phone_number": f"+7 90{i}"}, old)})
@@ -501,7 +504,11 @@ def test_a_sweep_of_many_batches_deleting_set_based_journals_every_subject(
             )
         ).all()
         run = session.scalars(sa.select(SweepRun)).one()
+        extract = json.loads(session.scalars(sa.select(DestructionAct.log_extract)).one())
     assert sorted(destroyed) == sorted(people)
+    assert [(line["subject_identifier"], line["data_categories"]) for line in extract] == [
+        (p, "user.contact.phone_number") for p in sorted(people)
+    ]
     # in the order swept, each with the categories it lost
     assert [tuple(row) for row in listed] == [
         (p, "user.contact.phone_number") for p in sorted(people)

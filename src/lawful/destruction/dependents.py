@@ -24,7 +24,7 @@ and then fails, exactly as it would against the cascade.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,9 +63,12 @@ _MAY_SET = sa.text("SELECT has_parameter_privilege('session_replication_role', '
 _REPLICA = sa.text("SET LOCAL session_replication_role = replica")
 _ORIGIN = sa.text("SET LOCAL session_replication_role = origin")
 _IDS = sa.bindparam("ids", type_=postgresql.ARRAY(sa.String))
-_SUBJECTS_GONE = (
-    "DELETE FROM subjects WHERE id = ANY(:ids) AND id BETWEEN :low AND :high RETURNING id"
+_OWN_TRIGGERS = sa.text(
+    "SELECT count(*) FROM pg_trigger WHERE tgrelid = CAST(:table AS regclass) AND NOT tgisinternal"
 )
+_CUSTOM_PLANS = sa.text("SELECT set_config('plan_cache_mode', 'force_custom_plan', true)")
+_PLAN_MODE = sa.text("SELECT current_setting('plan_cache_mode')")
+_PLAN_MODE_BACK = sa.text("SELECT set_config('plan_cache_mode', :mode, true)")
 
 
 @dataclass(frozen=True)
@@ -75,9 +78,15 @@ class Deletion:
     the rows as they were when it started, so a grandchild is found through its parent's
     rows whichever part runs first. It takes the chunk's ids as ``:ids`` (one array, sent
     once) and their range as ``:low`` and ``:high`` (without it the planner guesses a scan of
-    the whole table)."""
+    the whole table).
+
+    ``statement`` looks each id up in the indexes (PostgreSQL 15 descends a B-tree once per
+    element of ``= ANY``); ``ranged``, for ids that are most of the subjects in their range
+    (a sweep's batch), reads the range once and keeps the rows of the listed ids, found in a
+    hash table made of the array: measured ~35% less of the server's time per chunk."""
 
     statement: sa.TextClause
+    ranged: sa.TextClause
 
 
 def plan(connection: sa.Connection) -> Deletion | None:
@@ -89,9 +98,13 @@ def plan(connection: sa.Connection) -> Deletion | None:
     paths = _paths(connection.execute(_FOREIGN_KEYS).all(), subjects)
     if paths is None:
         return None
-    parts = ", ".join(f"d{n} AS ({_statement(path)})" for n, path in enumerate(paths))
-    text = f"WITH {parts} {_SUBJECTS_GONE}" if parts else _SUBJECTS_GONE
-    return Deletion(sa.text(text).bindparams(_IDS))
+    return Deletion(_deleting(paths, ranged=False), _deleting(paths, ranged=True))
+
+
+def _deleting(paths: list[Path], *, ranged: bool) -> sa.TextClause:
+    parts = ", ".join(f"d{n} AS ({_statement(path, ranged)})" for n, path in enumerate(paths))
+    gone = f"DELETE FROM subjects WHERE {_among('id', ranged)} RETURNING id"  # noqa: S608
+    return sa.text(f"WITH {parts} {gone}" if parts else gone).bindparams(_IDS)
 
 
 @contextmanager
@@ -103,11 +116,39 @@ def triggers_skipped(connection: sa.Connection) -> Iterator[None]:
     connection.execute(_ORIGIN)
 
 
-def delete(connection: sa.Connection, deletion: Deletion, ids: Sequence[str]) -> set[str]:
+def keys_unchecked(connection: sa.Connection, table: str) -> AbstractContextManager[None]:
+    """Insert into ``table`` inside: rows whose foreign keys the caller knows to hold (their
+    parent written before them in this transaction) are not checked one by one — ~5 µs a
+    row — where the role may skip triggers and ``table`` has none of its own, which would be
+    skipped too."""
+    if not _may_skip_triggers(connection):
+        return nullcontext()
+    if connection.execute(_OWN_TRIGGERS, {"table": table}).scalar_one():
+        return nullcontext()
+    return triggers_skipped(connection)
+
+
+@contextmanager
+def custom_plans(connection: sa.Connection) -> Iterator[None]:
+    """Run :func:`delete` with ``ranged`` inside: each statement planned for its own ids.
+    A generic plan of a prepared statement (psycopg prepares one run five times) would test
+    every row against the array element by element, instead of in a hash table: ~10x
+    slower."""
+    mode = connection.execute(_PLAN_MODE).scalar_one()
+    connection.execute(_CUSTOM_PLANS)
+    yield
+    connection.execute(_PLAN_MODE_BACK, {"mode": mode})
+
+
+def delete(
+    connection: sa.Connection, deletion: Deletion, ids: Sequence[str], *, ranged: bool = False
+) -> set[str]:
     """Delete the subjects ``ids`` (sorted) and every row that references them; return the
-    ids that were there."""
+    ids that were there. ``ranged``: they are most of the subjects in their range (see
+    :class:`Deletion`; call it inside :func:`custom_plans`)."""
     params = {"ids": list(ids), "low": ids[0], "high": ids[-1]}
-    return set(connection.execute(deletion.statement, params).scalars())
+    statement = deletion.ranged if ranged else deletion.statement
+    return set(connection.execute(statement, params).scalars())
 
 
 def _may_skip_triggers(connection: sa.Connection) -> bool:
@@ -142,16 +183,26 @@ def _paths(keys: Sequence[Sequence[Any]], subjects: object) -> list[Path] | None
     return paths
 
 
-def _statement(path: Path) -> str:
+def _statement(path: Path, ranged: bool) -> str:
     # The names were quoted by the server (quote_ident): nothing here comes from a user.
-    return f"DELETE FROM {path[0][0]} WHERE {_condition(path)}"  # noqa: S608 (quoted names)
+    return f"DELETE FROM {path[0][0]} WHERE {_condition(path, ranged)}"  # noqa: S608 (quoted names)
 
 
-def _condition(path: Path) -> str:
+def _condition(path: Path, ranged: bool) -> str:
     """``col = ANY(:ids)`` for a key on subjects; ``col IN (SELECT parent_col FROM parent
     WHERE <its condition>)`` further out."""
     (_, column, referenced), *rest = path
     if not rest:
-        return f"{column} = ANY(:ids) AND {column} BETWEEN :low AND :high"
-    inner = f"SELECT {referenced} FROM {rest[0][0]} WHERE {_condition(rest)}"  # noqa: S608
+        return _among(column, ranged)
+    inner = f"SELECT {referenced} FROM {rest[0][0]} WHERE {_condition(rest, ranged)}"  # noqa: S608
     return f"{column} IN ({inner})"
+
+
+def _among(column: str, ranged: bool) -> str:
+    """``column`` is one of ``:ids``. Ranged, the test of the array is wrapped in ``IS TRUE``
+    (the same result for a column that cannot be NULL, and NULL is not among the ids), which
+    the planner cannot use to search an index: it searches the range, and tests each row's
+    id in a hash table of the array."""
+    if ranged:
+        return f"{column} BETWEEN :low AND :high AND ({column} = ANY(:ids)) IS TRUE"
+    return f"{column} = ANY(:ids) AND {column} BETWEEN :low AND :high"

@@ -8,8 +8,10 @@ everything one operation destroyed, with the log extract the order asks for besi
 from __future__ import annotations
 
 import json
+import re
 import secrets
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -20,7 +22,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from lawful import audit
-from lawful.backup.ledger import note_erasure
+from lawful.backup.ledger import note_erasures
 from lawful.config.models import Policy, localised
 from lawful.destruction import dependents
 from lawful.destruction.models import DestroyedSubject, DestructionAct
@@ -48,6 +50,33 @@ class Shredded(NamedTuple):
 
 #: Writes an act's ``destruction_act_subjects`` rows itself, given the act's id.
 Lister = Callable[[sa.Connection, str], None]
+
+
+@dataclass(frozen=True)
+class Lines:
+    """Destroyed subjects as a retention sweep keeps them until its act: texts of lines
+    ``<subject id>\t<category>,<category>`` (one text per batch). The act is made from the
+    texts as they are, without a tuple per subject: a sweep's act lists a hundred thousand,
+    and reading them into tuples and rendering those took most of a second."""
+
+    texts: Sequence[str]
+
+    def shredded(self) -> Iterator[Shredded]:
+        for text in self.texts:
+            for line in text.splitlines():
+                ref, categories = line.split("\t")
+                yield Shredded(ref, tuple(categories.split(",")))
+
+    def count(self) -> int:
+        return sum(len(text.splitlines()) for text in self.texts)
+
+    def categories(self) -> set[str]:
+        listed = {joined for text in self.texts for joined in _LISTED_CATEGORIES.findall(text)}
+        return {category for joined in listed for category in joined.split(",")}
+
+
+#: The categories of each line of a :class:`Lines` text.
+_LISTED_CATEGORIES = re.compile(r"\t([^\n]*)")
 
 
 @dataclass(frozen=True)
@@ -87,21 +116,30 @@ def shred(
     return done
 
 
-def delete_subjects(*, session: Session, subject_ids: Sequence[str]) -> set[str]:
+def delete_subjects(
+    *, session: Session, subject_ids: Sequence[str], ranged: bool = False
+) -> set[str]:
     """The deleting half of :func:`shred`, for a caller that journals the subjects itself
     (:func:`journal_shredded`) because it knows they are there: a retention sweep, their rows
     locked since it planned them, renders the journal while the server deletes. Returns the
-    ids that were there."""
+    ids that were there. ``ranged``: the ids are most of the subjects in their range (a
+    sweep's batch, in id order), which the deletion then reads once instead of looking each
+    id up (:class:`dependents.Deletion`)."""
     session.flush()
     dialect = session.get_bind().dialect.name
     connection = session.connection()
     deletion = _set_based(connection, dialect, len(subject_ids))
+    ranged = ranged and deletion is not None
     present: set[str] = set()
-    with _triggers_skipped(connection, deletion):
+    with _triggers_skipped(connection, deletion), _planned_per_chunk(connection, ranged):
         for start in range(0, len(subject_ids), CHUNK):
             ids = list(subject_ids[start : start + CHUNK])
-            present |= _delete_chunk(connection, ids, dialect, deletion)
+            present |= _delete_chunk(connection, ids, dialect, deletion, ranged=ranged)
     return present
+
+
+def _planned_per_chunk(connection: sa.Connection, ranged: bool) -> AbstractContextManager[None]:
+    return dependents.custom_plans(connection) if ranged else nullcontext()
 
 
 def journal_shredded(
@@ -109,18 +147,10 @@ def journal_shredded(
 ) -> None:
     """The erasure ledger's entry and the ``destroy`` event of each shredded subject, written
     when the transaction commits (with the deletions, or not at all)."""
-    for s in shredded:  # outside the database too: restoring a backup keeps the erasure
-        note_erasure(session, s.subject_ref, reason)
-    audit.append_many(
-        session,
-        (
-            audit.Event(
-                "destroy", actor, s.subject_ref, categories=s.categories, details={"reason": reason}
-            )
-            for s in shredded
-        ),
-        at=now,
-    )
+    # outside the database too: restoring a backup keeps the erasure
+    note_erasures(session, (s.subject_ref for s in shredded), reason)
+    like = audit.Event("destroy", actor, details={"reason": reason})
+    audit.append_alike(session, like, shredded, at=now)
 
 
 def _categories(connection: sa.Connection, ids: list[str], dialect: str) -> dict[str, set[str]]:
@@ -154,9 +184,11 @@ def _delete_chunk(
     ids: list[str],
     dialect: str,
     deletion: dependents.Deletion | None,
+    *,
+    ranged: bool = False,
 ) -> set[str]:
     if deletion is not None:  # measured: ~3x cheaper for the server than the cascade
-        return dependents.delete(connection, deletion, sorted(ids))
+        return dependents.delete(connection, deletion, sorted(ids), ranged=ranged)
     if dialect == "sqlite":  # measured: a little cheaper there than the cascade's probes
         for table in (PersonalValue, Identifier):
             connection.execute(sa.delete(table).where(_among(table.subject_id, ids, dialect)))
@@ -189,7 +221,7 @@ def record_act(
     *,
     session: Session,
     policy: Policy,
-    destroyed: Iterable[Shredded],
+    destroyed: Iterable[Shredded] | Lines,
     destroyer: Destroyer,
     reason: str,
     now: datetime,
@@ -203,14 +235,21 @@ def record_act(
     """Write one act covering every subject in ``destroyed``, with its log extract; the
     erasures connectors made in other systems (``elsewhere``) are listed in it too. A caller
     whose database already holds the list passes a ``lister`` that copies it into the act's
-    rows (a sweep: its batches' lines), instead of sending them all back."""
-    items = list(destroyed)
-    if not items and not elsewhere:
+    rows (a sweep: its batches' lines), instead of sending them all back; the server does
+    that while this process renders the extract (a thread waits for it, on the session's
+    connection, which nothing else uses meanwhile), and the act gets its extract after."""
+    items = destroyed if isinstance(destroyed, Lines) else list(destroyed)
+    count = items.count() if isinstance(items, Lines) else len(items)
+    if not count and not elsewhere:
         raise PolicyViolation("an act needs at least one destroyed subject", field="destroyed")
     act_id = secrets.token_hex(16)
-    categories = sorted({c for listed in {i.categories for i in items} for c in listed})
+    categories = sorted(_categories_of(items))
     if elsewhere:
         information_system += "; " + "; ".join(e.system for e in elsewhere)
+
+    def extract() -> str:
+        return _log_extract(items, elsewhere, information_system, reason, now)
+
     act = DestructionAct(
         id=act_id,
         number=f"{now:%Y%m%d}-{act_id[:8]}",
@@ -224,20 +263,34 @@ def record_act(
         reason=reason,
         destroyed_at=now,
         keep_until=now + timedelta(days=365 * KEEP_YEARS + 1),
-        log_extract=_log_extract(items, elsewhere, information_system, reason, now),
+        log_extract="" if lister else extract(),
     )
     session.add(act)
     session.flush()
     if lister is not None:
-        lister(session.connection(), act_id)
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="lawful-act") as server:
+            listing = server.submit(lister, session.connection(), act_id)
+            rendered = extract()
+            listing.result()
+        act.log_extract = rendered  # written when the caller's transaction flushes
     else:
-        _list(session.connection(), act_id, items)
+        _list(session.connection(), act_id, list(_shredded(items)))
     audit.append(
         session,
-        audit.Event("destruction_act", actor, details={"act": act.number, "subjects": len(items)}),
+        audit.Event("destruction_act", actor, details={"act": act.number, "subjects": count}),
         at=now,
     )
     return act
+
+
+def _categories_of(items: Sequence[Shredded] | Lines) -> set[str]:
+    if isinstance(items, Lines):
+        return items.categories()
+    return {c for listed in {i.categories for i in items} for c in listed}
+
+
+def _shredded(items: Sequence[Shredded] | Lines) -> Iterable[Shredded]:
+    return items.shredded() if isinstance(items, Lines) else items
 
 
 def _list(connection: sa.Connection, act_id: str, items: Sequence[Shredded]) -> None:
@@ -261,7 +314,7 @@ def _processors(policy: Policy) -> str | None:
 
 
 def _log_extract(
-    items: Sequence[Shredded],
+    items: Sequence[Shredded] | Lines,
     elsewhere: Sequence[SystemErasure],
     system: str,
     reason: str,
@@ -274,14 +327,40 @@ def _log_extract(
     from its two encoded fields and the encoded part every line shares: a sweep's act has a
     hundred thousand lines, and building and dumping that many dicts took a second."""
     shared = _dumps({"information_system_name": system, "reason": reason, "date": now.isoformat()})
+    if isinstance(items, Lines):
+        lines = [_rendered_text(text, shared[1:]) for text in items.texts if text]
+    else:
+        lines = _rendered(items, shared[1:])
+    lines += [_dumps(line) for line in _log_elsewhere(elsewhere, reason, now)]
+    return f"[{','.join(lines)}]"
+
+
+def _rendered(items: Iterable[Shredded], tail: str) -> list[str]:
+    """Each subject's line of the extract; ``tail``: the encoded fields every line ends with."""
     encoded: dict[tuple[str, ...], str] = {}
     lines = []
     for ref, categories in items:
         if (names := encoded.get(categories)) is None:
             names = encoded[categories] = _dumps(", ".join(categories))
-        lines.append(f'{{"subject_identifier":{_dumps(ref)},"data_categories":{names},{shared[1:]}')
-    lines += [_dumps(line) for line in _log_elsewhere(elsewhere, reason, now)]
-    return f"[{','.join(lines)}]"
+        lines.append(f'{{"subject_identifier":{_dumps(ref)},"data_categories":{names},{tail}')
+    return lines
+
+
+#: A :class:`Lines` text whose identifiers and categories JSON keeps as they are (no quote,
+#: backslash or control character, nothing ``splitlines`` would break a line at, no comma in
+#: an identifier), one tab per line: the text of its extract is then made by replacing its
+#: separators, which is what :func:`_rendered` makes of it line by line.
+_PLAIN = r"\t\n\"\\\x00-\x1f\x85\u2028\u2029"  # (regex escapes: a character class)
+_PLAIN_LINES = re.compile(rf"[^{_PLAIN},]*\t[^{_PLAIN}]*(?:\n[^{_PLAIN},]*\t[^{_PLAIN}]*)*")
+
+
+def _rendered_text(text: str, tail: str) -> str:
+    """The extract's lines of one :class:`Lines` text, joined by commas."""
+    if not _PLAIN_LINES.fullmatch(text):
+        return ",".join(_rendered(Lines([text]).shredded(), tail))
+    head, end = '{"subject_identifier":"', f'",{tail}'
+    fields = text.replace(",", ", ").replace("\t", '","data_categories":"')
+    return head + fields.replace("\n", f"{end},{head}") + end
 
 
 #: Compact (an extract's every byte is repeated a hundred thousand times) and made once:

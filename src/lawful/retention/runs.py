@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
 from lawful.config.models import Policy
+from lawful.destruction import dependents
 from lawful.destruction import service as destruction
 from lawful.retention.models import SweepItem, SweepRun
 from lawful.retention.rules import Rule, describe, rules_of
@@ -32,7 +33,6 @@ from lawful.retention.sweep import (
     batch_items,
     journal_plan,
     plan_batch,
-    read_items,
     remove_planned,
 )
 from lawful.store.bulk import bulk_insert
@@ -192,17 +192,24 @@ def _render(planned: _Planned, sweep: _Sweep) -> None:
 def _write(planned: _Planned, run_id: str) -> None:
     """The server's share: remove what the plan says, keep the act's lines, count."""
     remove_planned(planned.session, planned.plan)
+    _keep_items(planned, run_id)
+
+
+def _keep_items(planned: _Planned, run_id: str) -> None:
+    """Keep the batch's lines for the run's act, and count."""
     bulk_insert(planned.session.connection(), SweepItem.__table__, planned.items)  # type: ignore[arg-type]
     _count(planned.session, run_id, planned.plan)
 
 
 def _sweep_overlapped(sweep: _Sweep) -> None:
-    """PostgreSQL: plan the next batch here while a second thread applies and commits the
-    current one on its own connection. The server's deletions and commits and this
-    process's planning and rendering then overlap instead of taking turns. Each batch is
-    still one transaction with its journal, ledger and act lines, committed in cursor order:
-    a batch is applied only after the one before it has committed, and when one fails the
-    next, planned meanwhile, is rolled back unapplied."""
+    """PostgreSQL: plan the next batch here, and delete its rows, while a second thread
+    renders the current one's journal and act lines, chains the journal and commits, on
+    its own connection. The server's work for two batches, on two connections, and this
+    process's planning and rendering then overlap instead of taking turns (the two threads'
+    shares measured about even). Each batch is still one transaction with its deletions,
+    journal, ledger and act lines, committed in cursor order: a batch's cursor moves only
+    after the one before it has committed, and when one fails the next, planned and deleted
+    meanwhile, is rolled back."""
     with sweep.sessions() as first:
         cursor = first.scalar(sa.select(SweepRun.cursor).where(SweepRun.id == sweep.run_id))
     with (
@@ -218,20 +225,20 @@ def _sweep_overlapped(sweep: _Sweep) -> None:
             if not planned.ids:
                 planned.session.close()
                 return
-            applying = (applier.submit(_apply_and_commit, planned, sweep.run_id), planned)
+            applying = (applier.submit(_apply_and_commit, planned, sweep), planned)
             cursor = planned.ids[-1]
 
 
 def _plan_locked(sweep: _Sweep, cursor: str) -> _Planned:
-    """Open a transaction, lock the next batch's subjects, plan it and render its journal
-    (nothing written yet)."""
+    """Open a transaction, lock the next batch's subjects, plan it and delete what it
+    removes (nothing committed, the cursor not moved yet)."""
     session = sweep.sessions()
     try:
         ids = batch_ids(session, cursor, sweep.size, lock=True)
         plan = plan_batch(session, sweep.rules, ids) if ids else Plan()
         planned = _Planned(session, cursor, ids, plan)
         if ids:
-            _render(planned, sweep)
+            remove_planned(session, plan)
     except BaseException:
         session.close()
         raise
@@ -247,20 +254,24 @@ def _wait_for(applying: Future[None], planned: _Planned) -> None:
         raise
 
 
-def _apply_and_commit(planned: _Planned, run_id: str) -> None:
-    """In the applier thread: move the cursor, apply the plan and commit, as one transaction."""
+def _apply_and_commit(planned: _Planned, sweep: _Sweep) -> None:
+    """In the applier thread, in the transaction that planned and deleted the batch: move
+    the cursor, render the journal and the act's lines, count and commit (the journal is
+    chained then)."""
     session = planned.session
     try:
-        _advance(session, run_id, planned.cursor, planned.ids[-1])
-        _write(planned, run_id)
+        _advance(session, sweep.run_id, planned.cursor, planned.ids[-1])
+        _render(planned, sweep)
+        _keep_items(planned, sweep.run_id)
         session.commit()
     finally:
         session.close()
 
 
 def _advance(session: Session, run_id: str, cursor: str, to: str) -> None:
-    """Move the cursor, first thing in the transaction: it locks the run's row, and a cursor
-    that moved meanwhile means another sweeper has this batch."""
+    """Move the cursor (first thing in the transaction where batches take turns; where they
+    overlap, after the batch's deletions, which roll back with it): it locks the run's row,
+    and a cursor that moved meanwhile means another sweeper has this batch."""
     moved = session.execute(
         sa.update(SweepRun)
         .where(SweepRun.id == run_id, SweepRun.cursor == cursor, SweepRun.status == "running")
@@ -297,13 +308,13 @@ def _finish(
     run = session.get(SweepRun, run_id)
     if run is None or run.status != "running":
         raise SweepConflict("the sweep run was finished by another process", field="sweep")
-    items = read_items(
+    items = destruction.Lines(
         session.scalars(
             sa.select(SweepItem.entries).where(SweepItem.run_id == run_id).order_by(SweepItem.id)
-        )
+        ).all()
     )
     act = None
-    if items:
+    if items.count():
         act = destruction.record_act(
             session=session,
             policy=policy,
@@ -339,7 +350,9 @@ def _from_items(run_id: str) -> destruction.Lister:
     holds, instead of parsed, sent back and copied in again (measured: ~1 s of a sweep)."""
 
     def insert(connection: sa.Connection, act_id: str) -> None:
-        connection.execute(_LISTED, {"act": act_id, "run": run_id})
+        # The act was inserted just before, in this transaction: each row's key holds.
+        with dependents.keys_unchecked(connection, "destruction_act_subjects"):
+            connection.execute(_LISTED, {"act": act_id, "run": run_id})
 
     return insert
 

@@ -83,6 +83,15 @@ class Plan:
     removals: list[Removal] = field(default_factory=list)
     shred: list[str] = field(default_factory=list)
     held: Counter[tuple[str, str]] = field(default_factory=Counter)
+    _listed: dict[str, tuple[str, ...]] | None = None
+
+    def listed(self) -> dict[str, tuple[str, ...]]:
+        """subject -> the categories the plan takes from them, sorted (made once: the
+        journal and the act's lines both need them)."""
+        if self._listed is None:
+            categories = _categories(self.removals)
+            self._listed = {s: tuple(sorted(c)) for s, c in categories.items()}
+        return self._listed
 
 
 @dataclass
@@ -202,34 +211,44 @@ def plan_batch(session: Session, rules: dict[str, Rule], ids: Sequence[str]) -> 
     facts = _facts(session, ids, last) if anchored else {}
     holds = _holds(session, ids)
     plan = Plan()
-    removals: dict[tuple[str, str], Removal] = {}
     for rule in rules.values():
-        purpose, action = rule.purpose.key, _action(rule)
         rows = _expired(session, rule, ids, facts)
         if rule.retention.legal_hold:  # the whole purpose is held
-            plan.held[(purpose, rule.retention.legal_hold)] += sum(1 for _ in rows)
+            plan.held[(rule.purpose.key, rule.retention.legal_hold)] += sum(1 for _ in rows)
             continue
-        for value_id, subject_id, category, at in rows:  # the hot loop: a turn per value
-            if holds and (hold := _hold_reason(rule, holds, subject_id)):
-                plan.held[(purpose, hold)] += 1
-                continue
-            removal = removals.get((subject_id, purpose))
-            if removal is None:
-                removal = removals[(subject_id, purpose)] = Removal(
-                    subject_id, purpose, action, rule.reason
-                )
-            removal.value_ids.append(value_id)
-            removal.categories.add(category)
-            if at is not None:
-                if removal.months is None:
-                    removal.months = Counter()
-                removal.months[(category, f"{at:%Y-%m}")] += 1
-    plan.removals = list(removals.values())
+        plan.removals += _removals(rule, rows, holds, plan.held).values()
     removed: dict[str, int] = {}
     for r in plan.removals:
         removed[r.subject_id] = removed.get(r.subject_id, 0) + len(r.value_ids)
     _choose_shreds(session, plan, [s for s, n in removed.items() if n == totals.get(s)], holds, ids)
     return plan
+
+
+def _removals(
+    rule: Rule, rows: Iterable[ExpiredRow], holds: Holds, held: Counter[tuple[str, str]]
+) -> dict[str, Removal]:
+    """subject -> what ``rule`` removes of theirs, from its expired ``rows``; counted in
+    ``held`` what a hold keeps. The hot loop, a turn per value: a subject's values come one
+    after the other (the index's order), so their removal is looked up once per subject."""
+    purpose, action = rule.purpose.key, _action(rule)
+    removals: dict[str, Removal] = {}
+    removal, last = Removal("", purpose, action, rule.reason), None
+    for value_id, subject_id, category, at in rows:
+        if holds and (hold := _hold_reason(rule, holds, subject_id)):
+            held[(purpose, hold)] += 1
+            continue
+        if subject_id != last:
+            removal = removals.get(subject_id) or removals.setdefault(
+                subject_id, Removal(subject_id, purpose, action, rule.reason)
+            )
+            last = subject_id
+        removal.value_ids.append(value_id)
+        removal.categories.add(category)
+        if at is not None:
+            if removal.months is None:
+                removal.months = Counter()
+            removal.months[(category, f"{at:%Y-%m}")] += 1
+    return removals
 
 
 def _expired(
@@ -296,10 +315,10 @@ def journal_plan(session: Session, plan: Plan, *, run_id: str, now: datetime) ->
             note_erasure(session, removal.subject_id, removal.reason, purpose=removal.purpose)
     audit.append_many(session, _events(plan, shredded, run_id), at=now)
     if plan.shred:
-        categories = _categories(r for r in plan.removals if r.subject_id in shredded)
+        listed = plan.listed()
         destruction.journal_shredded(
             session,
-            [destruction.Shredded(s, tuple(sorted(categories.get(s, ())))) for s in plan.shred],
+            [destruction.Shredded(s, listed.get(s, ())) for s in plan.shred],
             actor=ACTOR,
             reason=f"retention ended (sweep {run_id})",
             now=now,
@@ -318,7 +337,9 @@ def remove_planned(session: Session, plan: Plan) -> None:
             sa.delete(PersonalValue).where(PersonalValue.id.in_(ids[start : start + CHUNK]))
         )
     if plan.shred:
-        present = destruction.delete_subjects(session=session, subject_ids=plan.shred)
+        # Ranged: the batch is a range of subjects in id order, so a chunk's range holds no
+        # more than the batch, which its plan has read whole already.
+        present = destruction.delete_subjects(session=session, subject_ids=plan.shred, ranged=True)
         if len(present) != len(plan.shred):
             raise SweepConflict("a subject of the batch was removed meanwhile", field="sweep")
 
@@ -369,15 +390,9 @@ def _count_anonymised(session: Session, removals: Sequence[Removal]) -> None:
 
 def batch_items(plan: Plan, run_id: str) -> list[dict[str, object]]:
     """The batch's line per subject for the run's act (see ``SweepItem``)."""
-    categories = _categories(plan.removals)
-    lines = "\n".join(f"{s}\t{','.join(sorted(c))}" for s, c in categories.items())
+    joined: dict[tuple[str, ...], str] = {}
+    lines = "\n".join(
+        f"{s}\t{joined.get(c) or joined.setdefault(c, ','.join(c))}"
+        for s, c in plan.listed().items()
+    )
     return [{"run_id": run_id, "entries": lines}] if lines else []
-
-
-def read_items(entries: Iterable[str]) -> list[destruction.Shredded]:
-    """The subjects and categories the batches' ``entries`` list, for the act."""
-    return [
-        destruction.Shredded(ref, tuple(categories.split(",")))
-        for text in entries
-        for ref, categories in (line.split("\t") for line in text.splitlines())
-    ]
