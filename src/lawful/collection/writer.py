@@ -15,6 +15,8 @@ its submissions is tried again on its own, so one failure never sinks the others
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import queue
 import threading
@@ -23,6 +25,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
@@ -51,11 +54,31 @@ LINGER_SECONDS = 0.003
 MAX_BATCH = 128
 
 
+Answer = idempotency.Outcome | BaseException  # noqa: UP040 - a plain alias reads best here
+
+
 @dataclass
 class _Job:
+    """A submission and where its answer goes: a thread's future or, when ``loop`` is set, an
+    asyncio future of that loop (settled in the loop, a whole batch per wake-up)."""
+
     plan: collection.Plan
     request: idempotency.Keyed
-    future: Future[idempotency.Outcome] = field(default_factory=Future)
+    future: Future[idempotency.Outcome] | asyncio.Future[idempotency.Outcome] = field(
+        default_factory=Future
+    )
+    loop: asyncio.AbstractEventLoop | None = None
+
+
+def _settle(answered: list[tuple[asyncio.Future[idempotency.Outcome], Answer]]) -> None:
+    """In the event loop: answer each request (one whose client left is skipped)."""
+    for future, answer in answered:
+        if future.done():
+            continue
+        if isinstance(answer, BaseException):
+            future.set_exception(answer)
+        else:
+            future.set_result(answer)
 
 
 def write_batch(
@@ -122,14 +145,27 @@ class SubmissionWriter:
     def submit(
         self, plan: collection.Plan, request: idempotency.Keyed
     ) -> Future[idempotency.Outcome]:
-        job = _Job(plan, request)
+        future: Future[idempotency.Outcome] = Future()
+        self._enqueue(_Job(plan, request, future))
+        return future
+
+    def submit_async(
+        self, plan: collection.Plan, request: idempotency.Keyed
+    ) -> asyncio.Future[idempotency.Outcome]:
+        """:meth:`submit` for a coroutine: the future belongs to the running loop, and a
+        batch's answers reach that loop in one wake-up instead of one per request."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[idempotency.Outcome] = loop.create_future()
+        self._enqueue(_Job(plan, request, future, loop))
+        return future
+
+    def _enqueue(self, job: _Job) -> None:
         with self._lock:
             if self._closed:
                 raise RuntimeError("the submission writer is closed")
             if not self._threads:
                 self._start()
             self._queue.put(job)
-        return job.future
 
     def _start(self) -> None:
         for index in range(self._count):
@@ -207,14 +243,24 @@ class SubmissionWriter:
                 self._write(jobs, tries=tries - 1)
             else:
                 log.warning("submission failed: %s", type(failure).__name__)
-                jobs[0].future.set_exception(failure)
+                _answer(jobs, [failure])
             return
         except Exception as bug:  # noqa: BLE001 - the request must be answered, not left hanging
-            for job in jobs:
-                job.future.set_exception(bug)
+            _answer(jobs, [bug] * len(jobs))
             return
-        for job, answer in zip(jobs, answers, strict=True):
-            if isinstance(answer, PolicyViolation):
-                job.future.set_exception(answer)
-            else:
-                job.future.set_result(answer)
+        _answer(jobs, answers)
+
+
+def _answer(jobs: Sequence[_Job], answers: Sequence[Answer]) -> None:
+    """Settle each job's future: thread futures at once, a loop's futures in one call."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], Answer]]] = {}
+    for job, answer in zip(jobs, answers, strict=True):
+        if job.loop is not None:
+            by_loop.setdefault(job.loop, []).append((cast(asyncio.Future[Any], job.future), answer))
+        elif isinstance(answer, BaseException):
+            job.future.set_exception(answer)
+        else:
+            cast(Future[idempotency.Outcome], job.future).set_result(answer)
+    for loop, answered in by_loop.items():
+        with contextlib.suppress(RuntimeError):  # the loop is closed: nobody is waiting
+            loop.call_soon_threadsafe(_settle, answered)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -114,7 +113,7 @@ async def serve_submission(request: Request) -> Response:
     )
     body = submission.model_dump_json().encode() + (b"|gpc" if context.gpc else b"")
     writer: SubmissionWriter = request.app.state.submission_writer
-    outcome = await asyncio.wrap_future(writer.submit(plan, idempotency.Keyed(key, body)))
+    outcome = await writer.submit_async(plan, idempotency.Keyed(key, body))
     replayed = {"Idempotent-Replayed": "true"} if outcome.replayed else None
     return JSONResponse(outcome.payload, status_code=outcome.status, headers=replayed)
 
