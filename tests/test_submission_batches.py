@@ -242,6 +242,24 @@ def test_submissions_from_coroutines_are_answered_in_their_event_loop(studio, mo
     assert _count(studio, Subject) == 12
 
 
+def test_a_batch_with_enough_company_takes_everyone_waiting_without_lingering(studio):
+    writer = SubmissionWriter(
+        sessions=studio.sessions,
+        ring=studio.ring,
+        policy=studio.require_policy,
+        linger=3600,  # a batch that waited for more company would hang this test
+        enough=4,
+    )
+    jobs = [writer_module._Job(*_planned(studio, n)) for n in range(6)]
+    for job in jobs:
+        writer._queue.put(job)
+    taken: list[Any] = []
+    taker = threading.Thread(target=lambda: taken.append(writer._next_batch([])), daemon=True)
+    taker.start()
+    taker.join(timeout=60)  # a guard against a hang, not a speed claim
+    assert taken == [(jobs, [], False)]
+
+
 def test_an_unexpected_error_fails_its_requests_instead_of_leaving_them_waiting(
     studio, monkeypatch
 ):

@@ -43,11 +43,18 @@ log = logging.getLogger(__name__)
 RETRIES = 3
 
 #: How long the writer waits for company once a submission arrives (group commit's delay,
-#: like PostgreSQL's ``commit_delay``). A transaction's own cost (~2 ms of CPU: a dozen
-#: statements, the chain lock, the commit) dwarfs a submission's share of it, and under a
-#: moderate load requests arrive a few milliseconds apart: without the wait each pays a
-#: transaction alone and the server saturates at half the rate. A lone request waits this long.
-LINGER_SECONDS = 0.003
+#: like PostgreSQL's ``commit_delay``). A transaction's own cost (~3 ms of CPU here, and as
+#: much again in PostgreSQL: a dozen statements, the chain lock, two commits) dwarfs a
+#: submission's share of it, and every process pays it once per batch: with a 3 ms wait, two
+#: processes at 750/s wrote batches of ~3 and spent more CPU on transactions than on
+#: submissions, until the machine saturated (benchmarks/README.md). A lone request waits
+#: this long; a batch that reaches :data:`ENOUGH` stops waiting.
+LINGER_SECONDS = 0.010
+
+#: A batch this large stops waiting for company: a transaction's cost shared 16 ways is a
+#: fraction of a submission's own, and a closed loop of 16 clients per process (the
+#: benchmark's) must not wait out the delay every time.
+ENOUGH = 16
 
 #: Submissions written per transaction at most: large enough to absorb a burst, small enough
 #: that a batch's transaction stays short (the writer holds the SQLite write lock meanwhile).
@@ -134,9 +141,11 @@ class SubmissionWriter:
         max_batch: int = MAX_BATCH,
         threads: int = 1,
         linger: float = LINGER_SECONDS,
+        enough: int = ENOUGH,
     ) -> None:
         self._sessions, self._ring, self._policy = sessions, ring, policy
         self._max_batch, self._count, self._linger = max_batch, threads, linger
+        self._enough = min(enough, max_batch)
         self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
@@ -195,7 +204,8 @@ class SubmissionWriter:
                 return
 
     def _next_batch(self, carried: list[_Job]) -> tuple[list[_Job], list[_Job], bool]:
-        """Every job waiting (at least one), never two with the same key in one batch: the
+        """Every job waiting (at least one; more that come within the linger until there are
+        enough), never two with the same key in one batch: the
         second must see the first one's stored answer, so it waits for the next batch."""
         pending, stop = carried, False
         if not pending:
@@ -205,8 +215,10 @@ class SubmissionWriter:
             pending = [first]
         deadline = time.monotonic() + self._linger
         while len(pending) < self._max_batch:
+            # Wait for company until the batch has enough; then only take who is waiting.
+            wait = deadline - time.monotonic() if len(pending) < self._enough else 0.0
             try:
-                job = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
+                job = self._queue.get(timeout=max(0.0, wait))
             except queue.Empty:
                 break
             if job is None:
