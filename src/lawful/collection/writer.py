@@ -110,9 +110,9 @@ def write_batch(
             if isinstance(outcome, PolicyViolation):
                 answers[i] = outcome
                 continue
-            payload = outcome.model_dump(mode="json")
-            answers[i] = idempotency.Outcome(201, payload, replayed=False)
-            to_store.append(idempotency.Answer(plans[i][1], 201, payload))
+            body = outcome.model_dump_json()
+            answers[i] = idempotency.Outcome(201, body, replayed=False)
+            to_store.append(idempotency.Answer(plans[i][1], 201, body))
         idempotency.store(session, ring, to_store, now=now)
     if unflushed:
         try:

@@ -7,7 +7,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, FastAPI, Header, Request, Response
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
 from pydantic import StringConstraints, TypeAdapter, ValidationError
 from starlette.routing import Route
 
@@ -115,7 +114,9 @@ async def serve_submission(request: Request) -> Response:
     writer: SubmissionWriter = request.app.state.submission_writer
     outcome = await writer.submit_async(plan, idempotency.Keyed(key, body))
     replayed = {"Idempotent-Replayed": "true"} if outcome.replayed else None
-    return JSONResponse(outcome.payload, status_code=outcome.status, headers=replayed)
+    return Response(
+        outcome.body, status_code=outcome.status, headers=replayed, media_type="application/json"
+    )
 
 
 def install(app: FastAPI) -> None:
