@@ -204,9 +204,9 @@ class SubmissionWriter:
                 return
 
     def _next_batch(self, carried: list[_Job]) -> tuple[list[_Job], list[_Job], bool]:
-        """Every job waiting (at least one; more that come within the linger until there are
-        enough), never two with the same key in one batch: the
-        second must see the first one's stored answer, so it waits for the next batch."""
+        """Every job waiting (at least one, and those that come within the linger until the
+        batch has enough), never two with the same key in one batch: the second must see the
+        first one's stored answer, so it waits for the next batch."""
         pending, stop = carried, False
         if not pending:
             first = self._queue.get()

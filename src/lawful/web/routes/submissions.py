@@ -28,6 +28,11 @@ BODY_DOC = {
 }
 
 
+#: ``Idempotency-Key``'s limit: the column stores a digest, but a key is kept short anyway.
+MAX_KEY_LENGTH = 255
+_KEY = TypeAdapter(Annotated[str, StringConstraints(max_length=MAX_KEY_LENGTH)])
+
+
 def _parse(body: bytes) -> Submission:
     try:
         return Submission.model_validate_json(body)
@@ -70,11 +75,6 @@ async def create_submission(
     """Store a form's values under the purposes ticked and record each consent, in one
     transaction. Retry safely with the same `Idempotency-Key`."""
     return await serve_submission(request)  # documents the route; requests go to the lean one
-
-
-#: ``Idempotency-Key``'s limit: the column stores a digest, but a key is kept short anyway.
-MAX_KEY_LENGTH = 255
-_KEY = TypeAdapter(Annotated[str, StringConstraints(max_length=MAX_KEY_LENGTH)])
 
 
 def _idempotency_key(request: Request) -> str | None:
