@@ -220,24 +220,69 @@ def machine_cpu() -> tuple[float, float]:
     return sum(values) - idle, sum(values)
 
 
+def database_backends() -> list[int]:
+    """PostgreSQL's backend processes serving the benchmark's database (process titles)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            title = (entry / "cmdline").read_bytes()
+            if title.startswith(b"postgres: ") and f" {BENCH_DATABASE} ".encode() in title:
+                found.append(int(entry.name))
+    return found
+
+
+def _own_cpu_seconds(pids: Sequence[int]) -> dict[int, float]:
+    """CPU seconds of each process alone (no descendants)."""
+    ticks, found = os.sysconf("SC_CLK_TCK"), {}
+    for p in pids:
+        with contextlib.suppress(OSError):
+            stat = Path(f"/proc/{p}/stat").read_text()
+            fields = stat[stat.rindex(")") + 2 :].split()
+            found[p] = (int(fields[11]) + int(fields[12])) / ticks
+    return found
+
+
 @contextlib.contextmanager
 def cpu_meter(server_pids: Sequence[int]) -> Iterator[dict[str, float]]:
-    """Yields a dict filled on exit: server and load-generator CPU (cores), machine busy %."""
+    """Yields a dict filled on exit: server, PostgreSQL backend and load-generator CPU
+    (cores), machine busy %. Backends that open during the run count from zero."""
     result: dict[str, float] = {}
     start, server0 = time.perf_counter(), process_cpu_seconds(server_pids)
+    backends0 = _own_cpu_seconds(database_backends())
     self0, children0 = time.process_time(), children_cpu_seconds()
     busy0, _ = machine_cpu()
     yield result
     wall = time.perf_counter() - start
     busy1, _ = machine_cpu()
     server = (process_cpu_seconds(server_pids) - server0) / wall
+    backends1 = _own_cpu_seconds(database_backends())
+    database = sum(v - backends0.get(p, 0.0) for p, v in backends1.items()) / wall
     generator = (time.process_time() - self0 + children_cpu_seconds() - children0) / wall
     machine = (busy1 - busy0) / os.sysconf("SC_CLK_TCK") / wall
     result["server_cores"] = round(server, 2)
+    result["database_cores"] = round(database, 2)
     result["generator_cores"] = round(generator, 2)
     result["machine_busy_cores"] = round(machine, 2)
-    # PostgreSQL, the kernel's share of loopback, and whatever else runs on the machine
-    result["other_cores"] = round(max(0.0, machine - server - generator), 2)
+    # PostgreSQL's own background processes, the kernel's share of loopback, other jobs
+    result["other_cores"] = round(max(0.0, machine - server - database - generator), 2)
+    result["wall_seconds"] = round(wall, 3)
+
+
+def cpu_per_submission(cpu: dict[str, float], submissions: int) -> dict[str, float]:
+    """Milliseconds of CPU per submission, per kind of process."""
+    wall = cpu["wall_seconds"]
+    kinds = ("server", "database", "generator", "other")
+    per = {k: 1000 * cpu[f"{k}_cores"] * wall / max(1, submissions) for k in kinds}
+    return {k: round(v, 3) for k, v in per.items()}
+
+
+def per_submission_text(per: dict[str, float]) -> str:
+    return (
+        f"CPU ms per submission: server {per['server']:.2f}, PostgreSQL backends "
+        f"{per['database']:.2f}, generator {per['generator']:.2f}, other {per['other']:.2f}"
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -965,6 +1010,7 @@ def measure(
             f"{args.connections} connections; {cpu_text(cpu)}",
         )
     )
+    _add_cpu_per_submission(report, "phase1", "phase 1", cpu, phase1["statuses"].get("201", 0))
     errors = phase1["errors"]
     socket_errors = errors["connect"] + errors["read"] + errors["write"] + errors["timeout"]
     report.add(
@@ -1106,6 +1152,7 @@ def measure_fixed_rate(
             f"until the last answer; {result.connections_opened} connections; {cpu_text(cpu)}",
         )
     )
+    _add_cpu_per_submission(report, name, label, cpu, result.statuses.get(201, 0))
     for q in (50, 95):
         report.add(Metric(f"{name}_p{q}_ms", f"{label}: latency p{q}", percentile(lat, q), "ms"))
     report.add(
@@ -1230,9 +1277,26 @@ def measure_direct(
 
 def cpu_text(cpu: dict[str, float]) -> str:
     return (
-        f"CPU cores: server {cpu['server_cores']}, generator {cpu['generator_cores']}, "
-        f"other {cpu['other_cores']} (PostgreSQL, kernel, other jobs), "
+        f"CPU cores: server {cpu['server_cores']}, PostgreSQL backends "
+        f"{cpu['database_cores']}, generator {cpu['generator_cores']}, "
+        f"other {cpu['other_cores']} (kernel, other jobs), "
         f"machine {cpu['machine_busy_cores']} of {os.cpu_count()}"
+    )
+
+
+def _add_cpu_per_submission(
+    report: Report, name: str, label: str, cpu: dict[str, float], submissions: int
+) -> None:
+    per = cpu_per_submission(cpu, submissions)
+    report.runs[name]["cpu_ms_per_submission"] = per
+    report.add(
+        Metric(
+            f"{name}_cpu_ms",
+            f"{label}: CPU per submission, server + PostgreSQL backends + generator",
+            per["server"] + per["database"] + per["generator"],
+            "ms",
+            note=per_submission_text(per),
+        )
     )
 
 

@@ -7,6 +7,7 @@ fails as a whole is retried submission by submission; nothing is answered before
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from datetime import UTC, datetime
 from typing import Any
@@ -220,6 +221,43 @@ def test_a_lone_submission_that_loses_a_race_is_tried_again_then_given_up(studio
     with pytest.raises(sa.exc.IntegrityError):
         doomed.future.result(timeout=5)
     assert _count(studio, Subject) == 1
+
+
+def test_submissions_from_coroutines_are_answered_in_their_event_loop(studio, monkeypatch):
+    writer = _writer(studio)
+
+    async def send(first: int) -> list[Any]:
+        futures = [writer.submit_async(*_planned(studio, n)) for n in range(first, first + 12)]
+        return await asyncio.gather(*futures, return_exceptions=True)
+
+    assert [answer.status for answer in asyncio.run(send(0))] == [201] * 12
+
+    def broken(**kwargs: Any) -> Any:
+        raise ValueError("a bug")
+
+    monkeypatch.setattr(writer_module.collection, "write", broken)
+    failed = asyncio.run(send(100))
+    writer.close()
+    assert len(failed) == 12 and all(isinstance(f, ValueError) for f in failed)
+    assert _count(studio, Subject) == 12
+
+
+def test_a_batch_with_enough_company_takes_everyone_waiting_without_lingering(studio):
+    writer = SubmissionWriter(
+        sessions=studio.sessions,
+        ring=studio.ring,
+        policy=studio.require_policy,
+        linger=3600,  # a batch that waited for more company would hang this test
+        enough=4,
+    )
+    jobs = [writer_module._Job(*_planned(studio, n)) for n in range(6)]
+    for job in jobs:
+        writer._queue.put(job)
+    taken: list[Any] = []
+    taker = threading.Thread(target=lambda: taken.append(writer._next_batch([])), daemon=True)
+    taker.start()
+    taker.join(timeout=60)  # a guard against a hang, not a speed claim
+    assert taken == [(jobs, [], False)]
 
 
 def test_an_unexpected_error_fails_its_requests_instead_of_leaving_them_waiting(

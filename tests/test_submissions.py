@@ -118,6 +118,29 @@ def test_the_same_idempotency_key_with_another_body_is_refused(client, studio):
     assert _counts(studio) == counts
 
 
+def test_an_idempotency_key_over_255_characters_is_refused_naming_the_header(client, studio):
+    key = "k" * 256
+    answer = client.post(
+        "/api/v1/submissions", json=_form(client), headers={"Idempotency-Key": key}
+    )
+    assert answer.status_code == 422
+    assert answer.headers["content-type"].startswith("application/problem+json")
+    assert [e["field"] for e in answer.json()["errors"]] == ["header.idempotency-key"]
+    assert key not in answer.text
+    assert _counts(studio) == (0, 0, 0)
+
+
+def test_a_submission_with_another_method_is_not_allowed(client):
+    answer = client.get("/api/v1/submissions")
+    assert answer.status_code == 405
+    assert answer.headers["allow"] == "POST"
+
+
+def test_the_submission_route_documents_its_headers(client):
+    operation = client.get("/openapi.json").json()["paths"]["/api/v1/submissions"]["post"]
+    assert {p["name"] for p in operation["parameters"]} == {"idempotency-key", "sec-gpc"}
+
+
 def _refused(
     client: TestClient,
     studio: Lawful,

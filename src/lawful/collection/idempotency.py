@@ -28,9 +28,15 @@ from lawful.store.bulk import bulk_insert
 
 @dataclass(frozen=True)
 class Outcome:
+    """An answer: its JSON text is rendered once, stored under the key as it is sent."""
+
     status: int
-    payload: dict[str, Any]
+    body: str
     replayed: bool
+
+    @property
+    def payload(self) -> dict[str, Any]:
+        return cast(dict[str, Any], json.loads(self.body))
 
 
 @dataclass(frozen=True)
@@ -47,7 +53,7 @@ class Answer:
 
     request: Keyed
     status: int
-    payload: dict[str, Any]
+    body: str
 
 
 def _digest(ring: Keyring, label: bytes, data: bytes) -> bytes:
@@ -99,7 +105,7 @@ def _replay(row: _Stored | None, request_digest: bytes) -> Outcome | PolicyViola
         return PolicyViolation(
             "this Idempotency-Key was already used for a different request", field="Idempotency-Key"
         )
-    return Outcome(row.status, json.loads(row.response), True)
+    return Outcome(row.status, row.response, True)
 
 
 def store(session: Session, ring: Keyring, answers: Sequence[Answer], *, now: datetime) -> None:
@@ -110,7 +116,7 @@ def store(session: Session, ring: Keyring, answers: Sequence[Answer], *, now: da
             "key_digest": _key_digest(ring, a.request.key),
             "request_digest": _digest(ring, b"idempotency-request", a.request.request),
             "status": a.status,
-            "response": json.dumps(a.payload),
+            "response": a.body,
             "created_at": now,
         }
         for a in answers

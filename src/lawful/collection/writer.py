@@ -15,6 +15,8 @@ its submissions is tried again on its own, so one failure never sinks the others
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import queue
 import threading
@@ -23,6 +25,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
@@ -40,22 +43,49 @@ log = logging.getLogger(__name__)
 RETRIES = 3
 
 #: How long the writer waits for company once a submission arrives (group commit's delay,
-#: like PostgreSQL's ``commit_delay``). A transaction's own cost (~2 ms of CPU: a dozen
-#: statements, the chain lock, the commit) dwarfs a submission's share of it, and under a
-#: moderate load requests arrive a few milliseconds apart: without the wait each pays a
-#: transaction alone and the server saturates at half the rate. A lone request waits this long.
-LINGER_SECONDS = 0.003
+#: like PostgreSQL's ``commit_delay``). A transaction's own cost (~3 ms of CPU here, and as
+#: much again in PostgreSQL: a dozen statements, the chain lock, two commits) dwarfs a
+#: submission's share of it, and every process pays it once per batch: with a 3 ms wait, two
+#: processes at 750/s wrote batches of ~3 and spent more CPU on transactions than on
+#: submissions, until the machine saturated (benchmarks/README.md). A lone request waits
+#: this long; a batch that reaches :data:`ENOUGH` stops waiting.
+LINGER_SECONDS = 0.010
+
+#: A batch this large stops waiting for company: a transaction's cost shared 16 ways is a
+#: fraction of a submission's own, and a closed loop of 16 clients per process (the
+#: benchmark's) must not wait out the delay every time.
+ENOUGH = 16
 
 #: Submissions written per transaction at most: large enough to absorb a burst, small enough
 #: that a batch's transaction stays short (the writer holds the SQLite write lock meanwhile).
 MAX_BATCH = 128
 
 
+Answer = idempotency.Outcome | BaseException  # noqa: UP040 - a plain alias reads best here
+
+
 @dataclass
 class _Job:
+    """A submission and where its answer goes: a thread's future or, when ``loop`` is set, an
+    asyncio future of that loop (settled in the loop, a whole batch per wake-up)."""
+
     plan: collection.Plan
     request: idempotency.Keyed
-    future: Future[idempotency.Outcome] = field(default_factory=Future)
+    future: Future[idempotency.Outcome] | asyncio.Future[idempotency.Outcome] = field(
+        default_factory=Future
+    )
+    loop: asyncio.AbstractEventLoop | None = None
+
+
+def _settle(answered: list[tuple[asyncio.Future[idempotency.Outcome], Answer]]) -> None:
+    """In the event loop: answer each request (one whose client left is skipped)."""
+    for future, answer in answered:
+        if future.done():
+            continue
+        if isinstance(answer, BaseException):
+            future.set_exception(answer)
+        else:
+            future.set_result(answer)
 
 
 def write_batch(
@@ -80,9 +110,9 @@ def write_batch(
             if isinstance(outcome, PolicyViolation):
                 answers[i] = outcome
                 continue
-            payload = outcome.model_dump(mode="json")
-            answers[i] = idempotency.Outcome(201, payload, replayed=False)
-            to_store.append(idempotency.Answer(plans[i][1], 201, payload))
+            body = outcome.model_dump_json()
+            answers[i] = idempotency.Outcome(201, body, replayed=False)
+            to_store.append(idempotency.Answer(plans[i][1], 201, body))
         idempotency.store(session, ring, to_store, now=now)
     if unflushed:
         try:
@@ -111,9 +141,11 @@ class SubmissionWriter:
         max_batch: int = MAX_BATCH,
         threads: int = 1,
         linger: float = LINGER_SECONDS,
+        enough: int = ENOUGH,
     ) -> None:
         self._sessions, self._ring, self._policy = sessions, ring, policy
         self._max_batch, self._count, self._linger = max_batch, threads, linger
+        self._enough = min(enough, max_batch)
         self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
@@ -122,14 +154,27 @@ class SubmissionWriter:
     def submit(
         self, plan: collection.Plan, request: idempotency.Keyed
     ) -> Future[idempotency.Outcome]:
-        job = _Job(plan, request)
+        future: Future[idempotency.Outcome] = Future()
+        self._enqueue(_Job(plan, request, future))
+        return future
+
+    def submit_async(
+        self, plan: collection.Plan, request: idempotency.Keyed
+    ) -> asyncio.Future[idempotency.Outcome]:
+        """:meth:`submit` for a coroutine: the future belongs to the running loop, and a
+        batch's answers reach that loop in one wake-up instead of one per request."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[idempotency.Outcome] = loop.create_future()
+        self._enqueue(_Job(plan, request, future, loop))
+        return future
+
+    def _enqueue(self, job: _Job) -> None:
         with self._lock:
             if self._closed:
                 raise RuntimeError("the submission writer is closed")
             if not self._threads:
                 self._start()
             self._queue.put(job)
-        return job.future
 
     def _start(self) -> None:
         for index in range(self._count):
@@ -159,8 +204,9 @@ class SubmissionWriter:
                 return
 
     def _next_batch(self, carried: list[_Job]) -> tuple[list[_Job], list[_Job], bool]:
-        """Every job waiting (at least one), never two with the same key in one batch: the
-        second must see the first one's stored answer, so it waits for the next batch."""
+        """Every job waiting (at least one, and those that come within the linger until the
+        batch has enough), never two with the same key in one batch: the second must see the
+        first one's stored answer, so it waits for the next batch."""
         pending, stop = carried, False
         if not pending:
             first = self._queue.get()
@@ -169,8 +215,10 @@ class SubmissionWriter:
             pending = [first]
         deadline = time.monotonic() + self._linger
         while len(pending) < self._max_batch:
+            # Wait for company until the batch has enough; then only take who is waiting.
+            wait = deadline - time.monotonic() if len(pending) < self._enough else 0.0
             try:
-                job = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
+                job = self._queue.get(timeout=max(0.0, wait))
             except queue.Empty:
                 break
             if job is None:
@@ -207,14 +255,24 @@ class SubmissionWriter:
                 self._write(jobs, tries=tries - 1)
             else:
                 log.warning("submission failed: %s", type(failure).__name__)
-                jobs[0].future.set_exception(failure)
+                _answer(jobs, [failure])
             return
         except Exception as bug:  # noqa: BLE001 - the request must be answered, not left hanging
-            for job in jobs:
-                job.future.set_exception(bug)
+            _answer(jobs, [bug] * len(jobs))
             return
-        for job, answer in zip(jobs, answers, strict=True):
-            if isinstance(answer, PolicyViolation):
-                job.future.set_exception(answer)
-            else:
-                job.future.set_result(answer)
+        _answer(jobs, answers)
+
+
+def _answer(jobs: Sequence[_Job], answers: Sequence[Answer]) -> None:
+    """Settle each job's future: thread futures at once, a loop's futures in one call."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], Answer]]] = {}
+    for job, answer in zip(jobs, answers, strict=True):
+        if job.loop is not None:
+            by_loop.setdefault(job.loop, []).append((cast(asyncio.Future[Any], job.future), answer))
+        elif isinstance(answer, BaseException):
+            job.future.set_exception(answer)
+        else:
+            cast(Future[idempotency.Outcome], job.future).set_result(answer)
+    for loop, answered in by_loop.items():
+        with contextlib.suppress(RuntimeError):  # the loop is closed: nobody is waiting
+            loop.call_soon_threadsafe(_settle, answered)

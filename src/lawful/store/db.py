@@ -78,7 +78,7 @@ def flush_later(session: Session) -> bool:
     that makes a later transaction durable makes every earlier one durable too."""
     if session.get_bind().dialect.name != "postgresql":
         return False
-    session.execute(sa.text("SET LOCAL synchronous_commit = off"))
+    session.connection().exec_driver_sql("SET LOCAL synchronous_commit = off")
     return True
 
 
@@ -89,8 +89,11 @@ def flush_wal(sessions: sessionmaker[Session]) -> None:
     before — but only a transaction that wrote WAL waits for that (one that merely has an id,
     from ``txid_current()``, commits asynchronously). A transactional logical-decoding message
     is the smallest such write: one WAL record, no table, no row lock to queue on."""
-    with sessions.begin() as session:
-        session.execute(sa.text("SELECT pg_logical_emit_message(true, 'lawful', 'flush')"))
+    # A Connection, not a Session: it runs after every batch of web submissions, and a
+    # Session's machinery costs more than this one statement.
+    with sessions.kw["bind"].connect() as connection:
+        connection.exec_driver_sql("SELECT pg_logical_emit_message(true, 'lawful', 'flush')")
+        connection.commit()
 
 
 def insert_for(session: Session) -> Any:

@@ -97,8 +97,7 @@ def create_app(
     app.state.submission_writer = writer
     problems.install(app)
     # Routes are matched in order, one pattern after another: the busiest route goes first.
-    app.include_router(submissions.router, prefix="/api/v1")
-    submissions.document_body(app)
+    submissions.install(app)
     app.include_router(health.router)
     app.include_router(operator.router, prefix="/api/v1")
     app.include_router(audit.router, prefix="/api/v1")
