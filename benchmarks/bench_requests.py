@@ -398,6 +398,7 @@ def _concurrent(
         ids = [next(people) for _ in range(count)]
         spy = _spy(pids[0], args.profile) if args.profile and kind == "access" else None
         start, cpu = time.perf_counter(), bench_http.process_cpu_seconds(pids)
+        own = time.process_time()
 
         def one(i: int, kind: str = kind) -> float:
             return lifecycle(servers[i % len(servers)][0], inbox, i, kind)
@@ -409,6 +410,8 @@ def _concurrent(
         _throughput(label, count / wall, fides_rate)
         line("  latency p50 / p95", _p50_p95(took), "-", True)
         _server_cpu(pids, cpu, count)
+        spent = (time.process_time() - own) / count * 1000
+        line("  load generator + SMTP server CPU per lifecycle", f"{spent:.1f} ms", "-", True)
         if spy is not None:
             _profile_report(*spy)
 
