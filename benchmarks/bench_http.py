@@ -92,6 +92,22 @@ def app_from_env() -> Any:
     return create_app(lawful, freeze_heap=True)  # as `lawful serve`
 
 
+def analyse(engine: Any) -> None:
+    """Give PostgreSQL's planner the statistics that autovacuum would have gathered by now.
+
+    This machine's server runs with autovacuum off, so the fresh database's tables were never
+    analysed: the plans that the servers' connections prepared during the warm-up, when the
+    tables were nearly empty, stayed in their caches (a sequential scan of ``identifiers``
+    for every batch's owner look-up, which then grew with the table and cost PostgreSQL
+    ~1 ms of CPU per submission). ANALYZE makes them plan again, as an autoanalyze would."""
+    import sqlalchemy as sa
+
+    if engine.dialect.name != "postgresql":
+        return
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(sa.text("ANALYZE"))
+
+
 # --------------------------------------------------------------------------------------------
 # Figures
 
@@ -988,6 +1004,7 @@ def measure(
     after = settled_subject_ids(lawful_)
     check_run(report, "warmup", before, after, warm["refs"], warm["abandoned"])
     report.runs["warmup"].update(_wrk_summary(warm, {}))
+    analyse(lawful_.engine)
 
     say(f"phase 1: maximum throughput, wrk, {args.connections} connections, {args.duration} s")
     before = after

@@ -291,9 +291,11 @@ _CURRENT = sa.select(
 ).where(
     sa.tuple_(DocumentVersion.kind, DocumentVersion.language, DocumentVersion.version).in_(_NEWEST)
 )
-# Every kind in one query: (kind, digest) is the index, and a row value list uses it.
+# One query per kind: (kind, digest) is the index. A row-value list, (kind, digest) IN (…),
+# is not matched to it by PostgreSQL 15: each batch then scanned the whole table.
 _OWNERS = sa.select(Identifier.digest, Identifier.subject_id).where(
-    sa.tuple_(Identifier.kind, Identifier.digest).in_(sa.bindparam("wanted", expanding=True))
+    Identifier.kind == sa.bindparam("kind"),
+    Identifier.digest.in_(sa.bindparam("digests", expanding=True)),
 )
 _KEYS = sa.select(Subject.id, Subject.wrapped_key, Subject.master_key_id, Subject.blocked_at).where(
     Subject.id.in_(sa.bindparam("ids", expanding=True))
@@ -364,10 +366,13 @@ class _Batch:
 
     def look_up(self, plans: Sequence[Plan]) -> None:
         """Who already owns the plans' identifiers, and those people's keys (two queries)."""
-        wanted = {(kind, digest) for plan in plans for kind, digest in plan.identifiers.items()}
+        by_kind: dict[str, set[bytes]] = {}
+        for plan in plans:
+            for kind, digest in plan.identifiers.items():
+                by_kind.setdefault(kind, set()).add(digest)
         connection = self.session.connection()
-        if wanted:
-            found = connection.execute(_OWNERS, {"wanted": sorted(wanted)})
+        for kind, digests in by_kind.items():
+            found = connection.execute(_OWNERS, {"kind": kind, "digests": list(digests)})
             self.owners.update((bytes(d), s) for d, s in found)
         ids = set(self.owners.values())
         if not ids:

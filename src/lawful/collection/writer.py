@@ -43,13 +43,12 @@ log = logging.getLogger(__name__)
 RETRIES = 3
 
 #: How long the writer waits for company once a submission arrives (group commit's delay,
-#: like PostgreSQL's ``commit_delay``). A transaction's own cost (~3 ms of CPU here, and as
-#: much again in PostgreSQL: a dozen statements, the chain lock, two commits) dwarfs a
-#: submission's share of it, and every process pays it once per batch: with a 3 ms wait, two
-#: processes at 750/s wrote batches of ~3 and spent more CPU on transactions than on
-#: submissions, until the machine saturated (benchmarks/README.md). A lone request waits
-#: this long; a batch that reaches :data:`ENOUGH` stops waiting.
-LINGER_SECONDS = 0.010
+#: like PostgreSQL's ``commit_delay``). A lone request waits this long; a batch that reaches
+#: :data:`ENOUGH` stops waiting. 10 ms was tried while PostgreSQL still planned the owner
+#: look-up as a scan of the whole table (a plan cached before any ANALYZE; see
+#: ``benchmarks/bench_http.analyse``), which made each transaction cost ~3 ms of its CPU: with
+#: that fixed, 3 ms gives the lower latency at 750 submissions/s (p50 18 against 26 ms).
+LINGER_SECONDS = 0.003
 
 #: A batch this large stops waiting for company: a transaction's cost shared 16 ways is a
 #: fraction of a submission's own, and a closed loop of 16 clients per process (the
