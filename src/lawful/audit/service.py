@@ -213,12 +213,9 @@ def write_chain(session: Session, pending: Sequence[Pending]) -> None:
     """Link ``pending`` events onto the chain's head and insert them (one lock, one insert)."""
     seq, prev = _lock_head(session)
     rows: list[tuple[object, ...]] = []
-    sha256 = hashlib.sha256
     for instant, action, subject_ref, body in pending:
         seq += 1
-        # Hot loop (a sweep chains a hundred thousand events): ``link_hash`` inline.
-        message = f"{prev}\n{seq}\n{instant}\n{action}\n{subject_ref or ''}\n{body}"
-        digest = sha256(message.encode("utf-8")).hexdigest()
+        digest = link_hash(prev, seq, instant, action, subject_ref, body)
         rows.append((seq, instant, action, subject_ref, body, prev, digest))
         prev = digest
     table = cast(sa.Table, AuditEvent.__table__)

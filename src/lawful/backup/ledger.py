@@ -135,8 +135,7 @@ def note_erasure(
 ) -> None:
     """Called by ``subjects.service.destroy_subject`` (and ``destroy_purpose_values`` with the
     purpose): ledger the erasure when the transaction commits."""
-    pending: list[Pending] = session.info.setdefault(_PENDING, [])
-    pending.append((subject_id, purpose, datetime.now(UTC), reason[:200]))
+    note_erasures(session, (subject_id,), reason, purpose=purpose)
 
 
 def note_erasures(
