@@ -46,17 +46,10 @@ def issue(
     once, to be mailed, and never stored. ``new``: the request was just added (no earlier
     code to look for)."""
     code = f"{secrets.randbelow(10**6):06d}"
+    digest, expires_at = _digest(ring, request_id, code), now + CODE_TTL
     if new:  # a plain INSERT: nothing to replace, and no unit-of-work flush to pay for
-        session.connection().execute(
-            _FIRST_CODE,
-            {
-                "request_id": request_id,
-                "digest": _digest(ring, request_id, code),
-                "expires_at": now + CODE_TTL,
-                "attempts": 0,
-                "sent": 1,
-            },
-        )
+        first = {"digest": digest, "expires_at": expires_at, "attempts": 0, "sent": 1}
+        session.connection().execute(_FIRST_CODE, {"request_id": request_id, **first})
         return code
     row = session.get(VerificationCode, request_id)
     if row is None:
@@ -65,7 +58,7 @@ def issue(
     _refuse_if_locked(row, now)
     if row.sent >= MAX_SENDS:
         raise LockedOut("no more codes can be sent for this request", retry_after=3600)
-    row.digest, row.expires_at = _digest(ring, request_id, code), now + CODE_TTL
+    row.digest, row.expires_at = digest, expires_at
     row.sent, row.attempts = row.sent + 1, 0
     return code
 
