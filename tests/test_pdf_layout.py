@@ -151,3 +151,16 @@ def test_each_document_embeds_only_the_glyphs_it_uses_and_their_parts() -> None:
         seen += 1
     assert seen >= 3
     assert glyphs[cmap[ord("e")]].numberOfContours > 0 and "e" not in "Nguyn Иван"
+
+
+def test_documents_with_other_letters_never_share_a_cut_font_and_the_same_letters_do() -> None:
+    # The cut, compressed program is kept per set of glyphs (pdf_writer._embedded): a second
+    # document with other letters must get its own cut, the same letters the same bytes.
+    first = markdown_to_pdf("Иван\n", title="t")
+    other = markdown_to_pdf("Жанна\n", title="t")
+    again = markdown_to_pdf("Иван\n", title="t")
+    glyphs, cmap = _embedded_regular_font(other)["glyf"], _embedded_regular_font(other).getBestCmap()
+    assert glyphs[cmap[ord("Ж")]].numberOfContours > 0
+    assert glyphs[cmap[ord("И")]].numberOfContours == 0
+    assert _embedded_regular_font(first)["glyf"][cmap[ord("Ж")]].numberOfContours == 0
+    assert first == again

@@ -17,8 +17,8 @@ from fastapi.testclient import TestClient
 
 from lawful.context import Lawful
 from lawful.documents.service import reading
-from lawful.errors import Gone
-from lawful.requests import fulfil, report, service
+from lawful.errors import Gone, NotFound
+from lawful.requests import fulfil, outbox, report, service
 from lawful.requests.models import RequestFile
 from lawful.web.app import create_app
 from tests.conftest import open_template
@@ -111,3 +111,23 @@ def test_a_report_packed_with_its_pdf_is_left_as_it_is():
     built = report.Report("# Title\n\ntext", {"values": []})
     packed = report.package(built, "en", pdf=False)
     assert report.finish(packed) == packed
+
+
+def test_spending_checks_the_link_and_the_file_as_it_changes_them(setup):
+    lawful, client, inbox = setup
+    request_id, path = _prepared(client, inbox)
+    token, now = path.rsplit("/", 1)[1], datetime.now(UTC)
+    with pytest.raises(NotFound), lawful.sessions.begin() as session:
+        fulfil.spend(session=session, token="x" + token, now=now)
+    with pytest.raises(Gone), lawful.sessions.begin() as session:  # expired by then
+        fulfil.spend(session=session, token=token, now=now + outbox.DOWNLOAD_TTL)
+    with lawful.sessions.begin() as session:  # the file went meanwhile (erased, say)
+        session.execute(
+            sa.update(RequestFile).where(RequestFile.request_id == request_id).values(sealed=None)
+        )
+    with pytest.raises(Gone, match="no longer kept"), lawful.sessions.begin() as session:
+        fulfil.spend(session=session, token=token, now=now)
+    with lawful.sessions() as session:  # the refused spend changed nothing
+        steps = [step.action for step in service.timeline(session, request_id)]
+    assert "downloaded" not in steps
+    assert client.get(path).status_code == 410

@@ -44,13 +44,14 @@ form button[type=submit] { padding: .5rem 1.4rem; border-radius: .3rem; border: 
 
 
 @cache
-def _markdown() -> MarkdownIt:
+def markdown_parser() -> MarkdownIt:
+    """CommonMark with tables and without raw HTML; built once (its rules take a while)."""
     return MarkdownIt("commonmark", {"html": False}).enable("table")
 
 
 def to_html(markdown: str) -> Markup:
     """Markdown as safe HTML: raw HTML in the source comes out as text."""
-    return Markup(_markdown().render(markdown))  # noqa: S704 (html disabled in the parser)
+    return Markup(markdown_parser().render(markdown))  # noqa: S704 (html disabled in the parser)
 
 
 @cache

@@ -16,8 +16,7 @@ import importlib.util
 import os
 from pathlib import Path
 
-from markdown_it import MarkdownIt
-
+from lawful.documents.html import markdown_parser
 from lawful.errors import ConfigError
 
 FONT_ENV = "LAWFUL_PDF_FONT"
@@ -70,5 +69,5 @@ def markdown_to_pdf(markdown: str, *, title: str) -> bytes:
         pdf_layout.BOLD: pdf_faces.face(bold, blocks),
     }
     typesetter = pdf_layout.Typesetter(faces)
-    typesetter.run(MarkdownIt("commonmark", {"html": False}).enable("table").parse(markdown))
+    typesetter.run(markdown_parser().parse(markdown))
     return pdf_writer.write(typesetter.content(), faces, typesetter.used, title=title)

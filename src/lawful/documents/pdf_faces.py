@@ -17,6 +17,7 @@ import hashlib
 import io
 import zlib
 from dataclasses import dataclass
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
@@ -42,13 +43,13 @@ class Face:
     glyphs: Glyphs  # the TrueType program, split to be cut for each document
     to_unicode: bytes  # the ToUnicode CMap, zlib-compressed
 
+    # map() over dict.get keeps these loops in C: a report measures and encodes ~2,000 words.
     def width(self, text: str, size: float) -> float:
-        advances, notdef = self.advances, self.notdef_advance
-        return sum(advances.get(c, notdef) for c in text) * size / 1000
+        advances = map(self.advances.get, text, repeat(self.notdef_advance, len(text)))
+        return sum(advances) * size / 1000
 
     def encode(self, text: str) -> str:
-        codes = self.codes
-        return "".join(codes.get(c, "0000") for c in text)
+        return "".join(map(self.codes.get, text, repeat("0000", len(text))))
 
 
 def blocks_of(text: str) -> frozenset[int]:

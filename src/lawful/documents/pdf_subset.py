@@ -18,7 +18,7 @@ from dataclasses import dataclass
 _ARGS_ARE_WORDS, _SCALE, _MORE, _XY_SCALE, _TWO_BY_TWO = 0x1, 0x8, 0x20, 0x40, 0x80
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # hashed by identity: one per face, a cache key
 class Glyphs:
     """A TrueType program split for cutting: its other tables and each glyph's data."""
 

@@ -47,7 +47,7 @@ def promise(session: Session, request: Request, what: str, now: datetime) -> str
 
 def withdraw(session: Session, key: str) -> None:
     """The flow delivered it itself: the worker has nothing left to do."""
-    session.execute(
+    session.connection().execute(
         sa.delete(Job).where(Job.unique_key == key, Job.status == JobStatus.QUEUED.value)
     )
 

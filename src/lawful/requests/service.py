@@ -228,9 +228,16 @@ def note(
     own row is flushed first (a new request is pending until then)."""
     if request in session.new:
         session.flush()
+    add_step(session, request.id, action, actor, now, text)
+
+
+def add_step(
+    session: Session, request_id: str, action: str, actor: str, now: datetime, text: str = ""
+) -> None:
+    """:func:`note` for a request known by its id only (its row is in the database)."""
     session.connection().execute(
         _ADD_STEP,
-        {"request_id": request.id, "at": now, "action": action, "actor": actor, "note": text},
+        {"request_id": request_id, "at": now, "action": action, "actor": actor, "note": text},
     )
 
 
@@ -265,9 +272,12 @@ def move(session: Session, request: Request, state: str, actor: str, now: dateti
 
 
 def meet(session: Session, request: Request, name: str | tuple[str, ...], now: datetime) -> None:
-    """Mark the request's deadline ``name`` (or each of several, in one statement) met."""
+    """Mark the request's deadline ``name`` (or each of several, in one statement) met.
+
+    On the transaction's connection: no deadline is held as an object when a flow meets one,
+    and the ORM's bulk-update path costs more than the statement."""
     names = (name,) if isinstance(name, str) else name
-    session.execute(
+    session.connection().execute(
         sa.update(RequestDeadline)
         .where(
             RequestDeadline.request_id == request.id,
