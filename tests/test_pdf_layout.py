@@ -159,7 +159,8 @@ def test_documents_with_other_letters_never_share_a_cut_font_and_the_same_letter
     first = markdown_to_pdf("Иван\n", title="t")
     other = markdown_to_pdf("Жанна\n", title="t")
     again = markdown_to_pdf("Иван\n", title="t")
-    glyphs, cmap = _embedded_regular_font(other)["glyf"], _embedded_regular_font(other).getBestCmap()
+    font = _embedded_regular_font(other)
+    glyphs, cmap = font["glyf"], font.getBestCmap()
     assert glyphs[cmap[ord("Ж")]].numberOfContours > 0
     assert glyphs[cmap[ord("И")]].numberOfContours == 0
     assert _embedded_regular_font(first)["glyf"][cmap[ord("Ж")]].numberOfContours == 0
