@@ -17,6 +17,7 @@ from benchmarks.intake_cv import (
     leave_one_set_out,
     naive_bayes,
     out_of_fold,
+    with_rest_of_held_set,
 )
 
 from lawful.intake.classify.classifier import shipped_model
@@ -65,6 +66,19 @@ def test_leaving_one_set_out_never_trains_on_it(sets: dict) -> None:
     for (name, rows), trained in zip(sets.items(), recorder.trained, strict=True):
         held = {row["text"] for row in rows}
         assert trained == pooled - held
+        assert outcomes[name].total == len(rows)
+
+
+def test_the_rest_of_the_held_set_is_trained_on_but_not_the_scored_fifth(sets: dict) -> None:
+    recorder = Recorder()
+    outcomes = with_rest_of_held_set(sets, recorder)
+    pooled = {row["text"] for rows in sets.values() for row in rows}
+    assert len(recorder.trained) == len(sets) * FOLDS
+    for index, (name, rows) in enumerate(sets.items()):
+        runs = recorder.trained[index * FOLDS : (index + 1) * FOLDS]
+        scored = [pooled - trained for trained in runs]
+        assert set().union(*scored) == {row["text"] for row in rows}
+        assert sum(map(len, scored)) == len(rows)
         assert outcomes[name].total == len(rows)
 
 
