@@ -1,6 +1,7 @@
 """The hand-written evaluation sets (DEV, DEV2 and DEV3, tuned on; DEV4 and TEST, never tuned
-on) are well formed, apart from the training examples, and the shipped detectors and classifier still
-score on them what the benchmark reports; and the model's features are what it documents."""
+on) are well formed, apart from the training examples, and the shipped detectors and classifier
+still score on them what the benchmark reports; and the model's features are what it
+documents."""
 
 from __future__ import annotations
 
