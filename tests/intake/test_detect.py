@@ -5,6 +5,7 @@ from __future__ import annotations
 from importlib.resources import files
 from pathlib import Path
 
+import phonenumbers
 import pytest
 
 from lawful.config.loader import load_policy
@@ -123,6 +124,22 @@ def test_phone_regions_follow_the_operator(fast: Registry) -> None:
     only_ru = Registry.build(names=False, regions=["RU"])
     assert found(only_ru, "gọi 0912 345 678 nhé") == []
     assert found(fast, "gọi 0912 345 678 nhé") == [("PHONE", "0912 345 678")]
+
+
+def test_dates_and_order_numbers_never_reach_the_phone_parser(
+    fast: Registry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    parsed: list[str] = []
+    real = phonenumbers.PhoneNumberMatcher
+
+    def counting(text: str, *args: object, **kwargs: object) -> object:
+        parsed.append(text)
+        return real(text, *args, **kwargs)
+
+    monkeypatch.setattr(phonenumbers, "PhoneNumberMatcher", counting)
+    text = "Заказ 4500123456789 от 12.03.2026, версия 1.2.3.4, звоните +7 916 123-45-67"
+    assert found(fast, text) == [("PHONE", "+7 916 123-45-67")]
+    assert len(parsed) == 1 and "916" in parsed[0]  # only the phone's run was parsed
 
 
 def test_redact_masks_every_span_and_merges_overlaps() -> None:

@@ -98,6 +98,8 @@ class PhoneRecognizer(Recognizer):
 
     def candidates(self, text: str) -> Iterator[tuple[int, int, float]]:
         for run in _PHONE_RUN.finditer(text):
+            if not _may_hold_phone(run.group()):
+                continue
             # A little context either side: the matcher checks what surrounds a number.
             start = max(0, run.start() - 2)
             window = text[start : run.end() + 2]
@@ -114,6 +116,16 @@ class PhoneRecognizer(Recognizer):
             for begin, end in spans:
                 if _looks_like_phone(text, begin, end):
                     yield begin, end, self.spec.confidence
+
+
+def _may_hold_phone(run: str) -> bool:
+    """Whether the matcher could find in ``run`` a phone that :func:`_looks_like_phone` keeps:
+    not in a date or a dotted run, nor in a bare digit run of a shape people do not type
+    phones in (a part of it would be glued to its other digits). Parsing is most of the
+    detectors' time, and order numbers and dates are common."""
+    if _DATE.match(run) or _DOTTED.match(run):
+        return False
+    return not run.isdigit() or _plausible_bare_run(run)
 
 
 def _looks_like_phone(text: str, start: int, end: int) -> bool:
