@@ -26,6 +26,9 @@ database under the ru-design-studio policy, then measures, in this order:
   server process on a core of its own. ``--no-pdf`` leaves the PDF out; ``--profile N`` runs
   py-spy on the server for N seconds of the concurrent access phase and prints the hottest
   functions;
+* **access lifecycles in process** — ``--flows`` lifecycles through ``lawful.requests.flows``
+  and the operator's detail answer, as the routes call them, without HTTP, SMTP or thread
+  hops: CPU time and SQL statements per step (where the server's time goes);
 * **bulk erasure** — ``destruction.shred`` + one ``record_act`` for ``--erase`` subjects;
 
 and prints each figure against its target; Fides' figures were measured on this machine class
@@ -65,10 +68,12 @@ from lawful.config.init import write_starter_config
 from lawful.context import Lawful, open_lawful
 from lawful.crypto.keyfile import generate_master_key_file
 from lawful.destruction import service as destruction
-from lawful.requests import report
+from lawful.mail import Mail
+from lawful.requests import flows, report, service
 from lawful.settings import Settings
 from lawful.store.db import create_engine_for
 from lawful.subjects import service as subjects
+from lawful.web.routes import requests as request_routes
 
 FIDES_ACCESS_S = 0.70
 FIDES_ERASURE_S = 0.98
@@ -384,6 +389,8 @@ def run(lawful: Lawful, args: argparse.Namespace) -> None:
     args.used = 0
     if args.reports:  # first: the lifecycles and the bulk erasure destroy people
         reports(lawful, ids, args)
+    if args.flows:
+        flows_in_process(lawful, args.flows)
     if args.lifecycles:
         http_lifecycles(lawful, args)
     if args.erase:
@@ -411,6 +418,67 @@ def reports(lawful: Lawful, ids: list[str], args: argparse.Namespace) -> None:
         "-",
         True,
     )
+
+
+class _KeptMail:
+    """A mailer that keeps what it is given (the in-process lifecycles read their code)."""
+
+    def __init__(self) -> None:
+        self.sent: list[Mail] = []
+
+    def send(self, mail: Mail) -> None:
+        self.sent.append(mail)
+
+
+def flows_in_process(lawful: Lawful, count: int) -> None:
+    """``count`` access lifecycles through :mod:`lawful.requests.flows` and the operator's
+    detail answer, as the routes call them, with no HTTP, SMTP or thread hop: CPU time and
+    SQL statements per step, for finding where a lifecycle's server time goes."""
+    print(f"\naccess lifecycles in process ({count}, after 10 unmeasured): CPU and statements")
+    cpu: dict[str, list[float]] = {}
+    statements: dict[str, int] = {}
+    current = [""]
+
+    def counted(*_: object) -> None:
+        statements[current[0]] = statements.get(current[0], 0) + 1
+
+    def step(name: str, work: Callable[[], Any], measured: bool) -> Any:
+        current[0] = name if measured else ""
+        began = time.process_time()
+        result = work()
+        if measured:
+            cpu.setdefault(name, []).append(time.process_time() - began)
+        return result
+
+    sa.event.listen(lawful.engine, "before_cursor_execute", counted)
+    try:
+        for i in range(count + 10):
+            _one_flow(lawful, i, lambda name, work, i=i: step(name, work, i >= 10))
+    finally:
+        sa.event.remove(lawful.engine, "before_cursor_execute", counted)
+    for name, spent in cpu.items():
+        per = f"{statistics.mean(spent) * 1000:.2f} ms, {statements.get(name, 0) / count:.0f} SQL"
+        line(f"  {name}", per, "-", True)
+    total = sum(statistics.mean(spent) for spent in cpu.values()) * 1000
+    line("  lifecycle", f"{total:.2f} ms", "-", True)
+
+
+def _one_flow(lawful: Lawful, i: int, step: Callable[[str, Callable[[], Any]], Any]) -> None:
+    mailer, now = _KeptMail(), datetime.now(UTC)
+    intake = service.Intake(kind="access", identifier_kind="email", identifier=email(i))
+    request = step(
+        "submit",
+        lambda: flows.submit(
+            lawful, mailer, intake, actor="requester", now=now, limit_per_hour=10**6
+        ),
+    )
+    code = _find(r"\b(\d{6})\b", mailer.sent[-1].body)
+    step("verify", lambda: flows.verify(lawful, request.id, code, now=now))
+    done = step("act", lambda: flows.act(lawful, mailer, request.id, actor="operator", now=now))
+    step("act's detail answer", lambda: request_routes.detail(lawful, request.id))
+    step("download", lambda: flows.download(lawful, done.download_token, now=now))
+    step("complete", lambda: flows.complete(lawful, mailer, request.id, actor="operator", now=now))
+    step("complete's detail answer", lambda: request_routes.detail(lawful, request.id))
 
 
 def http_lifecycles(lawful: Lawful, args: argparse.Namespace) -> None:
@@ -567,12 +635,16 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         action="store_true",
         help="each server process on a core of its own (default: where the OS puts them)",
     )
+    parser.add_argument(
+        "--flows", type=int, default=200, help="access lifecycles in process, CPU per step"
+    )
     parser.add_argument("--erase", type=int, default=100_000)
     parser.add_argument("--no-pdf", action="store_true", help="lifecycles without the report's PDF")
     parser.add_argument("--quick", action="store_true", help="12,000 subjects, 200 lifecycles")
     args = parser.parse_args(argv)
     if args.quick:
         args.subjects, args.lifecycles, args.erase, args.reports = 12_000, 200, 10_000, 100
+        args.flows = 50
     return args
 
 

@@ -446,7 +446,7 @@ def enter_request(body: StaffRequestIn, lawful: LawfulDep, actor: ActorDep) -> D
         actor=actor,
         now=_now(),
     )
-    return _detail(lawful, request.id)
+    return detail(lawful, request.id)
 
 
 def _decode(text: str, index: int) -> bytes:
@@ -459,10 +459,10 @@ def _decode(text: str, index: int) -> bytes:
 @operator.get("/{request_id}", response_model=Detail)
 def show_request(request_id: str, lawful: LawfulDep, _actor: ActorDep) -> Detail:
     """One request with its deadlines and complete timeline."""
-    return _detail(lawful, request_id)
+    return detail(lawful, request_id)
 
 
-def _detail(lawful: Lawful, request_id: str) -> Detail:
+def detail(lawful: Lawful, request_id: str) -> Detail:
     with reading(lawful.engine) as session:
         r = service.get(session, request_id)
         deadlines = [
@@ -519,7 +519,7 @@ def staff_verify(request_id: str, body: ReasonIn, lawful: LawfulDep, actor: Acto
             actor=actor,
             now=_now(),
         )
-    return _detail(lawful, request_id)
+    return detail(lawful, request_id)
 
 
 @operator.post("/{request_id}/assign", response_model=Detail)
@@ -528,7 +528,7 @@ def assign_request(request_id: str, body: AssignIn, lawful: LawfulDep, actor: Ac
         service.assign(
             session=session, request_id=request_id, assignee=body.assignee, actor=actor, now=_now()
         )
-    return _detail(lawful, request_id)
+    return detail(lawful, request_id)
 
 
 @operator.post("/{request_id}/act", response_model=Detail)
@@ -538,7 +538,7 @@ def act_on_request(
     """Carry out the request (report, rectify, block, erase, withdraw, object, stop)."""
     destroyer = Destroyer(body.destroyed_by, body.position or "") if body.destroyed_by else None
     flows.act(lawful, mailer, request_id, actor=actor, now=_now(), destroyer=destroyer)
-    return _detail(lawful, request_id)
+    return detail(lawful, request_id)
 
 
 @operator.post("/{request_id}/extend", response_model=Detail)
@@ -547,7 +547,7 @@ def extend_request(
 ) -> Detail:
     """Extend the answer deadline where the law allows, telling the person why."""
     flows.extend(lawful, mailer, request_id, body.reason, actor=actor, now=_now())
-    return _detail(lawful, request_id)
+    return detail(lawful, request_id)
 
 
 @operator.post("/{request_id}/complete", response_model=Detail)
@@ -556,7 +556,7 @@ def complete_request(
 ) -> Detail:
     """Send the response document and close the request."""
     flows.complete(lawful, mailer, request_id, actor=actor, now=_now())
-    return _detail(lawful, request_id)
+    return detail(lawful, request_id)
 
 
 @operator.post("/{request_id}/reject", response_model=Detail)
@@ -565,7 +565,7 @@ def reject_request(
 ) -> Detail:
     """Refuse with the legal reason; the person gets the refusal as the response."""
     flows.reject(lawful, mailer, request_id, body.reason, actor=actor, now=_now())
-    return _detail(lawful, request_id)
+    return detail(lawful, request_id)
 
 
 ACT_MEDIA = {
