@@ -463,6 +463,8 @@ def show_request(request_id: str, lawful: LawfulDep, _actor: ActorDep) -> Detail
 
 
 def detail(lawful: Lawful, request_id: str) -> Detail:
+    """The operator's view of one request: its state, deadlines, timeline and connector runs
+    (what every operator action answers with)."""
     with reading(lawful.engine) as session:
         r = service.get(session, request_id)
         deadlines = [
