@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from lawful.collection.models import IdempotencyKey
-from lawful.store.bulk import bulk_insert, bulk_insert_tuples
+from lawful.store.bulk import FEW_ROWS, bulk_insert, bulk_insert_tuples
 
 TABLE = cast(sa.Table, IdempotencyKey.__table__)
 AT = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
@@ -26,9 +26,10 @@ def _row(digest: bytes) -> dict[str, object]:
     }
 
 
+@pytest.mark.parametrize("count", [2, FEW_ROWS + 3])  # one INSERT / COPY on PostgreSQL
 @pytest.mark.parametrize("shape", ["dicts", "tuples"])
-def test_rows_come_back_as_written_with_aware_times(engine: Engine, shape: str) -> None:
-    rows = [_row(b"a" * 32), _row(b"b" * 32)]
+def test_rows_come_back_as_written_with_aware_times(engine: Engine, shape: str, count: int) -> None:
+    rows = [_row(bytes([65 + i]) * 32) for i in range(count)]
     with engine.begin() as connection:
         if shape == "dicts":
             bulk_insert(connection, TABLE, rows)
@@ -37,7 +38,7 @@ def test_rows_come_back_as_written_with_aware_times(engine: Engine, shape: str) 
             bulk_insert_tuples(connection, TABLE, columns, [tuple(r.values()) for r in rows])
     with engine.connect() as connection:
         stored = connection.execute(sa.select(IdempotencyKey.created_at)).scalars().all()
-    assert stored == [AT, AT]
+    assert stored == [AT] * count
 
 
 def test_a_duplicate_key_is_sqlalchemys_integrity_error_and_writes_nothing(engine: Engine) -> None:
