@@ -253,7 +253,6 @@ class _Client:
     get, and, with one client, time on every lifecycle's path."""
 
     def __init__(self, base: str) -> None:
-        self.base = base
         self._connection = http.client.HTTPConnection(urlsplit(base).netloc, timeout=60)
 
     def call(

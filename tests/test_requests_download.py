@@ -131,3 +131,11 @@ def test_spending_checks_the_link_and_the_file_as_it_changes_them(setup):
         steps = [step.action for step in service.timeline(session, request_id)]
     assert "downloaded" not in steps
     assert client.get(path).status_code == 410
+
+
+def test_a_token_too_long_to_be_ours_is_no_download(setup):
+    lawful, client, inbox = setup
+    _prepared(client, inbox)
+    assert client.get("/api/v1/requests/downloads/" + "x" * 150).status_code == 404
+    with pytest.raises(NotFound), lawful.sessions.begin() as session:
+        fulfil.spend(session=session, token="x" * 150, now=datetime.now(UTC))

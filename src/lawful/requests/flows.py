@@ -148,7 +148,8 @@ def verify(lawful: Lawful, request_id: str, code: str, *, now: datetime) -> Veri
         request = service.get(session, request_id)
         if request.state != "awaiting_verification":
             raise VerificationFailed("this request needs no code now", field="code")
-        result, due = verification.check(session, lawful.ring, request.id, code, now), None
+        result = verification.check(session, lawful.ring, request.id, code, now)
+        due = None
         if result is Check.OK:
             service.mark_verified(
                 session=session,

@@ -318,8 +318,13 @@ def download(*, session: Session, ring: Keyring, token: str, now: datetime) -> t
     return name, data
 
 
+def _digest(token: str) -> bytes:
+    """The stored hash of a link token; empty (no row has it) for one too long to be ours."""
+    return outbox.token_digest(token) if len(token) < 100 else b""
+
+
 def _find(session: Session, token: str, now: datetime) -> tuple[Download, RequestFile, Request]:
-    row = session.get(Download, outbox.token_digest(token)) if len(token) < 100 else None
+    row = session.get(Download, _digest(token))
     if row is None:
         raise NotFound("no such download", field="token")
     if row.used_at is not None or row.expires_at <= now:
@@ -343,7 +348,7 @@ def spend(*, session: Session, token: str, now: datetime) -> None:
 
     Two guarded UPDATEs, no read: :func:`peek` has just read the rows (six ORM loads were a
     tenth of a download), and the guards make the check and the change one step."""
-    digest = outbox.token_digest(token) if len(token) < 100 else b""
+    digest = _digest(token)
     spent = (
         session.connection()
         .execute(

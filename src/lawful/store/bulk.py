@@ -98,10 +98,15 @@ def _processed(values: list[Any], processors: Processors) -> tuple[Any, ...]:
     return tuple(values)
 
 
+def _quoted(columns: list[str]) -> str:
+    """The column list of a statement (names checked against the table by the caller)."""
+    return ", ".join(f'"{c}"' for c in columns)
+
+
 def _copy(
     connection: sa.Connection, table: sa.Table, columns: list[str], params: list[tuple[Any, ...]]
 ) -> None:
-    names = ", ".join(f'"{c}"' for c in columns)
+    names = _quoted(columns)
     statement = f'COPY "{table.name}" ({names}) FROM STDIN'
 
     def copy_rows(cursor: Any) -> None:
@@ -115,7 +120,7 @@ def _copy(
 def _insert_values(
     connection: sa.Connection, table: sa.Table, columns: list[str], params: list[tuple[Any, ...]]
 ) -> None:
-    names = ", ".join(f'"{c}"' for c in columns)
+    names = _quoted(columns)
     row = "(" + ", ".join("%s" for _ in columns) + ")"
     values = ", ".join(row for _ in params)
     statement = f'INSERT INTO "{table.name}" ({names}) VALUES {values}'  # noqa: S608 (checked names)
@@ -126,7 +131,7 @@ def _insert_values(
 def _executemany(
     connection: sa.Connection, table: sa.Table, columns: list[str], params: list[tuple[Any, ...]]
 ) -> None:
-    names = ", ".join(f'"{c}"' for c in columns)
+    names = _quoted(columns)
     marks = ", ".join("?" for _ in columns)
     statement = f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})'  # noqa: S608 (checked names)
     _on_driver(connection, statement, lambda cursor: cursor.executemany(statement, params))
