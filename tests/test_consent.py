@@ -428,11 +428,11 @@ def test_bulk_check_agrees_with_the_single_check(sessions, ring, policy, publish
     monkeypatch.setattr(eligibility, "_EMAIL_CHUNK", 3)  # several chunks come back in order
     people = {}
     with sessions.begin() as session:
-        for name in ("given", "withdrawn", "silent", "blocked"):
+        for name in ("given", "withdrawn", "silent", "blocked", "юникод"):
             people[name] = create_subject(
                 session=session, ring=ring, identifiers={"email": f"{name}@example.ru"}, actor="t"
             )
-    for name in ("given", "withdrawn", "blocked"):
+    for name in ("given", "withdrawn", "blocked", "юникод"):
         give(sessions, ring, policy, published, people[name])
     withdraw(sessions, policy, people["withdrawn"])
     with sessions.begin() as session:
@@ -448,6 +448,7 @@ def test_bulk_check_agrees_with_the_single_check(sessions, ring, policy, publish
         "not an address",
         "strànger@example.ru",
         '"quoted"@example.ru',
+        "ЮНИКОД@example.ru",  # non-ASCII: the slow path finds the subject by its blind index
     ]
     expected = [
         check(sessions, policy, people[n]) for n in ("given", "withdrawn", "silent", "blocked")
@@ -457,6 +458,7 @@ def test_bulk_check_agrees_with_the_single_check(sessions, ring, policy, publish
         service.Eligibility(False, "refused:invalid-identifier"),
         service.Eligibility(False, "refused:unknown-subject"),
         service.Eligibility(False, "refused:invalid-identifier"),
+        service.Eligibility(True, "allowed:consent"),
     ]
     # A short list looks digests up; a long one loads the index, and may answer in workers.
     for chunk, workers in ((1000, 0), (2, 0), (2, 2)):
