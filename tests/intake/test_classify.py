@@ -240,3 +240,46 @@ def test_more_sign_offs_end_the_message(sign_off: str) -> None:
 def test_the_grave_words_include_the_new_stems(classifier: RequestClassifier) -> None:
     for text in ("сотрите", "please wipe it", "xoá", "no longer consent"):
         assert RequestClassifier._maybe_grave(text, {})
+
+
+# --- a label that needs a word of its own (fifth round; sentences written for these tests) ---
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I have agreed to the processing of my data, when will my card be ready?",
+        "Согласен на обработку персональных данных. Когда перезвонит менеджер?",
+    ],
+)
+def test_consent_given_is_not_a_withdrawal(classifier: RequestClassifier, text: str) -> None:
+    # Every word of a withdrawal but the taking back: a person reads it, and it is no
+    # confident inquiry either, since the model still leant to withdrawal.
+    result = classifier.classify(text)
+    assert result.label != "withdrawal"
+    assert result.needs_person
+
+
+def test_a_question_about_a_policy_is_not_an_access_request(
+    classifier: RequestClassifier,
+) -> None:
+    result = classifier.classify(
+        "Есть ли у вас политика обработки персональных данных на узбекском?"
+    )
+    assert (result.label, result.needs_person) == ("inquiry", True)
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        ("I'm withdarwing my consent, effective today.", "withdrawal"),
+        ("Tôi không còn đồng ý cho xử lý dữ liệu nữa", "withdrawal"),
+        ("Какие сведения хранятся о моей бабушке? Она ваша клиентка, доверенность есть.", "access"),
+        ("What data do you keep about him? He is my son, he is 12.", "access"),
+        # An imperative names whose data it is without a pronoun.
+        ("Please provide details of all data relating to Maria Lopez held by you.", "access"),
+    ],
+)
+def test_a_label_with_its_cue_stays(classifier: RequestClassifier, text: str, label: str) -> None:
+    result = classifier.classify(text)
+    assert (result.label, result.needs_person) == (label, False)

@@ -12,6 +12,7 @@ from typing import Literal
 
 from lawful.config.models import Policy
 from lawful.intake.classify.model import NaiveBayes
+from lawful.intake.classify.text import prepare
 
 DEFAULT_THRESHOLD = 0.6
 #: Words that mean the person may want their data gone or their consent back. A message with
@@ -23,6 +24,27 @@ _GRAVE = re.compile(
     r"xóa|xoá|rút lại|жой|udal|ster|stir|unichtozh|otzyv|otozv|otzov)"
 )
 _GRAVE_LABELS = ("erasure", "withdrawal")
+#: Labels that a message cannot have without a word of their own. Consent *given* («я согласен
+#: на обработку», "I've signed the consent form") shares every word of a withdrawal but the
+#: taking back; a question about a policy («какой у вас срок хранения записей?») shares the
+#: words of an access request but not its owner: access is about *my* data, and a policy
+#: question is a question (an imperative «provide all data relating to <name>» names its owner
+#: otherwise). When the model picks one of these and its cue is missing, the next label is taken
+#: and a person checks it.
+_CUES = {
+    "withdrawal": re.compile(
+        r"(?<!\w)(?:отз|отозв|отказ|передума|больше не|более не|уже не|не да[юе]|"
+        r"не соглас|прекра|недейств|аннулир|отмен|withd|witdr|revok|revoc|no longer|any ?more|"
+        r"tak(?:e|ing) (?:it |that |this )?back|pull|changed my mind|saying no|cancel|rút|huỷ|"
+        r"không còn|nữa|қайтар|бас тарт)"
+    ),
+    "access": re.compile(
+        r"(?<!\w)(?:я|мне|меня|мной|мо[йеяию]\w*|сво\w+|обо|i|me|my|mine|myself|i'm|i'd|i've|"
+        r"tôi|em|mình|мен|менің|маған|мені|subject access|dsar|доступ к персональн|"
+        # A request for a parent or a child names its owner in the third person.
+        r"запрос субъекта|(?:о|об|про|на) (?:ней|нем|него|нее|них)|him|her|his|their)(?!\w)"
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -111,9 +133,17 @@ class RequestClassifier:
         for phrase, label in self._phrases:
             if f" {phrase} " in folded:
                 return Classification(label, 1.0, "phrase", needs_person=False)
-        scores = self.model.scores(f"{subject}\n{focus(body)}")
+        focused = f"{subject}\n{focus(body)}"
+        scores = self.model.scores(focused)
         label = max(scores, key=scores.__getitem__)
         confidence = scores[label]
+        uncued = label in _CUES and not _CUES[label].search(prepare(focused))
+        if label == "access" and "?" not in focused:
+            uncued = False
+        if uncued:
+            rest = {k: v for k, v in scores.items() if k != label}
+            label = max(rest, key=rest.__getitem__)
+            confidence = min(rest[label] / sum(rest.values()), self.threshold / 2)
         if label == "inquiry" and self._maybe_grave(text, scores):
             confidence = min(confidence, self.threshold / 2)
         return Classification(
