@@ -45,6 +45,13 @@ def classifier() -> RequestClassifier:
         ("Уберите моё фото с вашего сайта", "distribution_stop"),
         ("Когда приедет курьер с заказом?", "inquiry"),
         ("Буду жаловаться в Роскомнадзор на утечку моих данных", "complaint"),
+        # withdrawal and access keep their label when their cue is there (fifth round)
+        ("I'm withdarwing my consent, effective today.", "withdrawal"),
+        ("Tôi không còn đồng ý cho xử lý dữ liệu nữa", "withdrawal"),
+        ("Какие сведения хранятся о моей бабушке? Она ваша клиентка, доверенность есть.", "access"),
+        ("What data do you keep about him? He is my son, he is 12.", "access"),
+        # an imperative names whose data it is without a pronoun
+        ("Please provide details of all data relating to Maria Lopez held by you.", "access"),
     ],
 )
 def test_it_recognises_free_wording(classifier: RequestClassifier, text: str, label: str) -> None:
@@ -267,19 +274,3 @@ def test_a_question_about_a_policy_is_not_an_access_request(
         "Есть ли у вас политика обработки персональных данных на узбекском?"
     )
     assert (result.label, result.needs_person) == ("inquiry", True)
-
-
-@pytest.mark.parametrize(
-    ("text", "label"),
-    [
-        ("I'm withdarwing my consent, effective today.", "withdrawal"),
-        ("Tôi không còn đồng ý cho xử lý dữ liệu nữa", "withdrawal"),
-        ("Какие сведения хранятся о моей бабушке? Она ваша клиентка, доверенность есть.", "access"),
-        ("What data do you keep about him? He is my son, he is 12.", "access"),
-        # An imperative names whose data it is without a pronoun.
-        ("Please provide details of all data relating to Maria Lopez held by you.", "access"),
-    ],
-)
-def test_a_label_with_its_cue_stays(classifier: RequestClassifier, text: str, label: str) -> None:
-    result = classifier.classify(text)
-    assert (result.label, result.needs_person) == (label, False)
