@@ -29,8 +29,10 @@ _GRAVE_LABELS = ("erasure", "withdrawal")
 #: taking back; a question about a policy («какой у вас срок хранения записей?») shares the
 #: words of an access request but not its owner: access is about *my* data, and a policy
 #: question is a question (an imperative «provide all data relating to <name>» names its owner
-#: otherwise). When the model picks one of these and its cue is missing, the next label is taken
-#: and a person checks it.
+#: otherwise). Likewise a correction says what is wrong or new, a portability request names a
+#: file, a format or another provider, and transfer_info asks who gets the data or where. When the
+#: model picks one of these labels and its cue is missing, the next label is taken and a person
+#: checks it. The cues are wide on purpose: they only ever send a message to a person.
 _CUES = {
     "withdrawal": re.compile(
         r"(?<!\w)(?:отз|отозв|отказ|передума|больше не|более не|уже не|не да[юе]|"
@@ -40,9 +42,30 @@ _CUES = {
     ),
     "access": re.compile(
         r"(?<!\w)(?:я|мне|меня|мной|мо[йеяию]\w*|сво\w+|обо|i|me|my|mine|myself|i'm|i'd|i've|"
-        r"tôi|em|mình|мен|менің|маған|мені|subject access|dsar|доступ к персональн|"
+        r"tôi|em|mình|мен|менің|маған|мені|subject access|dsar|доступ к персональн\w*|"
         # A request for a parent or a child names its owner in the third person.
         r"запрос субъекта|(?:о|об|про|на) (?:ней|нем|него|нее|них)|him|her|his|their)(?!\w)"
+    ),
+    "rectification": re.compile(
+        r"(?<!\w)(?:испр|измен|поменя|смен|замен|обнов|неверн|неправ|ошиб|опечат|актуал|уточн|"
+        r"устарел|внес|поправ|не так|вместо|правильн|нов|перепута|на самом деле|wrong|incorrect|"
+        r"correct|updat|chang|fix|amend|misspel|spelt|spelled|typo|outdated|old|new|replac|"
+        r"rectif|instead|not my|no longer|actually|sort|down as|cập nhật|sửa|đổi|sai|mới|түзет|"
+        r"өзгерт|ispr|izmen|pomen|obnov)"
+    ),
+    "portability": re.compile(
+        r"(?<!\w)(?:формат|файл|выгруз|экспорт|csv|json|xml|excel|pdf|архив|перен|перевес|перевож|"
+        r"перейти|переход|перешл|друг|новому|нов|переносим|машиночита|скача|забрать|электронн|"
+        r"поставщик|оператор|export|download|file|format|machine|portab|transmit|another|new|"
+        r"other|mov|switch|import|xuất|tải|chuyển|khác|тасымал|басқа)"
+    ),
+    "transfer_info": re.compile(
+        r"(?<!\w)(?:кому|кого|кто|кем|кім|трет|переда|партн|получ|организац|стран|государств|"
+        r"границ|за рубеж|сторон|куда|коллект|банк|слил|прода|дели|компани|подрядчик|доступ|"
+        r"who|whom|third|"
+        r"recipient|shar|transfer|pass|sold|sell|countr|abroad|outside|partner|disclos|sent|send|"
+        r"give|gave|gets|receiv|processor|vendor|provider|access|where|chia sẻ|bên thứ ba|"
+        r"nước ngoài|cho ai|ai|bán|chuyển|bên nhận|берд|kem|komu|delit|pereda)"
     ),
 }
 
