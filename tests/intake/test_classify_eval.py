@@ -131,14 +131,14 @@ def test_detection_meets_its_targets(sets: dict, registry: Registry, name: str) 
 
 @pytest.mark.parametrize(
     ("name", "floor"),
-    [("DEV", 0.95), ("DEV2", 0.95), ("DEV3", 0.95), ("DEV4", 0.94), ("DEV5", 0.87), ("TEST", 0.9)],
+    [("DEV", 0.95), ("DEV2", 0.95), ("DEV3", 0.95), ("DEV4", 0.95), ("DEV5", 0.94), ("TEST", 0.9)],
 )
 def test_request_accuracy_and_no_confident_grave_inquiry(
     sets: dict, name: str, floor: float
 ) -> None:
-    # DEV, DEV2 and DEV3 were tuned on and meet the target; DEV4 (0.949 unseen), DEV5 (0.883
-    # unseen) and TEST are reported as measured (below 0.95 so far), and their floors only keep
-    # them from getting worse.
+    # DEV to DEV4 were tuned on and meet the target; DEV5 (0.883 unseen, 0.950 after the fifth
+    # round tuned on it) and TEST (below 0.95 so far) keep floors that only stop them getting
+    # worse.
     classifier = RequestClassifier(published_phrases())
     rows = sets[name]
     results = [classifier.classify(row["text"]) for row in rows]
