@@ -12,7 +12,9 @@ from lawful.config.loader import load_policy
 from lawful.intake.classify import LABELS, RequestClassifier
 from lawful.intake.classify.classifier import focus
 from lawful.intake.classify.text import (
+    JUST_ASKING,
     MORE_THAN_OPT_OUT,
+    NOT_A_COPY,
     REFUSED_DELETION,
     is_translit,
     prepare,
@@ -45,6 +47,13 @@ def classifier() -> RequestClassifier:
         ("Уберите моё фото с вашего сайта", "distribution_stop"),
         ("Когда приедет курьер с заказом?", "inquiry"),
         ("Буду жаловаться в Роскомнадзор на утечку моих данных", "complaint"),
+        # withdrawal and access keep their label when their cue is there (fifth round)
+        ("I'm withdarwing my consent, effective today.", "withdrawal"),
+        ("Tôi không còn đồng ý cho xử lý dữ liệu nữa", "withdrawal"),
+        ("Какие сведения хранятся о моей бабушке? Она ваша клиентка, доверенность есть.", "access"),
+        ("What data do you keep about him? He is my son, he is 12.", "access"),
+        # an imperative names whose data it is without a pronoun
+        ("Please provide details of all data relating to Maria Lopez held by you.", "access"),
     ],
 )
 def test_it_recognises_free_wording(classifier: RequestClassifier, text: str, label: str) -> None:
@@ -240,3 +249,83 @@ def test_more_sign_offs_end_the_message(sign_off: str) -> None:
 def test_the_grave_words_include_the_new_stems(classifier: RequestClassifier) -> None:
     for text in ("сотрите", "please wipe it", "xoá", "no longer consent"):
         assert RequestClassifier._maybe_grave(text, {})
+
+
+# --- a label that needs a word of its own (fifth round; sentences written for these tests) ---
+
+
+@pytest.mark.parametrize(
+    ("text", "uncued"),
+    [
+        # consent given: every word of a withdrawal but the taking back
+        ("I have agreed to the processing of my data, when will my card be ready?", "withdrawal"),
+        ("Согласен на обработку персональных данных. Когда перезвонит менеджер?", "withdrawal"),
+        # a question about a policy, with no owner of the data
+        ("Какие персональные данные хранятся в карточке клиента?", "access"),
+        # contact details given, nothing said to be wrong
+        (
+            "Мой номер телефона для связи указан ниже, перезвоните по поводу тарифа.",
+            "rectification",
+        ),
+        # no file, format or other provider
+        ("Можно ли передать мои баллы сестре?", "portability"),
+    ],
+)
+def test_a_label_without_its_cue_goes_to_a_person(
+    classifier: RequestClassifier, text: str, uncued: str
+) -> None:
+    # The model leant to ``uncued``; the next label is taken and a person checks it, which
+    # also keeps a demoted withdrawal from becoming a confident inquiry.
+    result = classifier.classify(text)
+    assert result.label == "inquiry"
+    assert result.needs_person
+    assert max(result.scores, key=result.scores.__getitem__) == uncued
+
+
+@pytest.mark.parametrize(
+    ("text", "token"),
+    [
+        ("Я не хочу, чтобы мой профиль удаляли", REFUSED_DELETION),
+        ("I don't want my photos to be deleted", REFUSED_DELETION),
+        ("I'm not asking you to erase anything", REFUSED_DELETION),
+        ("Пока ничего не прошу, просто интересно", JUST_ASKING),
+        ("Что станет с бонусами, если я удалю приложение?", JUST_ASKING),
+        ("Am I entitled to a copy of my file?", JUST_ASKING),
+        ("Копия мне не нужна, назовите получателей", NOT_A_COPY),
+        ("I'm not asking for a copy, only who got it", NOT_A_COPY),
+    ],
+)
+def test_a_request_disowned_or_put_off_becomes_a_token(text: str, token: str) -> None:
+    prepared = prepare(text)
+    assert token in prepared
+    assert not any(word in prepared for word in ("удал", "erase", "прошу", "entitled", "копи"))
+
+
+def test_a_deletion_asked_for_after_a_refusal_keeps_its_verb() -> None:
+    # «не прошу удалять» is refused; a plain «прошу удалить» is a request.
+    assert prepare("Прошу удалить мои данные") == "прошу удалить мои данные"
+    assert JUST_ASKING not in prepare("Я не прошу удалять, а прошу исправить")
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        ("Если я закрою профиль, что станет с моими отзывами? Я ещё не решила.", "inquiry"),
+        (
+            "Do I have the right to get a copy of my loan file? I'm not asking for anything yet.",
+            "inquiry",
+        ),
+        (
+            "Какие права у меня есть, если магазин потерял мои данные? Пока ничего не прошу.",
+            "inquiry",
+        ),
+        (
+            "Копия мне не нужна. Назовите, пожалуйста, всех, кому вы передавали мой телефон.",
+            "transfer_info",
+        ),
+    ],
+)
+def test_a_question_before_deciding_is_an_inquiry(
+    classifier: RequestClassifier, text: str, label: str
+) -> None:
+    assert classifier.classify(text).label == label

@@ -1,7 +1,7 @@
-"""The hand-written evaluation sets (DEV, DEV2 and DEV3, tuned on; DEV4 and TEST, never tuned
-on) are well formed, apart from the training examples, and the shipped detectors and classifier
-still score on them what the benchmark reports; and the model's features are what it
-documents."""
+"""The hand-written evaluation sets (DEV to DEV5, tuned on; DEV6 and TEST, never tuned on; each
+measured unseen first) are well formed, apart from the training examples, and the shipped
+detectors and classifier still score on them what the benchmark reports; and the model's
+features are what it documents."""
 
 from __future__ import annotations
 
@@ -121,7 +121,7 @@ def registry() -> Registry:
     return Registry.build()
 
 
-@pytest.mark.parametrize("name", ["DEV", "DEV2", "DEV3", "DEV4", "TEST"])
+@pytest.mark.parametrize("name", ["DEV", "DEV2", "DEV3", "DEV4", "DEV5", "DEV6", "TEST"])
 def test_detection_meets_its_targets(sets: dict, registry: Registry, name: str) -> None:
     rows = sets[name]
     predictions = detect(registry, rows)
@@ -131,14 +131,22 @@ def test_detection_meets_its_targets(sets: dict, registry: Registry, name: str) 
 
 @pytest.mark.parametrize(
     ("name", "floor"),
-    [("DEV", 0.95), ("DEV2", 0.95), ("DEV3", 0.95), ("DEV4", 0.94), ("TEST", 0.9)],
+    [
+        ("DEV", 0.95),
+        ("DEV2", 0.95),
+        ("DEV3", 0.95),
+        ("DEV4", 0.95),
+        ("DEV5", 0.94),
+        ("DEV6", 0.94),
+        ("TEST", 0.9),
+    ],
 )
 def test_request_accuracy_and_no_confident_grave_inquiry(
     sets: dict, name: str, floor: float
 ) -> None:
-    # DEV, DEV2 and DEV3 were tuned on and meet the target; DEV4 (0.949, never tuned on) and
-    # TEST are reported as measured (below 0.95 so far), and their floors only keep them from
-    # getting worse.
+    # DEV to DEV4 were tuned on and meet the target; DEV5 (0.883 unseen, 0.950 after the fifth
+    # round tuned on it), DEV6 (0.952 unseen) and TEST (below 0.95 so far) keep floors that only
+    # stop them getting worse.
     classifier = RequestClassifier(published_phrases())
     rows = sets[name]
     results = [classifier.classify(row["text"]) for row in rows]

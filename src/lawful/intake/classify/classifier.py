@@ -12,6 +12,7 @@ from typing import Literal
 
 from lawful.config.models import Policy
 from lawful.intake.classify.model import NaiveBayes
+from lawful.intake.classify.text import prepare
 
 DEFAULT_THRESHOLD = 0.6
 #: Words that mean the person may want their data gone or their consent back. A message with
@@ -23,6 +24,50 @@ _GRAVE = re.compile(
     r"xóa|xoá|rút lại|жой|udal|ster|stir|unichtozh|otzyv|otozv|otzov)"
 )
 _GRAVE_LABELS = ("erasure", "withdrawal")
+#: Labels that a message cannot have without a word of their own. Consent *given* («я согласен
+#: на обработку», "I've signed the consent form") shares every word of a withdrawal but the
+#: taking back; a question about a policy («какой у вас срок хранения записей?») shares the
+#: words of an access request but not its owner: access is about *my* data, and a policy
+#: question is a question (an imperative «provide all data relating to <name>» names its owner
+#: otherwise). Likewise a correction says what is wrong or new, a portability request names a
+#: file, a format or another provider, and transfer_info asks who gets the data or where. When the
+#: model picks one of these labels and its cue is missing, the next label is taken and a person
+#: checks it. The cues are wide on purpose: they only ever send a message to a person.
+_CUES = {
+    "withdrawal": re.compile(
+        r"(?<!\w)(?:отз|отозв|отказ|передума|больше не|более не|уже не|не да[юе]|"
+        r"не соглас|прекра|недейств|аннулир|отмен|withd|witdr|revok|revoc|no longer|any ?more|"
+        r"tak(?:e|ing) (?:it |that |this )?back|pull|changed my mind|saying no|cancel|rút|huỷ|"
+        r"không còn|nữa|қайтар|бас тарт)"
+    ),
+    "access": re.compile(
+        r"(?<!\w)(?:я|мне|меня|мной|мо[йеяию]\w*|сво\w+|обо|i|me|my|mine|myself|i'm|i'd|i've|"
+        r"tôi|em|mình|мен|менің|маған|мені|subject access|dsar|доступ к персональн\w*|"
+        # A request for a parent or a child names its owner in the third person.
+        r"запрос субъекта|(?:о|об|про|на) (?:ней|нем|него|нее|них)|him|her|his|their)(?!\w)"
+    ),
+    "rectification": re.compile(
+        r"(?<!\w)(?:испр|измен|поменя|смен|замен|обнов|неверн|неправ|ошиб|опечат|актуал|уточн|"
+        r"устарел|внес|поправ|не так|вместо|правильн|нов|перепута|на самом деле|wrong|incorrect|"
+        r"correct|updat|chang|fix|amend|misspel|spelt|spelled|typo|outdated|old|new|replac|"
+        r"rectif|instead|not my|no longer|actually|sort|down as|cập nhật|sửa|đổi|sai|mới|түзет|"
+        r"өзгерт|ispr|izmen|pomen|obnov)"
+    ),
+    "portability": re.compile(
+        r"(?<!\w)(?:формат|файл|выгруз|экспорт|csv|json|xml|excel|pdf|архив|перен|перевес|перевож|"
+        r"перейти|переход|перешл|друг|новому|нов|переносим|машиночита|скача|забрать|электронн|"
+        r"поставщик|оператор|export|download|file|format|machine|portab|transmit|another|new|"
+        r"other|mov|switch|import|xuất|tải|chuyển|khác|тасымал|басқа)"
+    ),
+    "transfer_info": re.compile(
+        r"(?<!\w)(?:кому|кого|кто|кем|кім|трет|переда|партн|получ|организац|стран|государств|"
+        r"границ|за рубеж|сторон|куда|коллект|банк|слил|прода|дели|компани|подрядчик|доступ|"
+        r"who|whom|third|"
+        r"recipient|shar|transfer|pass|sold|sell|countr|abroad|outside|partner|disclos|sent|send|"
+        r"give|gave|gets|receiv|processor|vendor|provider|access|where|chia sẻ|bên thứ ba|"
+        r"nước ngoài|cho ai|ai|bán|chuyển|bên nhận|берд|kem|komu|delit|pereda)"
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -111,9 +156,17 @@ class RequestClassifier:
         for phrase, label in self._phrases:
             if f" {phrase} " in folded:
                 return Classification(label, 1.0, "phrase", needs_person=False)
-        scores = self.model.scores(f"{subject}\n{focus(body)}")
+        focused = f"{subject}\n{focus(body)}"
+        scores = self.model.scores(focused)
         label = max(scores, key=scores.__getitem__)
         confidence = scores[label]
+        uncued = label in _CUES and not _CUES[label].search(prepare(focused))
+        if label == "access" and "?" not in focused:
+            uncued = False
+        if uncued:
+            rest = {k: v for k, v in scores.items() if k != label}
+            label = max(rest, key=rest.__getitem__)
+            confidence = min(rest[label] / sum(rest.values()), self.threshold / 2)
         if label == "inquiry" and self._maybe_grave(text, scores):
             confidence = min(confidence, self.threshold / 2)
         return Classification(

@@ -142,7 +142,9 @@ _DELETE_EN = r"(?:delete|erase|remove|wipe|destroy|purge)\b"
 _REFUSED_DELETE = re.compile(
     rf"(?<!\w)не(?:\s+(?:надо|нужно|стоит))?\s+{_DELETE_RU}"
     rf"|(?<!\w){_DELETE_RU}\s+не\s+(?:надо|нужно)"
-    rf"|(?<!\w)(?:don'?t|do\s+not|no\s+need\s+to)(?:\s+(?:want|need|have)\s+(?:you\s+)?to)?"
+    rf"|(?<!\w)не\s+прошу(?:\s+вас)?\s+{_DELETE_RU}"
+    rf"|(?<!\w)(?:don'?t|do\s+not|no\s+need\s+to|not\s+asking(?:\s+you)?\s+to)"
+    rf"(?:\s+(?:want|need|have)\s+(?:you\s+)?to)?"
     rf"(?:\s+(?:just|to|you\s+to))*\s+{_DELETE_EN}"
 )
 # «Отписка мне не нужна», "not just marketing": the person wants more than an opt-out.
@@ -154,6 +156,30 @@ _REFUSED_UNSUBSCRIBE = re.compile(
     rf"(?:\s+(?:just|only|мне))*\s+(?:от\s+)?(?:отпис\w*|unsubscrib\w*|opt(?:ting)?\s+out)"
     rf"|(?<!\w)(?:отпис\w*|unsubscrib\w*)(?:\s+\w+){{0,3}}?\s+не\s+(?:нужн|надо)\w*"
     rf"|(?<!\w)(?:not\s+(?:just|only)|не\s+только)\s+(?:от\s+)?{_OPT_OUT}"
+)
+# «Не хочу, чтобы его удаляли»: a deletion feared, not asked for.
+_UNWANTED_DELETE = re.compile(
+    rf"(?<!\w)не\s+(?:хочу|хотим|хотелось бы),?\s+чтобы(?:\s+\w+){{0,3}}?\s+{_DELETE_RU}"
+    r"|(?<!\w)(?:don'?t|do\s+not)\s+want(?:\s+\w+){0,3}?\s+(?:to\s+be\s+)?"
+    r"(?:deleted|erased|removed|wiped)\b"
+)
+# A question asked before deciding, or a request disowned: «ничего не прошу», "not asking
+# yet", «если я удалю аккаунт…», "do I have the right to…". Its «прошу», "delete" and "copy"
+# ask nothing of the data yet.
+_JUST_ASKING = re.compile(
+    r"(?<!\w)(?:(?:я\s+)?(?:ничего\s+)?не\s+прошу(?:\s+(?:пока|ничего|сейчас))?"
+    r"(?=\s*(?:[,.!;:)]|$))|пока\s+не\s+прошу|ещ[её]\s+не\s+решил\w*|не\s+решил\w*\s+ещ[её]"
+    r"|not\s+(?:asking|requesting)\s+(?:anything|yet|for\s+anything)(?:\s+yet)?"
+    r"|not\s+doing\s+(?:it|that|this)\s+(?:yet|now)|haven'?t\s+decided(?:\s+yet)?"
+    r"|если\s+я\s+(?:удалю|сотру|отзову|закрою)|if\s+i\s+(?:delete|remove|close|withdraw)"
+    r"|(?:есть\s+ли\s+у\s+меня|имею\s+ли\s+я)\s+право|какие\s+(?:у\s+меня\s+)?(?:есть\s+)?права"
+    r"|do\s+i\s+have\s+(?:the|a)\s+right|am\s+i\s+entitled|what\s+rights\s+do\s+i)"
+)
+# «Копию не прошу», "not asking for a copy": the person wants something else about the data.
+_NOT_A_COPY = re.compile(
+    r"(?<!\w)не\s+(?:прошу|нужна|нужен)\s+(?:копию|копия|выписку|выписка|доступ)"
+    r"|(?<!\w)(?:копия|копию|выписка)(?:\s+\w+){0,2}?\s+не\s+(?:нужна|нужн\w*|прошу)"
+    r"|(?:not|n't)\s+(?:asking|looking)\s+for\s+a\s+copy|(?:don'?t|do\s+not)\s+need\s+a\s+copy"
 )
 _DELETE_STEMS = (
     "удал",
@@ -170,6 +196,8 @@ _DELETE_STEMS = (
 _OPT_OUT_STEMS = ("отпис", "unsub", "opt", "marketing", "newsletter", "рассылк", "реклам")
 REFUSED_DELETION = "keepmyrecords"
 MORE_THAN_OPT_OUT = "beyondoptingout"
+JUST_ASKING = "onlyaskingfornow"
+NOT_A_COPY = "notacopyplease"
 
 
 def prepare(text: str) -> str:
@@ -179,6 +207,9 @@ def prepare(text: str) -> str:
     # Plain substring checks spare most messages the slower negation patterns.
     if any(stem in text for stem in _DELETE_STEMS):
         text = _REFUSED_DELETE.sub(f" {REFUSED_DELETION} ", text)
+        text = _UNWANTED_DELETE.sub(f" {REFUSED_DELETION} ", text)
+    text = _NOT_A_COPY.sub(f" {NOT_A_COPY} ", text)
+    text = _JUST_ASKING.sub(f" {JUST_ASKING} ", text)
     if any(stem in text for stem in _OPT_OUT_STEMS):
         text = _REFUSED_UNSUBSCRIBE.sub(f" {MORE_THAN_OPT_OUT} ", text)
     return text
