@@ -1,5 +1,5 @@
 """Would the request model generalise better if it also learnt from the hand-written DEV
-messages? Cross-validation over DEV to DEV6 only (TEST is never read here).
+messages? Cross-validation over DEV to DEV7 only (TEST is never read here).
 
     .venv/bin/python -m benchmarks.intake_cv              # naive Bayes schemes (seconds)
     .venv/bin/python -m benchmarks.intake_cv --embeddings # + a navec kNN vote (needs the ner extra)
@@ -47,6 +47,7 @@ from benchmarks.bench_intake import (
     DEV4,
     DEV5,
     DEV6,
+    DEV7,
     GRAVE,
     labelled_rows,
     published_phrases,
@@ -60,7 +61,15 @@ FOLDS = 5
 Message = tuple[str, str]  # (label, text)
 Phrases = dict[str, list[str]]
 Sets = Mapping[str, list[dict[str, Any]]]
-DEV_PATHS = {"DEV": DEV, "DEV2": DEV2, "DEV3": DEV3, "DEV4": DEV4, "DEV5": DEV5, "DEV6": DEV6}
+DEV_PATHS = {
+    "DEV": DEV,
+    "DEV2": DEV2,
+    "DEV3": DEV3,
+    "DEV4": DEV4,
+    "DEV5": DEV5,
+    "DEV6": DEV6,
+    "DEV7": DEV7,
+}
 
 
 class Scorer(Protocol):
@@ -159,7 +168,7 @@ def score(model: Scorer, rows: Sequence[dict[str, Any]]) -> Outcome:
 
 
 def dev_sets() -> Sets:
-    """DEV to DEV6 only: TEST's files are never opened here."""
+    """DEV to DEV7 only: TEST's files are never opened here."""
     return {name: labelled_rows(path) for name, path in DEV_PATHS.items()}
 
 

@@ -1,4 +1,4 @@
-"""The hand-written evaluation sets (DEV to DEV5, tuned on; DEV6 and TEST, never tuned on; each
+"""The hand-written evaluation sets (DEV to DEV7, may be tuned on; TEST, never tuned on; each
 measured unseen first) are well formed, apart from the training examples, and the shipped
 detectors and classifier still score on them what the benchmark reports; and the model's
 features are what it documents."""
@@ -121,7 +121,7 @@ def registry() -> Registry:
     return Registry.build()
 
 
-@pytest.mark.parametrize("name", ["DEV", "DEV2", "DEV3", "DEV4", "DEV5", "DEV6", "TEST"])
+@pytest.mark.parametrize("name", ["DEV", "DEV2", "DEV3", "DEV4", "DEV5", "DEV6", "DEV7", "TEST"])
 def test_detection_meets_its_targets(sets: dict, registry: Registry, name: str) -> None:
     rows = sets[name]
     predictions = detect(registry, rows)
@@ -138,6 +138,7 @@ def test_detection_meets_its_targets(sets: dict, registry: Registry, name: str) 
         ("DEV4", 0.95),
         ("DEV5", 0.94),
         ("DEV6", 0.94),
+        ("DEV7", 0.95),
         ("TEST", 0.9),
     ],
 )
@@ -145,8 +146,9 @@ def test_request_accuracy_and_no_confident_grave_inquiry(
     sets: dict, name: str, floor: float
 ) -> None:
     # DEV to DEV4 were tuned on and meet the target; DEV5 (0.883 unseen, 0.950 after the fifth
-    # round tuned on it), DEV6 (0.952 unseen) and TEST (below 0.95 so far) keep floors that only
-    # stop them getting worse.
+    # round tuned on it), DEV6 (0.952 unseen), DEV7 (0.957 unseen, written in the style of the
+    # batch TEST was split from) and TEST (below 0.95 so far) keep floors that only stop them
+    # getting worse.
     classifier = RequestClassifier(published_phrases())
     rows = sets[name]
     results = [classifier.classify(row["text"]) for row in rows]
