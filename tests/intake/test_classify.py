@@ -329,3 +329,20 @@ def test_a_question_before_deciding_is_an_inquiry(
     classifier: RequestClassifier, text: str, label: str
 ) -> None:
     assert classifier.classify(text).label == label
+
+
+# --- sixth round (sentences written for these tests) ---
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Những đối tác nào nhận được số điện thoại của tôi?",
+        "Dữ liệu của tôi được gửi đi đâu?",
+    ],
+)
+def test_vietnamese_partners_and_sending_are_a_transfer_cue(
+    classifier: RequestClassifier, text: str
+) -> None:
+    # «đối tác» (partner) and «gửi» (send) ask who gets the data, as "partner" and "sent" do.
+    assert classifier.classify(text).label == "transfer_info"

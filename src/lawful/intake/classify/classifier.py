@@ -65,7 +65,8 @@ _CUES = {
         r"who|whom|third|"
         r"recipient|shar|transfer|pass|sold|sell|countr|abroad|outside|partner|disclos|sent|send|"
         r"give|gave|gets|receiv|processor|vendor|provider|access|where|chia sẻ|bên thứ ba|"
-        r"nước ngoài|cho ai|ai|bán|chuyển|bên nhận|берд|kem|komu|delit|pereda)"
+        # Vietnamese "partner" and "send (to)", as the English "partner" and "sent|send".
+        r"nước ngoài|cho ai|ai|bán|chuyển|bên nhận|đối tác|gửi|берд|kem|komu|delit|pereda)"
     ),
 }
 
