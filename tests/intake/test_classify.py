@@ -346,3 +346,31 @@ def test_vietnamese_partners_and_sending_are_a_transfer_cue(
 ) -> None:
     # «đối tác» (partner) and «gửi» (send) ask who gets the data, as "partner" and "sent" do.
     assert classifier.classify(text).label == "transfer_info"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I registered under my old surname last month, is my order ready?",
+        "Remind me which plan I signed up for last year",
+    ],
+)
+def test_an_erasure_without_a_deletion_word_goes_to_a_person(
+    classifier: RequestClassifier, text: str
+) -> None:
+    # The model leans to erasure on words that sit near deletions in its examples; without a
+    # word for deleting, closing or leaving the database the next label is taken, for a person.
+    result = classifier.classify(text)
+    assert max(result.scores, key=result.scores.__getitem__) == "erasure"
+    assert result.label != "erasure"
+    assert result.needs_person
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["pls delte my profile", "Закройте мой аккаунт насовсем", "Не хочу больше быть в вашей базе"],
+)
+def test_an_erasure_with_its_word_stays_an_erasure(
+    classifier: RequestClassifier, text: str
+) -> None:
+    assert classifier.classify(text).label == "erasure"

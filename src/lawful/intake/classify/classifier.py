@@ -34,6 +34,16 @@ _GRAVE_LABELS = ("erasure", "withdrawal")
 #: model picks one of these labels and its cue is missing, the next label is taken and a person
 #: checks it. The cues are wide on purpose: they only ever send a message to a person.
 _CUES = {
+    # An erasure names the deletion (or closing the account, or leaving the database): the
+    # model also leans to it on words that merely sit near deletions in its examples ("last",
+    # "under", "registered"), and then a booking question came out a confident erasure. Typos of
+    # "delete" («delte», «dleete») count.
+    "erasure": re.compile(
+        r"(?<!\w)(?:удал|удол|ыдал|стер|стир|сотр|уничтож|забуд|забыт|убер|убра|исключ|очист|"
+        r"закр[оы]|аннулир|деактив|(?:в|из) (?:ваш\w+ )?баз|d[el]{2,4}t|eras|remov|wipe|wiping|"
+        r"purg|scrub|get rid|forg[eo]t|destroy|nuke|close|closing|deactiv|database|xóa|xoá|жой|"
+        r"udal|ster|stir|unichtozh)"
+    ),
     "withdrawal": re.compile(
         r"(?<!\w)(?:отз|отозв|отказ|передума|больше не|более не|уже не|не да[юе]|"
         r"не соглас|прекра|недейств|аннулир|отмен|withd|witdr|revok|revoc|no longer|any ?more|"
