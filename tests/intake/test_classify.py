@@ -374,3 +374,26 @@ def test_an_erasure_with_its_word_stays_an_erasure(
     classifier: RequestClassifier, text: str
 ) -> None:
     assert classifier.classify(text).label == "erasure"
+
+
+@pytest.mark.parametrize(
+    "text", ["Что у меня с бонусами? Сколько их?", "А у меня скидка действует в вашем магазине?"]
+)
+def test_an_access_request_names_what_it_wants_to_see(
+    classifier: RequestClassifier, text: str
+) -> None:
+    # An owner and a question, but no data, records, copy or what is kept: not an access request.
+    result = classifier.classify(text)
+    assert max(result.scores, key=result.scores.__getitem__) == "access"
+    assert result.label == "inquiry"
+    assert result.needs_person
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Какие сведения обо мне у вас есть?", "what do u keep about me", "че у вас на меня есть?"],
+)
+def test_an_access_request_with_its_object_stays_access(
+    classifier: RequestClassifier, text: str
+) -> None:
+    assert classifier.classify(text).label == "access"

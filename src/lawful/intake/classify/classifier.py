@@ -81,6 +81,20 @@ _CUES = {
 }
 
 
+#: An access request names what it wants to see — data, records, a copy, what is kept or known
+#: — and not only its owner: «у меня аллергия на орехи, в торте есть орехи?» has an owner and a
+#: question, but asks about a cake.
+_ACCESS_OBJECT = re.compile(
+    r"(?<!\w)(?:данн|сведен|информац|инфо|запис|досье|анкет|профил|истори|копи|выписк|хран|"
+    r"собра|собир|насобир|сохран|знает|знаете|(?:обо|про|на) меня|обо мне|про меня|есть у вас|"
+    r"у вас есть|что у вас|видят|перечень|отч[её]т|справк|data|info|record|file|detail|"
+    r"cop(?:y|ies)|stor|kept|keep|hold|held|sav(?:e|ed|ing)|collect|gather|know|about me|on me|"
+    r"have on|everything|dsar|subject access|access|transcript|note|log|histor|recording|"
+    r"profile|dữ liệu|thông tin|hồ sơ|bản sao|lưu|мәлімет|дерек|dann|sveden|informac|obo mne|"
+    r"pro menja|hranit)"
+)
+
+
 @dataclass(frozen=True)
 class Classification:
     label: str
@@ -174,6 +188,8 @@ class RequestClassifier:
         uncued = label in _CUES and not _CUES[label].search(prepare(focused))
         if label == "access" and "?" not in focused:
             uncued = False
+        if label == "access" and not _ACCESS_OBJECT.search(prepare(focused)):
+            uncued = True
         if uncued:
             rest = {k: v for k, v in scores.items() if k != label}
             label = max(rest, key=rest.__getitem__)
