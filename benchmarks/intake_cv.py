@@ -1,5 +1,5 @@
 """Would the request model generalise better if it also learnt from the hand-written DEV
-messages? Cross-validation over DEV to DEV7 only (TEST is never read here).
+messages? Cross-validation over DEV to DEV8 only (TEST is never read here).
 
     .venv/bin/python -m benchmarks.intake_cv              # naive Bayes schemes (seconds)
     .venv/bin/python -m benchmarks.intake_cv --embeddings # + a navec kNN vote (needs the ner extra)
@@ -48,6 +48,7 @@ from benchmarks.bench_intake import (
     DEV5,
     DEV6,
     DEV7,
+    DEV8,
     GRAVE,
     labelled_rows,
     published_phrases,
@@ -69,6 +70,7 @@ DEV_PATHS = {
     "DEV5": DEV5,
     "DEV6": DEV6,
     "DEV7": DEV7,
+    "DEV8": DEV8,
 }
 
 
@@ -168,7 +170,7 @@ def score(model: Scorer, rows: Sequence[dict[str, Any]]) -> Outcome:
 
 
 def dev_sets() -> Sets:
-    """DEV to DEV7 only: TEST's files are never opened here."""
+    """DEV to DEV8 only: TEST's files are never opened here."""
     return {name: labelled_rows(path) for name, path in DEV_PATHS.items()}
 
 

@@ -1,4 +1,4 @@
-"""The hand-written evaluation sets (DEV to DEV7, may be tuned on; TEST, never tuned on; each
+"""The hand-written evaluation sets (DEV to DEV8, may be tuned on; TEST, never tuned on; each
 measured unseen first) are well formed, apart from the training examples, and the shipped
 detectors and classifier still score on them what the benchmark reports; and the model's
 features are what it documents."""
@@ -121,7 +121,9 @@ def registry() -> Registry:
     return Registry.build()
 
 
-@pytest.mark.parametrize("name", ["DEV", "DEV2", "DEV3", "DEV4", "DEV5", "DEV6", "DEV7", "TEST"])
+@pytest.mark.parametrize(
+    "name", ["DEV", "DEV2", "DEV3", "DEV4", "DEV5", "DEV6", "DEV7", "DEV8", "TEST"]
+)
 def test_detection_meets_its_targets(sets: dict, registry: Registry, name: str) -> None:
     rows = sets[name]
     predictions = detect(registry, rows)
@@ -139,6 +141,7 @@ def test_detection_meets_its_targets(sets: dict, registry: Registry, name: str) 
         ("DEV5", 0.95),
         ("DEV6", 0.95),
         ("DEV7", 0.97),
+        ("DEV8", 0.84),
         ("TEST", 0.9),
     ],
 )
