@@ -394,3 +394,22 @@ def test_an_access_request_names_what_it_wants_to_see(
     assert max(result.scores, key=result.scores.__getitem__) == "access"
     assert result.label == "inquiry"
     assert result.needs_person
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Remind me under which name the table was booked last time",
+        "Под каким логином я у вас зарегистрирован?",
+    ],
+)
+def test_a_demoted_label_gives_way_to_the_next_label_with_its_cue(
+    classifier: RequestClassifier, text: str
+) -> None:
+    # The model leans to access, then erasure; neither has its word (nothing asked to be seen,
+    # nothing to delete), so the question is an inquiry, for a person to check.
+    result = classifier.classify(text)
+    ranked = sorted(result.scores, key=result.scores.__getitem__, reverse=True)
+    assert ranked[:2] == ["access", "erasure"]
+    assert result.label == "inquiry"
+    assert result.needs_person

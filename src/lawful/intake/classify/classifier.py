@@ -183,22 +183,27 @@ class RequestClassifier:
                 return Classification(label, 1.0, "phrase", needs_person=False)
         focused = f"{subject}\n{focus(body)}"
         scores = self.model.scores(focused)
-        label = max(scores, key=scores.__getitem__)
-        confidence = scores[label]
-        uncued = label in _CUES and not _CUES[label].search(prepare(focused))
-        if label == "access" and "?" not in focused:
-            uncued = False
-        if label == "access" and not _ACCESS_OBJECT.search(prepare(focused)):
-            uncued = True
-        if uncued:
-            rest = {k: v for k, v in scores.items() if k != label}
-            label = max(rest, key=rest.__getitem__)
-            confidence = min(rest[label] / sum(rest.values()), self.threshold / 2)
+        ranked = sorted(scores, key=scores.__getitem__, reverse=True)
+        label, confidence = ranked[0], scores[ranked[0]]
+        prepared = prepare(focused)
+        if self._uncued(label, focused, prepared):
+            # The next label *with* its cue: a demoted portability request with no word of
+            # deleting is no erasure either.
+            label = next(k for k in ranked[1:] if not self._uncued(k, focused, prepared))
+            rest = sum(v for k, v in scores.items() if k != ranked[0])
+            confidence = min(scores[label] / rest, self.threshold / 2)
         if label == "inquiry" and self._maybe_grave(text, scores):
             confidence = min(confidence, self.threshold / 2)
         return Classification(
             label, round(confidence, 4), "model", confidence < self.threshold, scores
         )
+
+    @staticmethod
+    def _uncued(label: str, focused: str, prepared: str) -> bool:
+        if label == "access":
+            owner = "?" not in focused or bool(_CUES["access"].search(prepared))
+            return not (owner and _ACCESS_OBJECT.search(prepared))
+        return label in _CUES and not _CUES[label].search(prepared)
 
     @staticmethod
     def _maybe_grave(text: str, scores: Mapping[str, float]) -> bool:
