@@ -413,3 +413,18 @@ def test_a_demoted_label_gives_way_to_the_next_label_with_its_cue(
     assert ranked[:2] == ["access", "erasure"]
     assert result.label == "inquiry"
     assert result.needs_person
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Ứng dụng chạy chậm quá",
+        "Vì sao ứng dụng không gửi mã OTP?",
+        "Có thể dùng ứng dụng ở nước ngoài không?",
+    ],
+)
+def test_a_vietnamese_question_about_the_app_is_an_inquiry(
+    classifier: RequestClassifier, text: str
+) -> None:
+    # «ứng dụng» (the app) came only with exports, deletions and opt-outs in the examples.
+    assert classifier.classify(text).label == "inquiry"
