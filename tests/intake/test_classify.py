@@ -337,7 +337,7 @@ def test_a_question_before_deciding_is_an_inquiry(
 @pytest.mark.parametrize(
     "text",
     [
-        "Những đối tác nào nhận được số điện thoại của tôi?",
+        "Thông tin của tôi có được gửi cho đối tác không?",
         "Dữ liệu của tôi được gửi đi đâu?",
     ],
 )
