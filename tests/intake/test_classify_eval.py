@@ -148,10 +148,10 @@ def test_detection_meets_its_targets(sets: dict, registry: Registry, name: str) 
 def test_request_accuracy_and_no_confident_grave_inquiry(
     sets: dict, name: str, floor: float
 ) -> None:
-    # DEV to DEV4 were tuned on and meet the target; DEV5 (0.883 unseen), DEV6 (0.952 unseen)
-    # and DEV7 (0.957 unseen, written in the style of the batch TEST was split from), 0.961,
-    # 0.981 and 0.988 after the sixth round, and TEST (below 0.95 so far) keep floors that only
-    # stop them getting worse.
+    # DEV to DEV4 were tuned on and meet the target; DEV5 (0.883 unseen), DEV6 (0.952 unseen),
+    # DEV7 and DEV8 (0.957 and 0.850 unseen, written in the style of the batch TEST was split
+    # from), 0.966, 0.981, 0.988 and 0.850 after the sixth round, and TEST (below 0.95 so far)
+    # keep floors that only stop them getting worse.
     classifier = RequestClassifier(published_phrases())
     rows = sets[name]
     results = [classifier.classify(row["text"]) for row in rows]
