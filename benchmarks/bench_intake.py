@@ -7,7 +7,7 @@ Run from the repository root::
 
 It reads ``benchmarks/data/intake_corpus.jsonl`` (made by ``benchmarks.intake_corpus``; the
 detectors and the classifier were tuned against it, so its figures are upper bounds) and the
-hand-written sets: DEV to DEV6 (``intake_dev*.txt``), may be tuned on,
+hand-written sets: DEV to DEV8 (``intake_dev*.txt``), may be tuned on,
 and TEST (``intake_test.txt`` and the older ``intake_holdout.txt``, never tuned on;
 ``--hand-written`` reports only these).
 For each it reports, against the targets of issue 6:
@@ -59,6 +59,8 @@ DEV3 = TARGET.with_name("intake_dev3.txt")
 DEV4 = TARGET.with_name("intake_dev4.txt")
 DEV5 = TARGET.with_name("intake_dev5.txt")
 DEV6 = TARGET.with_name("intake_dev6.txt")
+DEV7 = TARGET.with_name("intake_dev7.txt")
+DEV8 = TARGET.with_name("intake_dev8.txt")
 TEST = TARGET.with_name("intake_test.txt")
 _MARK = re.compile(r"\[\[([A-Z_]+)\|(.+?)\]\]")
 
@@ -278,7 +280,7 @@ def holdout_rows() -> list[dict[str, Any]]:
 
 
 def hand_written() -> dict[str, list[dict[str, Any]]]:
-    """DEV to DEV6 (may be tuned on) and TEST (never tuned on: intake_test.txt and the hold-out)."""
+    """DEV to DEV8 (may be tuned on) and TEST (never tuned on: intake_test.txt and the hold-out)."""
     return {
         "DEV": labelled_rows(DEV),
         "DEV2": labelled_rows(DEV2),
@@ -286,6 +288,8 @@ def hand_written() -> dict[str, list[dict[str, Any]]]:
         "DEV4": labelled_rows(DEV4),
         "DEV5": labelled_rows(DEV5),
         "DEV6": labelled_rows(DEV6),
+        "DEV7": labelled_rows(DEV7),
+        "DEV8": labelled_rows(DEV8),
         "TEST": labelled_rows(TEST) + holdout_rows(),
     }
 

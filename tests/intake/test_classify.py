@@ -329,3 +329,102 @@ def test_a_question_before_deciding_is_an_inquiry(
     classifier: RequestClassifier, text: str, label: str
 ) -> None:
     assert classifier.classify(text).label == label
+
+
+# --- sixth round (sentences written for these tests) ---
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Thông tin của tôi có được gửi cho đối tác không?",
+        "Dữ liệu của tôi được gửi đi đâu?",
+    ],
+)
+def test_vietnamese_partners_and_sending_are_a_transfer_cue(
+    classifier: RequestClassifier, text: str
+) -> None:
+    # «đối tác» (partner) and «gửi» (send) ask who gets the data, as "partner" and "sent" do.
+    assert classifier.classify(text).label == "transfer_info"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I registered under my old surname last month, is my order ready?",
+        "Remind me which plan I signed up for last year",
+    ],
+)
+def test_an_erasure_without_a_deletion_word_goes_to_a_person(
+    classifier: RequestClassifier, text: str
+) -> None:
+    # The model leans to erasure on words that sit near deletions in its examples; without a
+    # word for deleting, closing or leaving the database the next label is taken, for a person.
+    result = classifier.classify(text)
+    assert max(result.scores, key=result.scores.__getitem__) == "erasure"
+    assert result.label != "erasure"
+    assert result.needs_person
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        ("pls delte my profile", "erasure"),
+        ("Закройте мой аккаунт насовсем", "erasure"),
+        ("Не хочу больше быть в вашей базе", "erasure"),
+        ("Какие сведения обо мне у вас есть?", "access"),
+        ("what do u keep about me", "access"),
+        ("че у вас на меня есть?", "access"),
+    ],
+)
+def test_a_request_with_its_word_keeps_its_label(
+    classifier: RequestClassifier, text: str, label: str
+) -> None:
+    assert classifier.classify(text).label == label
+
+
+@pytest.mark.parametrize(
+    "text", ["Что у меня с бонусами? Сколько их?", "А у меня скидка действует в вашем магазине?"]
+)
+def test_an_access_request_names_what_it_wants_to_see(
+    classifier: RequestClassifier, text: str
+) -> None:
+    # An owner and a question, but no data, records, copy or what is kept: not an access request.
+    result = classifier.classify(text)
+    assert max(result.scores, key=result.scores.__getitem__) == "access"
+    assert result.label == "inquiry"
+    assert result.needs_person
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Remind me under which name the table was booked last time",
+        "Под каким логином я у вас зарегистрирован?",
+    ],
+)
+def test_a_demoted_label_gives_way_to_the_next_label_with_its_cue(
+    classifier: RequestClassifier, text: str
+) -> None:
+    # The model leans to access, then erasure; neither has its word (nothing asked to be seen,
+    # nothing to delete), so the question is an inquiry, for a person to check.
+    result = classifier.classify(text)
+    ranked = sorted(result.scores, key=result.scores.__getitem__, reverse=True)
+    assert ranked[:2] == ["access", "erasure"]
+    assert result.label == "inquiry"
+    assert result.needs_person
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Ứng dụng chạy chậm quá",
+        "Vì sao ứng dụng không gửi mã OTP?",
+        "Có thể dùng ứng dụng ở nước ngoài không?",
+    ],
+)
+def test_a_vietnamese_question_about_the_app_is_an_inquiry(
+    classifier: RequestClassifier, text: str
+) -> None:
+    # «ứng dụng» (the app) came only with exports, deletions and opt-outs in the examples.
+    assert classifier.classify(text).label == "inquiry"

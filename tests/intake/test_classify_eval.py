@@ -1,4 +1,4 @@
-"""The hand-written evaluation sets (DEV to DEV5, tuned on; DEV6 and TEST, never tuned on; each
+"""The hand-written evaluation sets (DEV to DEV8, may be tuned on; TEST, never tuned on; each
 measured unseen first) are well formed, apart from the training examples, and the shipped
 detectors and classifier still score on them what the benchmark reports; and the model's
 features are what it documents."""
@@ -121,7 +121,9 @@ def registry() -> Registry:
     return Registry.build()
 
 
-@pytest.mark.parametrize("name", ["DEV", "DEV2", "DEV3", "DEV4", "DEV5", "DEV6", "TEST"])
+@pytest.mark.parametrize(
+    "name", ["DEV", "DEV2", "DEV3", "DEV4", "DEV5", "DEV6", "DEV7", "DEV8", "TEST"]
+)
 def test_detection_meets_its_targets(sets: dict, registry: Registry, name: str) -> None:
     rows = sets[name]
     predictions = detect(registry, rows)
@@ -136,17 +138,20 @@ def test_detection_meets_its_targets(sets: dict, registry: Registry, name: str) 
         ("DEV2", 0.95),
         ("DEV3", 0.95),
         ("DEV4", 0.95),
-        ("DEV5", 0.94),
-        ("DEV6", 0.94),
+        ("DEV5", 0.95),
+        ("DEV6", 0.95),
+        ("DEV7", 0.97),
+        ("DEV8", 0.84),
         ("TEST", 0.9),
     ],
 )
 def test_request_accuracy_and_no_confident_grave_inquiry(
     sets: dict, name: str, floor: float
 ) -> None:
-    # DEV to DEV4 were tuned on and meet the target; DEV5 (0.883 unseen, 0.950 after the fifth
-    # round tuned on it), DEV6 (0.952 unseen) and TEST (below 0.95 so far) keep floors that only
-    # stop them getting worse.
+    # DEV to DEV4 were tuned on and meet the target; DEV5 (0.883 unseen), DEV6 (0.952 unseen),
+    # DEV7 and DEV8 (0.957 and 0.850 unseen, written in the style of the batch TEST was split
+    # from), 0.966, 0.981, 0.988 and 0.850 after the sixth round, and TEST (below 0.95 so far)
+    # keep floors that only stop them getting worse.
     classifier = RequestClassifier(published_phrases())
     rows = sets[name]
     results = [classifier.classify(row["text"]) for row in rows]

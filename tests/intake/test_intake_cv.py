@@ -32,7 +32,7 @@ def sets() -> dict[str, list[dict]]:
 
 def test_test_is_not_among_the_sets() -> None:
     assert not {TEST, HOLDOUT} & set(DEV_PATHS.values())
-    assert set(DEV_PATHS) == {"DEV", "DEV2", "DEV3", "DEV4", "DEV5", "DEV6"}
+    assert set(DEV_PATHS) == {"DEV", "DEV2", "DEV3", "DEV4", "DEV5", "DEV6", "DEV7", "DEV8"}
 
 
 def test_without_messages_the_scheme_is_the_shipped_model() -> None:
