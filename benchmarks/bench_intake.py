@@ -413,6 +413,10 @@ def hand_written_report(
 
 def print_summary(summary: dict[str, dict[str, float]]) -> None:
     print("\nhand-written sets (TEST is never tuned on):")
+    print(
+        "  the shipped model learnt from every DEV message (a quarter each): DEV figures are"
+        " in-sample; out of sample: python -m benchmarks.intake_cv"
+    )
     for name, figures in summary.items():
         print(
             f"  {name:<5} structured F1 {figures['structured_f1']:.3f}  "

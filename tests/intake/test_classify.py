@@ -33,6 +33,26 @@ def classifier() -> RequestClassifier:
     )
 
 
+class Leaning:
+    """A model that ranks ``order`` first, in that order, whatever the text: the tests of the
+    classifier's own rules (the cues) must not depend on where the shipped model leans."""
+
+    def __init__(self, *order: str) -> None:
+        self.labels = LABELS
+        weights = {label: 1.0 for label in LABELS}
+        for rank, label in enumerate(order):
+            weights[label] = 100.0 / (rank + 1)
+        total = sum(weights.values())
+        self._scores = {label: weight / total for label, weight in weights.items()}
+
+    def scores(self, text: str) -> dict[str, float]:
+        return dict(self._scores)
+
+
+def leaning(*order: str) -> RequestClassifier:
+    return RequestClassifier(model=Leaning(*order))  # type: ignore[arg-type]
+
+
 @pytest.mark.parametrize(
     ("text", "label"),
     [
@@ -271,15 +291,12 @@ def test_the_grave_words_include_the_new_stems(classifier: RequestClassifier) ->
         ("Можно ли передать мои баллы сестре?", "portability"),
     ],
 )
-def test_a_label_without_its_cue_goes_to_a_person(
-    classifier: RequestClassifier, text: str, uncued: str
-) -> None:
-    # The model leant to ``uncued``; the next label is taken and a person checks it, which
+def test_a_label_without_its_cue_goes_to_a_person(text: str, uncued: str) -> None:
+    # The model leans to ``uncued``; the next label is taken and a person checks it, which
     # also keeps a demoted withdrawal from becoming a confident inquiry.
-    result = classifier.classify(text)
+    result = leaning(uncued, "inquiry").classify(text)
     assert result.label == "inquiry"
     assert result.needs_person
-    assert max(result.scores, key=result.scores.__getitem__) == uncued
 
 
 @pytest.mark.parametrize(
@@ -355,14 +372,11 @@ def test_vietnamese_partners_and_sending_are_a_transfer_cue(
         "Remind me which plan I signed up for last year",
     ],
 )
-def test_an_erasure_without_a_deletion_word_goes_to_a_person(
-    classifier: RequestClassifier, text: str
-) -> None:
-    # The model leans to erasure on words that sit near deletions in its examples; without a
+def test_an_erasure_without_a_deletion_word_goes_to_a_person(text: str) -> None:
+    # A model can lean to erasure on words that sit near deletions in its examples; without a
     # word for deleting, closing or leaving the database the next label is taken, for a person.
-    result = classifier.classify(text)
-    assert max(result.scores, key=result.scores.__getitem__) == "erasure"
-    assert result.label != "erasure"
+    result = leaning("erasure", "inquiry").classify(text)
+    assert result.label == "inquiry"
     assert result.needs_person
 
 
@@ -386,12 +400,9 @@ def test_a_request_with_its_word_keeps_its_label(
 @pytest.mark.parametrize(
     "text", ["Что у меня с бонусами? Сколько их?", "А у меня скидка действует в вашем магазине?"]
 )
-def test_an_access_request_names_what_it_wants_to_see(
-    classifier: RequestClassifier, text: str
-) -> None:
+def test_an_access_request_names_what_it_wants_to_see(text: str) -> None:
     # An owner and a question, but no data, records, copy or what is kept: not an access request.
-    result = classifier.classify(text)
-    assert max(result.scores, key=result.scores.__getitem__) == "access"
+    result = leaning("access", "inquiry").classify(text)
     assert result.label == "inquiry"
     assert result.needs_person
 
@@ -403,16 +414,25 @@ def test_an_access_request_names_what_it_wants_to_see(
         "Под каким логином я у вас зарегистрирован?",
     ],
 )
-def test_a_demoted_label_gives_way_to_the_next_label_with_its_cue(
-    classifier: RequestClassifier, text: str
-) -> None:
+def test_a_demoted_label_gives_way_to_the_next_label_with_its_cue(text: str) -> None:
     # The model leans to access, then erasure; neither has its word (nothing asked to be seen,
     # nothing to delete), so the question is an inquiry, for a person to check.
-    result = classifier.classify(text)
-    ranked = sorted(result.scores, key=result.scores.__getitem__, reverse=True)
-    assert ranked[:2] == ["access", "erasure"]
+    result = leaning("access", "erasure", "inquiry").classify(text)
     assert result.label == "inquiry"
     assert result.needs_person
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        ("Please erase my profile", "erasure"),
+        ("Покажите, какие сведения обо мне вы храните?", "access"),
+        ("I withdraw my consent", "withdrawal"),
+    ],
+)
+def test_a_label_with_its_cue_stays(text: str, label: str) -> None:
+    result = leaning(label, "inquiry").classify(text)
+    assert (result.label, result.needs_person) == (label, False)
 
 
 @pytest.mark.parametrize(

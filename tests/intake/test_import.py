@@ -89,7 +89,9 @@ def test_it_routes_each_message_by_what_it_asks(lawful: Lawful, tmp_path: Path) 
         eml("ivan@example.org", "Удаление", "Прошу удалить все мои данные из вашей базы."),
         eml(KNOWN, "Рассылка", "Отпишите меня от рассылки, пожалуйста."),
         eml("olga@example.org", "Вопрос", "Когда будет готов макет по нашему заказу?"),
-        eml("petr@example.org", "Справка", "У меня диагноз диабет, удалите справку о болезни."),
+        # «удалите справку о болезни» alone sits between erasure and an inquiry about a
+        # certificate (a person decides either way); here the erasure is plain.
+        eml("petr@example.org", "Справка", "У меня диагноз диабет, удалите мои данные и справку."),
     )
     outbox = Outbox()
 

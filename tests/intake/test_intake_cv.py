@@ -1,5 +1,6 @@
-"""The cross-validation of benchmarks.intake_cv: its baseline is the shipped model, a scheme
-never trains on what it scores, folds are stratified, and TEST is not among its sets."""
+"""The cross-validation of benchmarks.intake_cv: at the shipped weight with every message it is
+the shipped model, a scheme never trains on what it scores, folds are stratified, and TEST is
+not among its sets."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from benchmarks.intake_cv import (
     dev_sets,
     folds,
     leave_one_set_out,
+    messages,
     naive_bayes,
     out_of_fold,
     with_rest_of_held_set,
@@ -22,7 +24,7 @@ from benchmarks.intake_cv import (
 
 from lawful.intake.classify.classifier import shipped_model
 from lawful.intake.classify.model import NaiveBayes
-from lawful.intake.classify.train import training_examples
+from lawful.intake.classify.train import MESSAGE_WEIGHT, training_examples
 
 
 @pytest.fixture(scope="module")
@@ -35,9 +37,19 @@ def test_test_is_not_among_the_sets() -> None:
     assert set(DEV_PATHS) == {"DEV", "DEV2", "DEV3", "DEV4", "DEV5", "DEV6", "DEV7", "DEV8"}
 
 
-def test_without_messages_the_scheme_is_the_shipped_model() -> None:
-    alone = naive_bayes(training_examples(), [], weight=0.0)
-    assert alone.to_json() == shipped_model().to_json()
+def test_with_every_message_at_the_shipped_weight_the_scheme_is_the_shipped_model(
+    sets: dict,
+) -> None:
+    every = [message for rows in sets.values() for message in messages(rows)]
+    scheme = naive_bayes(training_examples(), every, weight=MESSAGE_WEIGHT)
+    assert scheme.to_json() == shipped_model().to_json()
+
+
+def test_a_training_message_leaves_out_the_personal_data_it_marks(sets: dict) -> None:
+    row = next(row for row in sets["DEV"] if row["spans"])
+    start, end, _ = row["spans"][0]
+    ((_, text),) = messages([row])
+    assert row["text"][start:end] not in text
 
 
 def test_a_message_counts_with_its_weight() -> None:
@@ -59,12 +71,16 @@ class Recorder:
         return shipped_model()
 
 
+def texts(rows: Sequence[dict]) -> set[str]:
+    return {text for _, text in messages(rows)}
+
+
 def test_leaving_one_set_out_never_trains_on_it(sets: dict) -> None:
     recorder = Recorder()
     outcomes = leave_one_set_out(sets, recorder)
-    pooled = {row["text"] for rows in sets.values() for row in rows}
+    pooled = {text for rows in sets.values() for text in texts(rows)}
     for (name, rows), trained in zip(sets.items(), recorder.trained, strict=True):
-        held = {row["text"] for row in rows}
+        held = texts(rows)
         assert trained == pooled - held
         assert outcomes[name].total == len(rows)
 
@@ -72,12 +88,12 @@ def test_leaving_one_set_out_never_trains_on_it(sets: dict) -> None:
 def test_the_rest_of_the_held_set_is_trained_on_but_not_the_scored_fifth(sets: dict) -> None:
     recorder = Recorder()
     outcomes = with_rest_of_held_set(sets, recorder)
-    pooled = {row["text"] for rows in sets.values() for row in rows}
+    pooled = {text for rows in sets.values() for text in texts(rows)}
     assert len(recorder.trained) == len(sets) * FOLDS
     for index, (name, rows) in enumerate(sets.items()):
         runs = recorder.trained[index * FOLDS : (index + 1) * FOLDS]
         scored = [pooled - trained for trained in runs]
-        assert set().union(*scored) == {row["text"] for row in rows}
+        assert set().union(*scored) == texts(rows)
         assert sum(map(len, scored)) == len(rows)
         assert outcomes[name].total == len(rows)
 
@@ -85,7 +101,7 @@ def test_the_rest_of_the_held_set_is_trained_on_but_not_the_scored_fifth(sets: d
 def test_out_of_fold_scores_each_message_once_untrained(sets: dict) -> None:
     recorder = Recorder()
     outcomes = out_of_fold(sets, recorder)
-    pooled = {row["text"] for rows in sets.values() for row in rows}
+    pooled = {text for rows in sets.values() for text in texts(rows)}
     held_out = [pooled - trained for trained in recorder.trained]
     assert len(held_out) == FOLDS
     assert sum(map(len, held_out)) == len(pooled)

@@ -11,8 +11,9 @@ import json
 import math
 import re
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import chain
 
 from lawful.intake.classify.text import prepare
 
@@ -77,17 +78,27 @@ class NaiveBayes:
 
     @classmethod
     def train(
-        cls, examples: Mapping[str, Sequence[str]], *, alpha: float = 0.3, temperature: float = 1.0
+        cls,
+        examples: Mapping[str, Sequence[str]],
+        *,
+        alpha: float = 0.3,
+        temperature: float = 1.0,
+        weighted: Iterable[tuple[str, str, float]] = (),
     ) -> NaiveBayes:
-        total = sum(len(texts) for texts in examples.values())
-        vocabulary: set[str] = set()
-        counts: dict[str, Counter[str]] = {}
-        for label, texts in examples.items():
-            counts[label] = Counter()
-            for text in texts:
-                counts[label].update(features(text))
-            vocabulary.update(counts[label])
-        size = len(vocabulary)
+        """Count ``examples`` (label -> texts, each counted once) and ``weighted`` (label, text,
+        weight): a text counted ``weight`` times, e.g. a long message that should pull less
+        than a phrase written for its label."""
+        counts: dict[str, Counter[str]] = {label: Counter() for label in examples}
+        sizes: dict[str, float] = dict.fromkeys(examples, 0.0)
+        every = chain(
+            ((label, text, 1.0) for label, texts in examples.items() for text in texts), weighted
+        )
+        for label, text, weight in every:
+            if label not in counts:
+                raise ValueError(f"a weighted example's label {label!r} has no examples")
+            counts[label].update(dict.fromkeys(features(text), weight))
+            sizes[label] += weight
+        size = len(set().union(*counts.values()))
         likelihood: dict[str, dict[str, float]] = {}
         unseen: dict[str, float] = {}
         for label, label_counts in counts.items():
@@ -97,9 +108,10 @@ class NaiveBayes:
                 for feature, count in label_counts.items()
             }
             unseen[label] = math.log(alpha) - denominator
+        total = sum(sizes.values())
         return cls(
             labels=tuple(examples),
-            log_prior={label: math.log(len(texts) / total) for label, texts in examples.items()},
+            log_prior={label: math.log(sizes[label] / total) for label in examples},
             log_likelihood=likelihood,
             log_unseen=unseen,
             temperature=temperature,
