@@ -141,17 +141,17 @@ def test_detection_meets_its_targets(sets: dict, registry: Registry, name: str) 
         ("DEV5", 0.95),
         ("DEV6", 0.95),
         ("DEV7", 0.97),
-        ("DEV8", 0.84),
-        ("TEST", 0.9),
+        ("DEV8", 0.95),
+        ("TEST", 0.95),
     ],
 )
 def test_request_accuracy_and_no_confident_grave_inquiry(
     sets: dict, name: str, floor: float
 ) -> None:
-    # DEV to DEV4 were tuned on and meet the target; DEV5 (0.883 unseen), DEV6 (0.952 unseen),
-    # DEV7 and DEV8 (0.957 and 0.850 unseen, written in the style of the batch TEST was split
-    # from), 0.966, 0.981, 0.988 and 0.850 after the sixth round, and TEST (below 0.95 so far)
-    # keep floors that only stop them getting worse.
+    # Every set meets the target since the seventh round, when the model learnt from the DEV
+    # messages too (DEV figures are in-sample now; benchmarks.intake_cv has them out of
+    # sample). TEST, never tuned on, scored 0.958 in the one run of that round; DEV7's floor
+    # stays above the target, as it was.
     classifier = RequestClassifier(published_phrases())
     rows = sets[name]
     results = [classifier.classify(row["text"]) for row in rows]
