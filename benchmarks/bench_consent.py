@@ -15,6 +15,9 @@ then measures:
   1,000,000. Measured twice: in one process, and with ``--workers`` forked hashing processes
   (default: every CPU), which is how ``lawful consent filter`` runs it; both must give the
   same answers;
+* the whole command: ``lawful consent filter`` run as a user runs it, on a CSV of the same
+  list (name and e-mail columns) against the same database — start-up, reading the CSV, the
+  check with its workers, writing the allowed and refused files;
 * single check: ``service.check`` for 2,000 random subjects, one session each; target p50
   < 2 ms.
 """
@@ -22,9 +25,13 @@ then measures:
 from __future__ import annotations
 
 import argparse
+import base64
+import csv
 import os
 import random
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 import uuid
@@ -56,10 +63,12 @@ def _email(i: int) -> str:
     return f"person.{i}@example{i % 97}.ru"
 
 
-def build(engine: sa.Engine, subjects: int, rng: random.Random) -> tuple[list[str], Keyring]:
+def build(
+    engine: sa.Engine, subjects: int, rng: random.Random, master: MasterKey
+) -> tuple[list[str], Keyring]:
     sessions = make_session_factory(engine)
     with sessions.begin() as session:
-        ring = open_keyring(session, [MasterKey(os.urandom(32))])
+        ring = open_keyring(session, [master])
     index = blind_indexer(ring.index_key, "email")
     ids: list[str] = []
     for start in range(0, subjects, BATCH):
@@ -121,11 +130,13 @@ def main() -> None:
     text = files("lawful.config").joinpath("templates", "ru-design-studio.yaml").read_text()
     policy = load_policy_text(text).policy
 
+    master = MasterKey(os.urandom(32))
     with tempfile.TemporaryDirectory() as folder:
-        engine = create_engine_for(f"sqlite:///{Path(folder) / 'bench.db'}")
+        database = f"sqlite:///{Path(folder) / 'bench.db'}"
+        engine = create_engine_for(database)
         migrate(engine)
         started = time.perf_counter()
-        ids, ring = build(engine, subjects, rng)
+        ids, ring = build(engine, subjects, rng, master)
         console.print(f"built {subjects:,} subjects in {time.perf_counter() - started:.1f} s")
         listed = [
             f" {_email(i).upper()} " if i % 3 == 0 else _email(i)
@@ -139,6 +150,7 @@ def main() -> None:
             with sessions() as session:
                 bulk[workers], answers[workers] = _bulk(session, ring, policy, listed, workers)
         assert answers[0] == answers[args.workers], "forked hashing changed the answers"
+        command = _filter_command(Path(folder), text, database, master, listed)
         timings = []
         for sid in rng.sample(ids, min(args.checks, len(ids))):
             started = time.perf_counter()
@@ -162,6 +174,13 @@ def main() -> None:
             "< 3 s / 1M",
             "PASS" if per_million < 3 else "FAIL",
         )
+    took, rows = command
+    table.add_row(
+        f"`lawful consent filter`, a {rows:,}-row CSV: the whole command",
+        f"{took:.2f} s (start-up, read, check, write)",
+        "< 3 s if the command counts",
+        "PASS" if took * 1_000_000 / rows < 3 else "FAIL",
+    )
     table.add_row("single check p50", f"{p50:.2f} ms", "< 2 ms", "PASS" if p50 < 2 else "FAIL")
     table.add_row(
         "single check p95", f"{statistics.quantiles(timings, n=20)[-1] * 1000:.2f} ms", "—", ""
@@ -169,6 +188,41 @@ def main() -> None:
     console.print(table)
     console.print(f"load average at the end: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
     console.print("answers: " + ", ".join(f"{k} {v:,}" for k, v in sorted(answers[0].items())))
+
+
+def _filter_command(
+    folder: Path, config: str, database: str, master: MasterKey, listed: list[str]
+) -> tuple[float, int]:
+    """Wall seconds of ``lawful consent filter`` over ``listed`` as a CSV, and its rows; the
+    two files it writes must hold every row."""
+    (folder / "lawful.yaml").write_text(config, encoding="utf-8")
+    source = folder / "list.csv"
+    with source.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["name", "email"])
+        writer.writerows([f"Person {i}", address] for i, address in enumerate(listed))
+    env = {
+        **os.environ,
+        "LAWFUL_DATA_DIR": str(folder),
+        "LAWFUL_CONFIG": str(folder / "lawful.yaml"),
+        "LAWFUL_DATABASE_URL": database,
+        "LAWFUL_MASTER_KEY": base64.b64encode(master.secret).decode("ascii"),
+    }
+    lawful = str(Path(sys.executable).parent / "lawful")
+    started = time.perf_counter()
+    subprocess.run(  # noqa: S603 — our own CLI, arguments we built
+        [lawful, "consent", "filter", str(source), "--purpose", PURPOSE],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    took = time.perf_counter() - started
+    written = sum(
+        len(path.read_text(encoding="utf-8").splitlines()) - 1
+        for path in (source.with_suffix(".allowed.csv"), source.with_suffix(".refused.csv"))
+    )
+    assert written == len(listed), "the filter lost or added rows"
+    return took, len(listed)
 
 
 def _bulk(

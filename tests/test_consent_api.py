@@ -180,8 +180,10 @@ def test_the_filter_command_splits_a_mailing_list(
     from lawful.cli import run
 
     listed = tmp_path / "list.csv"
+    # A blank line is skipped; a short row keeps its reason under the reason column.
     listed.write_text(
-        f"name,email\nIrina,{EMAIL}\nNobody,nobody@example.ru\nBroken,not an address\n",
+        f"name,email,city\nIrina,{EMAIL},Kazan\n\nNobody,nobody@example.ru\n"
+        "Broken,not an address,\n",
         encoding="utf-8",
     )
     monkeypatch.setenv("LAWFUL_DATA_DIR", str(tmp_path))
@@ -202,10 +204,14 @@ def test_the_filter_command_splits_a_mailing_list(
         ]
     )
     assert code == 0
-    assert allowed.read_text(encoding="utf-8").splitlines() == ["name,email", f"Irina,{EMAIL}"]
-    assert refused.read_text(encoding="utf-8").splitlines()[1:] == [
-        "Nobody,nobody@example.ru,refused:unknown-subject",
-        "Broken,not an address,refused:invalid-identifier",
+    assert allowed.read_text(encoding="utf-8").splitlines() == [
+        "name,email,city",
+        f"Irina,{EMAIL},Kazan",
+    ]
+    assert refused.read_text(encoding="utf-8").splitlines() == [
+        "name,email,city,reason",
+        "Nobody,nobody@example.ru,,refused:unknown-subject",
+        "Broken,not an address,,refused:invalid-identifier",
     ]
     assert "allowed: 1" in capsys.readouterr().out
     assert run(["consent", "filter", str(listed), "--purpose", "nope"]) == 1
