@@ -8,7 +8,7 @@ from collections import Counter
 from collections.abc import Sequence
 
 import pytest
-from benchmarks.bench_intake import HOLDOUT, TEST
+from benchmarks.bench_intake import HOLDOUT, TEST, UNSEEN9
 from benchmarks.intake_cv import (
     DEV_PATHS,
     FOLDS,
@@ -24,7 +24,7 @@ from benchmarks.intake_cv import (
 
 from lawful.intake.classify.classifier import shipped_model
 from lawful.intake.classify.model import NaiveBayes
-from lawful.intake.classify.train import MESSAGE_WEIGHT, training_examples
+from lawful.intake.classify.train import MESSAGE_FILES, MESSAGE_WEIGHT, training_examples
 
 
 @pytest.fixture(scope="module")
@@ -35,6 +35,12 @@ def sets() -> dict[str, list[dict]]:
 def test_test_is_not_among_the_sets() -> None:
     assert not {TEST, HOLDOUT} & set(DEV_PATHS.values())
     assert set(DEV_PATHS) == {"DEV", "DEV2", "DEV3", "DEV4", "DEV5", "DEV6", "DEV7", "DEV8"}
+
+
+def test_the_unseen_check_is_neither_a_set_nor_training_data() -> None:
+    # UNSEEN9 measures the shipped model: training on it would make that figure in-sample.
+    assert UNSEEN9 not in DEV_PATHS.values()
+    assert not UNSEEN9.match(MESSAGE_FILES)
 
 
 def test_with_every_message_at_the_shipped_weight_the_scheme_is_the_shipped_model(
