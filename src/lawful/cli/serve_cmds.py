@@ -25,7 +25,6 @@ from lawful.demo_inbox import seed_inbox
 from lawful.documents.flows import publish_and_flag
 from lawful.jobs import default_registry, start_in_thread
 from lawful.settings import Settings
-from lawful.web import create_app
 
 WORKER_STOP_SECONDS = 10.0
 
@@ -64,6 +63,10 @@ def run_server(
         load_job_handlers()
         context = WorkerContext(lawful.engine, lawful.sessions, lawful.policy)
         stop = start_in_thread(lawful.engine, default_registry, context=context)
+    # Imported here: the web app's import (FastAPI, the pages, their templates) is most of the
+    # CLI's start-up, and every other command would pay it.
+    from lawful.web import create_app
+
     try:
         app = create_app(lawful, demo_site=demo_site, freeze_heap=True)
         uvicorn.run(app, host=host, port=port, access_log=False)

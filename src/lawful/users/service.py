@@ -16,6 +16,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
 import pyotp
 import sqlalchemy as sa
@@ -41,8 +42,14 @@ SESSION_MAX = timedelta(hours=10)
 WRONG = "the e-mail, password or code is not right"
 
 _hasher = PasswordHasher()
-#: Verified against when the address is unknown, so that it takes as long as a known one.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+@cache
+def _dummy_hash() -> str:
+    """Verified against when the address is unknown, so that it takes as long as a known one.
+    Made on first use, not at import: an Argon2 hash is a tenth of a second of every CLI
+    command's start-up otherwise."""
+    return _hasher.hash(secrets.token_urlsafe(16))
 
 
 def normalise_email(email: str) -> str:
@@ -166,7 +173,7 @@ def sign_in(
         wait = int((user.locked_until - now).total_seconds()) + 1
         raise LockedOut("too many wrong attempts: try again later", retry_after=wait)
     if user is None or user.disabled_at is not None:
-        _verify(_DUMMY_HASH, password)
+        _verify(_dummy_hash(), password)
         raise Unauthorized(WRONG)
     if not _verify(user.password_hash, password) or not _code_ok(ring, user, code, now):
         _count_failure(user, now)
