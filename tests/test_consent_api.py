@@ -180,10 +180,11 @@ def test_the_filter_command_splits_a_mailing_list(
     from lawful.cli import run
 
     listed = tmp_path / "list.csv"
-    # A blank line is skipped; a short row keeps its reason under the reason column.
+    # A blank line is skipped; a short row keeps its reason under the reason column; a long
+    # row is written whole.
     listed.write_text(
         f"name,email,city\nIrina,{EMAIL},Kazan\n\nNobody,nobody@example.ru\n"
-        "Broken,not an address,\n",
+        "Broken,not an address,,extra\n",
         encoding="utf-8",
     )
     monkeypatch.setenv("LAWFUL_DATA_DIR", str(tmp_path))
@@ -211,7 +212,7 @@ def test_the_filter_command_splits_a_mailing_list(
     assert refused.read_text(encoding="utf-8").splitlines() == [
         "name,email,city,reason",
         "Nobody,nobody@example.ru,,refused:unknown-subject",
-        "Broken,not an address,,refused:invalid-identifier",
+        "Broken,not an address,,extra,refused:invalid-identifier",
     ]
     assert "allowed: 1" in capsys.readouterr().out
     assert run(["consent", "filter", str(listed), "--purpose", "nope"]) == 1

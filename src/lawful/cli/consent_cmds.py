@@ -32,8 +32,8 @@ def register(app: typer.Typer) -> None:
 
 
 def _rows(path: Path) -> tuple[list[str], list[list[str]]]:
-    """The header and the non-blank rows, as lists: a dict per row (``csv.DictReader``) made
-    reading and writing a million-row list take twice as long as checking it."""
+    """The header and the non-blank rows, as lists. With a dict per row (``csv.DictReader``)
+    a row with more fields than the header stopped the command when it was written out."""
     with path.open(newline="", encoding="utf-8-sig") as handle:
         rows = [row for row in csv.reader(handle) if row]
     return (rows[0], rows[1:]) if rows else ([], [])
