@@ -244,8 +244,8 @@ def _states(
 ) -> dict[str, str]:
     """Subject id -> effective state of its current record for ``purpose``, or
     ``_BLOCKED_STATE``, for every subject that has such a record or is blocked (limited to
-    ``subject_ids`` when given). Plain strings, not answers: the bulk path turns a million of
-    them into one-byte codes, and building an answer per subject first cost a fifth of it."""
+    ``subject_ids`` when given). Plain strings, not answers: the bulk path codes them for its
+    one-byte answers, and an answer object per subject on the way was work for nothing."""
     if subject_ids is None:
         rows = _sqlite_rows(session, _SQLITE_STATES, (_sqlite_instant(now), purpose.key))
         if rows is not None:
@@ -297,7 +297,7 @@ def check_identifiers(
         return
     states = _states(session, declared, now, None)
     coded = _Coded.of(_all_owners(session, kind), states, declared, ring.index_key)
-    del states  # the codes hold what is needed; a million strings need not wait for the end
+    del states  # the codes hold what is needed: the states need not live while the list is read
     listed = chain(first, iterator)
     if workers > 0 and "fork" in multiprocessing.get_all_start_methods():
         yield from _check_emails_forked(listed, coded, workers)
