@@ -275,26 +275,48 @@ def test_the_grave_words_include_the_new_stems(classifier: RequestClassifier) ->
 
 
 @pytest.mark.parametrize(
-    ("text", "uncued"),
+    ("text", "leaning_to"),
     [
         # consent given: every word of a withdrawal but the taking back
-        ("I have agreed to the processing of my data, when will my card be ready?", "withdrawal"),
-        ("Согласен на обработку персональных данных. Когда перезвонит менеджер?", "withdrawal"),
+        (
+            "I have agreed to the processing of my data, when will my card be ready?",
+            ("withdrawal", "inquiry"),
+        ),
+        (
+            "Согласен на обработку персональных данных. Когда перезвонит менеджер?",
+            ("withdrawal", "inquiry"),
+        ),
         # a question about a policy, with no owner of the data
-        ("Какие персональные данные хранятся в карточке клиента?", "access"),
+        ("Какие персональные данные хранятся в карточке клиента?", ("access", "inquiry")),
         # contact details given, nothing said to be wrong
         (
             "Мой номер телефона для связи указан ниже, перезвоните по поводу тарифа.",
-            "rectification",
+            ("rectification", "inquiry"),
         ),
         # no file, format or other provider
-        ("Можно ли передать мои баллы сестре?", "portability"),
+        ("Можно ли передать мои баллы сестре?", ("portability", "inquiry")),
+        # no word for deleting, closing or leaving the database (sixth round)
+        (
+            "I registered under my old surname last month, is my order ready?",
+            ("erasure", "inquiry"),
+        ),
+        ("Remind me which plan I signed up for last year", ("erasure", "inquiry")),
+        # an owner and a question, but no data, records, copy or what is kept (sixth round)
+        ("Что у меня с бонусами? Сколько их?", ("access", "inquiry")),
+        ("А у меня скидка действует в вашем магазине?", ("access", "inquiry")),
+        # access, then erasure, neither with its word: the next label *with* its cue (sixth round)
+        (
+            "Remind me under which name the table was booked last time",
+            ("access", "erasure", "inquiry"),
+        ),
+        ("Под каким логином я у вас зарегистрирован?", ("access", "erasure", "inquiry")),
     ],
 )
-def test_a_label_without_its_cue_goes_to_a_person(text: str, uncued: str) -> None:
-    # The model leans to ``uncued``; the next label is taken and a person checks it, which
-    # also keeps a demoted withdrawal from becoming a confident inquiry.
-    result = leaning(uncued, "inquiry").classify(text)
+def test_a_label_without_its_cue_goes_to_a_person(text: str, leaning_to: tuple[str, ...]) -> None:
+    # The model leans to labels whose cue the text lacks; the next label with its cue (or
+    # none) is taken and a person checks it, which also keeps a demoted withdrawal or erasure
+    # from becoming a confident inquiry.
+    result = leaning(*leaning_to).classify(text)
     assert result.label == "inquiry"
     assert result.needs_person
 
@@ -366,21 +388,6 @@ def test_vietnamese_partners_and_sending_are_a_transfer_cue(
 
 
 @pytest.mark.parametrize(
-    "text",
-    [
-        "I registered under my old surname last month, is my order ready?",
-        "Remind me which plan I signed up for last year",
-    ],
-)
-def test_an_erasure_without_a_deletion_word_goes_to_a_person(text: str) -> None:
-    # A model can lean to erasure on words that sit near deletions in its examples; without a
-    # word for deleting, closing or leaving the database the next label is taken, for a person.
-    result = leaning("erasure", "inquiry").classify(text)
-    assert result.label == "inquiry"
-    assert result.needs_person
-
-
-@pytest.mark.parametrize(
     ("text", "label"),
     [
         ("pls delte my profile", "erasure"),
@@ -395,31 +402,6 @@ def test_a_request_with_its_word_keeps_its_label(
     classifier: RequestClassifier, text: str, label: str
 ) -> None:
     assert classifier.classify(text).label == label
-
-
-@pytest.mark.parametrize(
-    "text", ["Что у меня с бонусами? Сколько их?", "А у меня скидка действует в вашем магазине?"]
-)
-def test_an_access_request_names_what_it_wants_to_see(text: str) -> None:
-    # An owner and a question, but no data, records, copy or what is kept: not an access request.
-    result = leaning("access", "inquiry").classify(text)
-    assert result.label == "inquiry"
-    assert result.needs_person
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "Remind me under which name the table was booked last time",
-        "Под каким логином я у вас зарегистрирован?",
-    ],
-)
-def test_a_demoted_label_gives_way_to_the_next_label_with_its_cue(text: str) -> None:
-    # The model leans to access, then erasure; neither has its word (nothing asked to be seen,
-    # nothing to delete), so the question is an inquiry, for a person to check.
-    result = leaning("access", "erasure", "inquiry").classify(text)
-    assert result.label == "inquiry"
-    assert result.needs_person
 
 
 @pytest.mark.parametrize(
