@@ -6,6 +6,10 @@ and WAL checkpoints are forced after destruction (see ``lawful.subjects.service.
 
 from __future__ import annotations
 
+import fcntl
+import os
+import threading
+import time
 from importlib import resources
 from typing import Any
 
@@ -46,7 +50,8 @@ def create_engine_for(url: str, **kwargs: Any) -> Engine:
         # pysqlite's own transaction handling defers BEGIN; emit it ourselves so that
         # ``BEGIN IMMEDIATE`` can be used where a writer must hold the lock (audit chain).
         event.listen(engine, "connect", _disable_pysqlite_begin)
-        event.listen(engine, "begin", _sqlite_begin)
+        gate = _queue_writers(engine)
+        event.listen(engine, "begin", lambda conn: _sqlite_begin(conn, gate))
     return engine
 
 
@@ -54,9 +59,113 @@ def _disable_pysqlite_begin(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.isolation_level = None
 
 
-def _sqlite_begin(conn: sa.Connection) -> None:
+def _sqlite_begin(conn: sa.Connection, gate: WriterGate | None) -> None:
     mode = conn.info.pop("sqlite_begin", "IMMEDIATE")
-    conn.exec_driver_sql(f"BEGIN {mode}")
+    if mode == "DEFERRED":
+        gate = None
+    if gate is not None:
+        gate.enter(conn.connection.dbapi_connection)
+    try:
+        conn.exec_driver_sql(f"BEGIN {mode}")
+    except BaseException:
+        if gate is not None:
+            gate.leave(conn.connection.dbapi_connection)
+        raise
+
+
+#: How long a writer waits its turn before leaving it to SQLite's own busy timeout, as long.
+WRITER_WAIT_SECONDS = 10.0
+
+
+class WriterGate:
+    """Writers to one SQLite file wait their turn here, one at a time, before ``BEGIN
+    IMMEDIATE``: threads on a lock, processes on an advisory lock of a file beside the database.
+
+    Why: SQLite lets one writer in and answers every other with "busy"; its busy handler then
+    sleeps 1, 2, 5, 10, 15, 20, 25 … ms and tries again. Under concurrent requests the lock is
+    free again long before the sleeper wakes, so writers slept more than they worked (four
+    clients on two server processes: p95 latency 285 ms, a third more CPU per request). A
+    waiter here wakes as soon as the writer before it commits. The gate only orders writers
+    that would have waited anyway: past :data:`WRITER_WAIT_SECONDS` a writer goes on and
+    SQLite's busy timeout decides, as before."""
+
+    def __init__(self, path: str) -> None:
+        self._path = path
+        self._threads = threading.Lock()
+        self._holder: Any = None
+        self._pid = -1
+        self._fd = -1
+
+    def enter(self, dbapi_connection: Any) -> None:
+        deadline = time.monotonic() + WRITER_WAIT_SECONDS
+        if not self._threads.acquire(timeout=WRITER_WAIT_SECONDS):
+            return
+        if not self._lock_file(deadline):
+            self._threads.release()
+            return
+        self._holder = dbapi_connection
+
+    def leave(self, dbapi_connection: Any) -> None:
+        """Called after every COMMIT and ROLLBACK; only the connection that entered leaves."""
+        if self._holder is None or self._holder is not dbapi_connection:
+            return
+        self._holder = None
+        fcntl.flock(self._fd, fcntl.LOCK_UN)
+        self._threads.release()
+
+    def _lock_file(self, deadline: float) -> bool:
+        """The other processes' turn: ``flock`` cannot time out, so try it without blocking,
+        after pauses that grow from 0.1 to 1 ms (a write transaction here takes a few ms)."""
+        if self._pid != os.getpid():  # a forked child must not share its parent's lock
+            self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            self._pid = os.getpid()
+        pause = 0.0001
+        while True:
+            try:
+                fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return True
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    return False
+                time.sleep(pause)
+                pause = min(pause * 2, 0.001)
+
+
+_gates: dict[str, WriterGate] = {}
+_gates_lock = threading.Lock()
+
+
+def _queue_writers(engine: Engine) -> WriterGate | None:
+    """Put the engine's writers behind the :class:`WriterGate` of its file (one per file in a
+    process, shared by every engine on it). An in-memory database has no other writer."""
+    database = engine.url.database or ""
+    if database in ("", ":memory:") or database.startswith("file:"):
+        return None
+    path = os.path.realpath(database)
+    with _gates_lock:
+        gate = _gates.setdefault(path, WriterGate(f"{path}-writer.lock"))
+    dialect = engine.dialect
+    commit, rollback = dialect.do_commit, dialect.do_rollback
+
+    # The Connection's commit and rollback events fire before the statement; the gate must
+    # open after it, and also when the pool rolls back a connection given back mid-transaction.
+    def do_commit(connection: Any) -> None:
+        try:
+            commit(connection)
+        finally:
+            gate.leave(getattr(connection, "dbapi_connection", connection))
+
+    def do_rollback(connection: Any) -> None:
+        try:
+            rollback(connection)
+        finally:
+            gate.leave(getattr(connection, "dbapi_connection", connection))
+
+    dialect.do_commit = do_commit  # type: ignore[method-assign, assignment]
+    dialect.do_rollback = do_rollback  # type: ignore[method-assign, assignment]
+    event.listen(engine, "close", lambda dbapi, _record: gate.leave(dbapi))
+    event.listen(engine, "invalidate", lambda dbapi, _record, _exc: gate.leave(dbapi))
+    return gate
 
 
 def read_only(conn: sa.Connection) -> sa.Connection:
