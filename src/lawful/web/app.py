@@ -96,8 +96,12 @@ def create_app(
     app.state.lawful = lawful
     app.state.submission_writer = writer
     problems.install(app)
-    # Routes are matched in order, one pattern after another: the busiest route goes first.
+    # Routes are matched in order, one pattern after another (FastAPI tries every route of
+    # every included router until one matches, ~1.5 us each): the busiest go first — the
+    # submissions, then the data-subject requests' public and operator steps.
     submissions.install(app)
+    app.include_router(request_routes.public, prefix="/api/v1")
+    app.include_router(request_routes.operator, prefix="/api/v1")
     app.include_router(health.router)
     app.include_router(operator.router, prefix="/api/v1")
     app.include_router(audit.router, prefix="/api/v1")
@@ -107,8 +111,6 @@ def create_app(
     app.include_router(transfers.router, prefix="/api/v1")
     app.include_router(connector_routes.router, prefix="/api/v1")
     app.include_router(submissions.well_known)
-    app.include_router(request_routes.public, prefix="/api/v1")
-    app.include_router(request_routes.operator, prefix="/api/v1")
     app.include_router(request_routes.acts, prefix="/api/v1")
     pages.include(app)
     if demo_site:
