@@ -172,13 +172,15 @@ def _categories_of(session: Session, subject_id: str) -> set[str]:
 
 
 def runs_of(session: Session, request_id: str) -> list[ConnectorRun]:
-    return list(
-        session.scalars(
-            sa.select(ConnectorRun)
-            .where(ConnectorRun.request_id == request_id)
-            .order_by(ConnectorRun.id)
-        )
-    )
+    return list(session.scalars(_RUNS_OF, {"request_id": request_id}))
+
+
+# Built once: every access report and every operator's view of a request asks.
+_RUNS_OF = (
+    sa.select(ConnectorRun)
+    .where(ConnectorRun.request_id == sa.bindparam("request_id"))
+    .order_by(ConnectorRun.id)
+)
 
 
 # --- the worker's side ----------------------------------------------------------------------

@@ -19,6 +19,7 @@ expired and whose job was claimed again cannot overwrite the new holder's outcom
 
 from __future__ import annotations
 
+import functools
 import secrets
 from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
@@ -30,7 +31,7 @@ from sqlalchemy.orm import Session, aliased
 
 from lawful.errors import LawfulError
 from lawful.jobs.models import Job, JobStatus, Payload
-from lawful.store.db import insert_for
+from lawful.store.db import insert_for_dialect
 
 DEFAULT_LEASE = timedelta(minutes=5)
 BACKOFF_BASE = timedelta(seconds=30)
@@ -87,9 +88,8 @@ def enqueue(
         "created_at": now,
     }
     # On the transaction's connection: the ORM's bulk-insert path costs more than the INSERT.
-    inserted = session.connection().execute(
-        _insert_ignoring_duplicates(session, values).returning(Job.id)
-    )
+    dialect = session.get_bind().dialect.name
+    inserted = session.connection().execute(_enqueue_statement(dialect), values)
     job_id: int | None = inserted.scalar()
     return job_id
 
@@ -100,10 +100,12 @@ def _key_taken(session: Session, unique_key: str) -> bool:
     return found is not None
 
 
-def _insert_ignoring_duplicates(session: Session, values: dict[str, Any]) -> Any:
-    """``INSERT … ON CONFLICT (unique_key) DO NOTHING``: races between enqueuers end in one row."""
-    insert = insert_for(session)
-    return insert(Job).values(**values).on_conflict_do_nothing(index_elements=["unique_key"])
+@functools.cache
+def _enqueue_statement(dialect: str) -> Any:
+    """``INSERT … ON CONFLICT (unique_key) DO NOTHING RETURNING id``: races between enqueuers
+    end in one row. Built once per backend (request flows queue a job at most steps)."""
+    insert = insert_for_dialect(dialect)
+    return insert(Job).on_conflict_do_nothing(index_elements=["unique_key"]).returning(Job.id)
 
 
 def claim(

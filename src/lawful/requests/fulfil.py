@@ -349,31 +349,32 @@ def spend(*, session: Session, token: str, now: datetime) -> None:
     Two guarded UPDATEs, no read: :func:`peek` has just read the rows (six ORM loads were a
     tenth of a download), and the guards make the check and the change one step."""
     digest = _digest(token)
-    spent = (
-        session.connection()
-        .execute(
-            sa.update(Download)
-            .where(
-                Download.token_digest == digest,
-                Download.used_at.is_(None),
-                Download.expires_at > now,
-            )
-            .values(used_at=now)
-            .returning(Download.file_id, Download.request_id)
-        )
-        .first()
-    )
+    spent = session.connection().execute(_SPEND, {"digest": digest, "now": now}).first()
     if spent is None:
         if session.get(Download, digest) is None:
             raise NotFound("no such download", field="token")
         raise Gone("this link was already used or has expired", field="token")
-    cleared = session.connection().execute(
-        sa.update(RequestFile)
-        .where(RequestFile.id == spent.file_id, RequestFile.sealed.is_not(None))
-        .values(sealed=None)
-    )
+    cleared = session.connection().execute(_CLEAR_FILE, {"file_id": spent.file_id})
     if getattr(cleared, "rowcount", 1) != 1:
         raise Gone("the file is no longer kept", field="token")
     service.add_step(
         session, spent.request_id, "downloaded", "requester", now, f"file {spent.file_id}"
     )
+
+
+# Built once with bound parameters (see lawful.requests.service): every download runs them.
+_SPEND = (
+    sa.update(Download)
+    .where(
+        Download.token_digest == sa.bindparam("digest"),
+        Download.used_at.is_(None),
+        Download.expires_at > sa.bindparam("now"),
+    )
+    .values(used_at=sa.bindparam("now", type_=Download.__table__.c.used_at.type))
+    .returning(Download.file_id, Download.request_id)
+)
+_CLEAR_FILE = (
+    sa.update(RequestFile)
+    .where(RequestFile.id == sa.bindparam("file_id"), RequestFile.sealed.is_not(None))
+    .values(sealed=None)
+)

@@ -47,9 +47,12 @@ def promise(session: Session, request: Request, what: str, now: datetime) -> str
 
 def withdraw(session: Session, key: str) -> None:
     """The flow delivered it itself: the worker has nothing left to do."""
-    session.connection().execute(
-        sa.delete(Job).where(Job.unique_key == key, Job.status == JobStatus.QUEUED.value)
-    )
+    session.connection().execute(_WITHDRAW, {"key": key})
+
+
+_WITHDRAW = sa.delete(Job).where(
+    Job.unique_key == sa.bindparam("key"), Job.status == JobStatus.QUEUED.value
+)
 
 
 def token_digest(token: str) -> bytes:

@@ -168,9 +168,14 @@ def submit(
 
 
 def _owner(session: Session, kind: str, digest: bytes) -> str | None:
-    return session.scalar(
-        sa.select(Identifier.subject_id).where(Identifier.kind == kind, Identifier.digest == digest)
-    )
+    return session.scalar(_OWNER, {"kind": kind, "digest": digest})
+
+
+# The statements of a request's lifecycle are built once, here, with bound parameters: building
+# a statement on every call cost more than running it (an access lifecycle runs some fifty).
+_OWNER = sa.select(Identifier.subject_id).where(
+    Identifier.kind == sa.bindparam("kind"), Identifier.digest == sa.bindparam("digest")
+)
 
 
 def _replan(session: Session, policy: Policy, request: Request, *, new: bool = False) -> None:
@@ -188,12 +193,7 @@ def _replan(session: Session, policy: Policy, request: Request, *, new: bool = F
         if rows:
             session.connection().execute(_ADD_DEADLINE, rows)
         return
-    running = {
-        d.name: d
-        for d in session.scalars(
-            sa.select(RequestDeadline).where(RequestDeadline.request_id == request.id)
-        )
-    }
+    running = {d.name: d for d in session.scalars(_DEADLINES, {"request_id": request.id})}
     for p in planned:
         row = running.get(p.name)
         if row is None:
@@ -216,6 +216,9 @@ def _clock(request: Request, planned: deadlines.Planned) -> dict[str, Any]:
 
 
 _ADD_DEADLINE = sa.insert(RequestDeadline)
+_DEADLINES = sa.select(RequestDeadline).where(
+    RequestDeadline.request_id == sa.bindparam("request_id")
+)
 
 
 def note(
@@ -277,15 +280,18 @@ def meet(session: Session, request: Request, name: str | tuple[str, ...], now: d
     On the transaction's connection: no deadline is held as an object when a flow meets one,
     and the ORM's bulk-update path costs more than the statement."""
     names = (name,) if isinstance(name, str) else name
-    session.connection().execute(
-        sa.update(RequestDeadline)
-        .where(
-            RequestDeadline.request_id == request.id,
-            RequestDeadline.name.in_(names),
-            RequestDeadline.met_at.is_(None),
-        )
-        .values(met_at=now)
+    session.connection().execute(_MEET, {"of_request": request.id, "names": names, "now": now})
+
+
+_MEET = (
+    sa.update(RequestDeadline)
+    .where(
+        RequestDeadline.request_id == sa.bindparam("of_request"),
+        RequestDeadline.name.in_(sa.bindparam("names", expanding=True)),
+        RequestDeadline.met_at.is_(None),
     )
+    .values(met_at=sa.bindparam("now", type_=RequestDeadline.__table__.c.met_at.type))
+)
 
 
 def mark_verified(
@@ -494,44 +500,41 @@ def _next_name(session: Session, request_id: str, due: object) -> str | None:
 
 
 def deadlines_of(session: Session, request_id: str) -> list[RequestDeadline]:
-    return list(
-        session.scalars(
-            sa.select(RequestDeadline)
-            .where(RequestDeadline.request_id == request_id)
-            .order_by(RequestDeadline.due_at)
-        )
-    )
+    return list(session.scalars(_DEADLINES_BY_DUE, {"request_id": request_id}))
 
 
 def due(session: Session, request_id: str, name: str) -> datetime | None:
     """When the request's deadline ``name`` falls (``None``: it has none)."""
-    return session.scalar(
-        sa.select(RequestDeadline.due_at).where(
-            RequestDeadline.request_id == request_id, RequestDeadline.name == name
-        )
-    )
+    return session.scalar(_DUE, {"request_id": request_id, "name": name})
 
 
 def timeline(session: Session, request_id: str) -> list[RequestEvent]:
-    return list(
-        session.scalars(
-            sa.select(RequestEvent)
-            .where(RequestEvent.request_id == request_id)
-            .order_by(RequestEvent.id)
-        )
-    )
+    return list(session.scalars(_TIMELINE, {"request_id": request_id}))
 
 
 def count_recent(session: Session, digest: bytes, since: datetime) -> int:
     """Requests made with one identifier since ``since``: the per-identifier rate limit."""
-    return int(
-        session.scalar(
-            sa.select(sa.func.count())
-            .select_from(Request)
-            .where(Request.identifier_digest == digest, Request.received_at >= since)
-        )
-        or 0
+    return int(session.scalar(_COUNT_RECENT, {"digest": digest, "since": since}) or 0)
+
+
+_DEADLINES_BY_DUE = _DEADLINES.order_by(RequestDeadline.due_at)
+_DUE = sa.select(RequestDeadline.due_at).where(
+    RequestDeadline.request_id == sa.bindparam("request_id"),
+    RequestDeadline.name == sa.bindparam("name"),
+)
+_TIMELINE = (
+    sa.select(RequestEvent)
+    .where(RequestEvent.request_id == sa.bindparam("request_id"))
+    .order_by(RequestEvent.id)
+)
+_COUNT_RECENT = (
+    sa.select(sa.func.count())
+    .select_from(Request)
+    .where(
+        Request.identifier_digest == sa.bindparam("digest"),
+        Request.received_at >= sa.bindparam("since"),
     )
+)
 
 
 @dataclass(frozen=True)

@@ -208,7 +208,11 @@ def flush_wal(sessions: sessionmaker[Session]) -> None:
 def insert_for(session: Session) -> Any:
     """The backend's own ``insert`` construct (``ON CONFLICT`` for upserts): lawful runs on
     SQLite and PostgreSQL, whose dialects both offer it."""
-    dialect = session.get_bind().dialect.name
+    return insert_for_dialect(session.get_bind().dialect.name)
+
+
+def insert_for_dialect(dialect: str) -> Any:
+    """:func:`insert_for` by the dialect's name."""
     if dialect == "postgresql":
         return postgresql.insert
     if dialect == "sqlite":
