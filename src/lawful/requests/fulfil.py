@@ -18,6 +18,7 @@ from lawful.config.models import Policy
 from lawful.connectors import orchestration
 from lawful.consent import service as consent
 from lawful.crypto.keyring import Keyring
+from lawful.crypto.sealed import RecordKey
 from lawful.destruction import service as destruction
 from lawful.errors import Gone, InvalidTransition, NotFound, PolicyViolation
 from lawful.requests import outbox, report, service
@@ -323,23 +324,23 @@ def _digest(token: str) -> bytes:
     return outbox.token_digest(token) if len(token) < 100 else b""
 
 
-def _find(session: Session, token: str, now: datetime) -> tuple[Download, RequestFile, Request]:
-    row = session.get(Download, _digest(token))
-    if row is None:
-        raise NotFound("no such download", field="token")
-    if row.used_at is not None or row.expires_at <= now:
-        raise Gone("this link was already used or has expired", field="token")
-    file = session.get(RequestFile, row.file_id)
-    request = service.get(session, row.request_id)
-    if file is None or file.sealed is None:
-        raise Gone("the file is no longer kept", field="token")
-    return row, file, request
-
-
 def peek(*, session: Session, ring: Keyring, token: str, now: datetime) -> tuple[str, bytes]:
-    """The file behind a valid, unused link — read only: the link stays valid."""
-    _row, file, request = _find(session, token, now)
-    return service.open_file(ring, request, file)
+    """The file behind a valid, unused link — read only: the link stays valid.
+
+    One statement for the link, its file and its request's key (three look-ups by primary
+    key through the ORM cost a tenth of a download)."""
+    found = session.connection().execute(_PEEK, {"digest": _digest(token)}).first()
+    if found is None:
+        raise NotFound("no such download", field="token")
+    if found.used_at is not None or found.expires_at <= now:
+        raise Gone("this link was already used or has expired", field="token")
+    if found.wrapped_key is None:
+        raise NotFound("no such request", field="request_id")
+    if found.sealed is None:
+        raise Gone("the file is no longer kept", field="token")
+    ref = f"request:{found.request_id}"
+    key = RecordKey.open(ring, ref, found.wrapped_key, found.master_key_id)
+    return key.open_text(found.sealed_name, "file-name"), key.open_bytes(found.sealed, "file")
 
 
 def spend(*, session: Session, token: str, now: datetime) -> None:
@@ -377,4 +378,18 @@ _CLEAR_FILE = (
     sa.update(RequestFile)
     .where(RequestFile.id == sa.bindparam("file_id"), RequestFile.sealed.is_not(None))
     .values(sealed=None)
+)
+_PEEK = (
+    sa.select(
+        Download.request_id,
+        Download.used_at,
+        Download.expires_at,
+        RequestFile.sealed_name,
+        RequestFile.sealed,
+        Request.wrapped_key,
+        Request.master_key_id,
+    )
+    .outerjoin(RequestFile, RequestFile.id == Download.file_id)
+    .outerjoin(Request, Request.id == Download.request_id)
+    .where(Download.token_digest == sa.bindparam("digest"))
 )

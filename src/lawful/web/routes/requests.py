@@ -466,18 +466,13 @@ def detail(lawful: Lawful, request_id: str) -> Detail:
     """The operator's view of one request: its state, deadlines, timeline and connector runs
     (what every operator action answers with)."""
     with reading(lawful.engine) as session:
-        r = service.get(session, request_id)
-        deadlines = [
-            Deadline.model_validate(d, from_attributes=True)
-            for d in service.deadlines_of(session, request_id)
-        ]
-        steps = [
-            Step.model_validate(e, from_attributes=True)
-            for e in service.timeline(session, request_id)
-        ]
+        seen = service.overview(session, request_id)
         runs = [
             ConnectorStatus.model_validate(x) for x in orchestration.status(session, request_id)
         ]
+    r = seen.request
+    deadlines = [Deadline.model_validate(d, from_attributes=True) for d in seen.deadlines]
+    steps = [Step.model_validate(e, from_attributes=True) for e in seen.timeline]
     return Detail(
         request_id=r.id,
         kind=r.kind,
