@@ -186,7 +186,7 @@ def _report(
     # The PDF (the slowest part) is laid out at the one download, outside the
     # transaction that holds the write lock; see report.finish.
     data = report.package(built, request.language, pdf=pdf, defer_pdf=True)
-    row = service.attach(
+    file_id = service.attach(
         session=session,
         ring=ring,
         request_id=request.id,
@@ -197,7 +197,7 @@ def _report(
         now=now,
         role="report",
     )
-    token = outbox.new_token(session, request, row.id, now)
+    token = outbox.new_token(session, request, file_id, now)
     return Outcome(done=[Said("report_ready")], download_token=token)
 
 

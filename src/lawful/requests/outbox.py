@@ -62,15 +62,19 @@ def token_digest(token: str) -> bytes:
 def new_token(session: Session, request: Request, file_id: int, now: datetime) -> str:
     """A fresh one-time token for a prepared file; only its hash is stored."""
     token = secrets.token_urlsafe(32)
-    session.add(
-        Download(
-            token_digest=token_digest(token),
-            request_id=request.id,
-            file_id=file_id,
-            expires_at=now + DOWNLOAD_TTL,
-        )
+    session.connection().execute(
+        _ADD_DOWNLOAD,
+        {
+            "token_digest": token_digest(token),
+            "request_id": request.id,
+            "file_id": file_id,
+            "expires_at": now + DOWNLOAD_TTL,
+        },
     )
     return token
+
+
+_ADD_DOWNLOAD = sa.insert(Download)
 
 
 def link(public_url: str, token: str) -> str:
