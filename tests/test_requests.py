@@ -394,3 +394,91 @@ def test_mail_sent_at_once_leaves_nothing_for_the_worker(lawful, mail):
             )
             == 0
         )
+
+
+def _act_with(lawful: Lawful, request_id: str, prepared: object) -> bytes:
+    """Act with ``prepared`` and download what was stored."""
+    from lawful.requests import fulfil
+
+    now = NOW + timedelta(hours=1)
+    with lawful.sessions.begin() as session:
+        outcome = fulfil.act(
+            session=session,
+            ring=lawful.ring,
+            policy=lawful.require_policy(),
+            request_id=request_id,
+            actor="dpo",
+            now=now,
+            prepared=prepared,  # type: ignore[arg-type]
+        )
+    assert outcome.download_token is not None
+    with lawful.sessions.begin() as session:
+        return fulfil.download(
+            session=session, ring=lawful.ring, token=outcome.download_token, now=now
+        )[1]
+
+
+def _extracts(lawful: Lawful) -> int:
+    """``extract`` events in the journal (the tests hold one person)."""
+    with lawful.sessions() as session:
+        return len(
+            session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "extract")).all()
+        )
+
+
+def test_an_access_report_packed_before_the_write_is_the_one_handed_out(lawful, mail):
+    from lawful.documents.service import reading
+    from lawful.requests import fulfil
+
+    inbox, mailer = mail
+    subject_id = _person(lawful)
+    request = _verified(lawful, inbox, mailer, "access")
+    with reading(lawful.engine) as session:
+        prepared = fulfil.prepare_report(
+            session=session,
+            ring=lawful.ring,
+            policy=lawful.require_policy(),
+            request_id=request.id,
+            now=NOW + timedelta(hours=1),
+            pdf=False,
+        )
+    assert prepared is not None and prepared.subject_id == subject_id
+    assert _extracts(lawful) == 0  # reading journals nothing: nothing is handed out
+    marked = fulfil.PreparedReport(prepared.subject_id, prepared.export, b"PK-prepared")
+    assert _act_with(lawful, request.id, marked) == b"PK-prepared"
+    assert _extracts(lawful) == 1  # journalled once, when it was handed out
+
+
+def test_a_report_prepared_for_someone_else_is_built_again(lawful, mail):
+    from lawful.requests import fulfil
+
+    inbox, mailer = mail
+    _person(lawful)
+    request = _verified(lawful, inbox, mailer, "access")
+    stale = fulfil.PreparedReport("another-subject", None, b"PK-stale")
+    data = _act_with(lawful, request.id, stale)
+    report = json.loads(zipfile.ZipFile(io.BytesIO(data)).read("data.json"))
+    assert {v["value"] for v in report["values"]} == {NAME, EMAIL}
+
+
+@pytest.mark.parametrize("case", ["erasure", "unverified"])
+def test_only_a_verified_report_request_is_prepared(lawful, mail, case):
+    from lawful.documents.service import reading
+    from lawful.requests import fulfil
+
+    inbox, mailer = mail
+    _person(lawful)
+    if case == "erasure":
+        request = _verified(lawful, inbox, mailer, "erasure")
+    else:
+        request = _submit(lawful, mailer, "access")
+    with reading(lawful.engine) as session:
+        prepared = fulfil.prepare_report(
+            session=session,
+            ring=lawful.ring,
+            policy=lawful.require_policy(),
+            request_id=request.id,
+            now=NOW,
+            pdf=False,
+        )
+    assert prepared is None

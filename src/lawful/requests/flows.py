@@ -192,6 +192,15 @@ def act(
             )
         if waiting:
             return fulfil.Outcome("in_progress", done=[orchestration.describe_waiting(waiting)])
+    with reading(lawful.engine) as session:  # an access report is built before the write
+        prepared = fulfil.prepare_report(
+            session=session,
+            ring=lawful.ring,
+            policy=policy,
+            request_id=request_id,
+            now=now,
+            pdf=pdf,
+        )
     with lawful.sessions.begin() as session:
         outcome = fulfil.act(
             session=session,
@@ -202,6 +211,7 @@ def act(
             now=now,
             destroyer=destroyer,
             pdf=pdf,
+            prepared=prepared,
         )
         request = service.get(session, request_id)
         key = service.key_of(lawful.ring, request)

@@ -54,15 +54,20 @@ def act(
     now: datetime,
     destroyer: destruction.Destroyer | None = None,
     pdf: bool = True,
+    prepared: PreparedReport | None = None,
 ) -> Outcome:
-    """Carry out a verified request and move it to ``fulfilled``."""
+    """Carry out a verified request and move it to ``fulfilled``; an access report built
+    beforehand (:func:`prepare_report`) is used when it is still about the same person."""
     request = service.get(session, request_id)
     if request.state not in ("verified", "in_progress"):
         raise InvalidTransition(
             f"a request in state {request.state} cannot be acted on", field="state"
         )
     subject_id = request.subject_id if _exists(session, request.subject_id) else None
-    outcome = _perform(session, ring, policy, request, subject_id, actor, now, destroyer, pdf)
+    if request.kind in REPORT_KINDS:
+        outcome = _report(session, ring, policy, request, subject_id, actor, now, pdf, prepared)
+    else:
+        outcome = _perform(session, ring, policy, request, subject_id, actor, now, destroyer)
     request.outcome = outcome.outcome
     service.move(session, request, "fulfilled", actor, now)
     service.note(session, request, "acted", actor, now, outcome.summary())
@@ -83,10 +88,7 @@ def _perform(
     actor: str,
     now: datetime,
     destroyer: destruction.Destroyer | None,
-    pdf: bool,
 ) -> Outcome:
-    if request.kind in REPORT_KINDS:
-        return _report(session, ring, policy, request, subject_id, actor, now, pdf)
     if subject_id is None:
         return _unknown_here(session, policy, request, actor, now, destroyer)
     if request.kind == "rectification":
@@ -166,6 +168,55 @@ def _is_blocked(session: Session, subject_id: str) -> bool:
     return subject is not None and subject.blocked_at is not None
 
 
+@dataclass(frozen=True)
+class PreparedReport:
+    """An access report built in a read transaction, before the write lock is taken."""
+
+    subject_id: str | None
+    export: subjects.SubjectExport | None
+    data: bytes
+
+
+def prepare_report(
+    *, session: Session, ring: Keyring, policy: Policy, request_id: str, now: datetime, pdf: bool
+) -> PreparedReport | None:
+    """The report a verified access, transfer or portability request will hand out, read and
+    packed without writing (None for other requests and other states): :func:`act` then only
+    journals, seals and stores it, and on SQLite holds the write lock — which every writer of
+    every server process waits for — for a fraction of the time."""
+    request = service.get(session, request_id)
+    if request.kind not in REPORT_KINDS or request.state not in ("verified", "in_progress"):
+        return None
+    subject_id = request.subject_id if _exists(session, request.subject_id) else None
+    export = read_subject(session, ring, subject_id)
+    data = _package(session, ring, policy, request, export, now, pdf)
+    return PreparedReport(subject_id, export, data)
+
+
+def read_subject(
+    session: Session, ring: Keyring, subject_id: str | None
+) -> subjects.SubjectExport | None:
+    if subject_id is None:
+        return None
+    return subjects.read_subject(session=session, ring=ring, subject_id=subject_id)
+
+
+def _package(
+    session: Session,
+    ring: Keyring,
+    policy: Policy,
+    request: Request,
+    export: subjects.SubjectExport | None,
+    now: datetime,
+    pdf: bool,
+) -> bytes:
+    elsewhere = orchestration.found_for(session, ring, request)
+    built = report.build(policy, export, request.language, now, elsewhere=elsewhere)
+    # The PDF (the slowest part) is laid out at the one download, outside the
+    # transaction that holds the write lock; see report.finish.
+    return report.package(built, request.language, pdf=pdf, defer_pdf=True)
+
+
 def _report(
     session: Session,
     ring: Keyring,
@@ -175,17 +226,15 @@ def _report(
     actor: str,
     now: datetime,
     pdf: bool,
+    prepared: PreparedReport | None,
 ) -> Outcome:
-    export = (
-        subjects.export_subject(session=session, ring=ring, subject_id=subject_id, actor=actor)
-        if subject_id
-        else None
-    )
-    elsewhere = orchestration.found_for(session, ring, request)
-    built = report.build(policy, export, request.language, now, elsewhere=elsewhere)
-    # The PDF (the slowest part) is laid out at the one download, outside the
-    # transaction that holds the write lock; see report.finish.
-    data = report.package(built, request.language, pdf=pdf, defer_pdf=True)
+    if prepared is not None and prepared.subject_id == subject_id:
+        export, data = prepared.export, prepared.data
+    else:
+        export = read_subject(session, ring, subject_id)
+        data = _package(session, ring, policy, request, export, now, pdf)
+    if export is not None:
+        subjects.journal_extract(session, export, actor=actor)
     file_id = service.attach(
         session=session,
         ring=ring,

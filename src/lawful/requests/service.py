@@ -201,8 +201,9 @@ def _replan(session: Session, policy: Policy, request: Request, *, new: bool = F
         if row is None:
             connection.execute(_ADD_DEADLINE, {"request_id": request.id, "name": p.name, **clock})
         elif row.met_at is None and any(getattr(row, k) != v for k, v in clock.items()):
-            new = {f"new_{k}": v for k, v in clock.items()}
-            connection.execute(_SET_CLOCK, {"of_request": request.id, "of_name": p.name, **new})
+            changed = {f"new_{k}": v for k, v in clock.items()}
+            params = {"of_request": request.id, "of_name": p.name, **changed}
+            connection.execute(_SET_CLOCK, params)
 
 
 #: What a deadline's clock is made of (see :func:`_clock`).

@@ -289,6 +289,14 @@ def export_subject(
     *, session: Session, ring: Keyring, subject_id: str, actor: str, purpose: str = "access_request"
 ) -> SubjectExport:
     """Decrypt everything held about one subject; journal it as an ``extract``."""
+    export = read_subject(session=session, ring=ring, subject_id=subject_id)
+    journal_extract(session, export, actor=actor, purpose=purpose)
+    return export
+
+
+def read_subject(*, session: Session, ring: Keyring, subject_id: str) -> SubjectExport:
+    """:func:`export_subject` without its journal entry: for a caller that decrypts in a read
+    transaction and journals the extract in the write transaction that hands it out."""
     subject = _require(session, subject_id)
     key = _data_key(ring, subject)
     rows = session.execute(
@@ -305,17 +313,23 @@ def export_subject(
         ExportedValue(p, c, open_value(key, sealed, context=value_context(subject_id, p, c)), t)
         for p, c, sealed, t in rows
     ]
+    return SubjectExport(subject_id, subject.created_at, subject.blocked_at is not None, values)
+
+
+def journal_extract(
+    session: Session, export: SubjectExport, *, actor: str, purpose: str = "access_request"
+) -> None:
+    """Journal that ``export`` was handed out (an ``extract``: its values counted, never shown)."""
     audit.append(
         session,
         audit.Event(
             "extract",
             actor,
-            subject_id,
-            details={"reason": purpose, "values": len(values)},
-            categories=sorted({v.category for v in values}),
+            export.subject_id,
+            details={"reason": purpose, "values": len(export.values)},
+            categories=sorted({v.category for v in export.values}),
         ),
     )
-    return SubjectExport(subject_id, subject.created_at, subject.blocked_at is not None, values)
 
 
 def set_blocked(
