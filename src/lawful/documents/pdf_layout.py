@@ -218,8 +218,8 @@ class Typesetter:
                 lines.append([])
                 used = 0.0
                 continue
-            for piece in self._fit(word, width, size):
-                needed = self._width(piece, size) + (space if lines[-1] else 0.0)
+            for piece, piece_width in self._fit(word, width, size):
+                needed = piece_width + (space if lines[-1] else 0.0)
                 if lines[-1] and used + needed > width:
                     lines.append([])
                     needed -= space
@@ -228,10 +228,12 @@ class Typesetter:
                 used += needed
         return lines
 
-    def _fit(self, word: Word, width: float, size: float) -> list[Word]:
-        """The word, broken between letters where it is wider than the line."""
-        if self._width(word, size) <= width:
-            return [word]
+    def _fit(self, word: Word, width: float, size: float) -> list[tuple[Word, float]]:
+        """The word, broken between letters where it is wider than the line, with the width
+        of each piece."""
+        whole = self._width(word, size)
+        if whole <= width:
+            return [(word, whole)]
         pieces: list[Word] = [[]]
         used = 0.0
         for name, text in word:
@@ -242,9 +244,12 @@ class Typesetter:
                     used = 0.0
                 pieces[-1].append((name, char))
                 used += advance
-        return pieces
+        return [(piece, self._width(piece, size)) for piece in pieces]
 
     def _width(self, word: Word, size: float) -> float:
+        if len(word) == 1:  # most words are in one face: no generator (the same sum)
+            name, text = word[0]
+            return self.faces[name].width(text, size)
         return sum(self.faces[name].width(text, size) for name, text in word)
 
     # --- tables ---------------------------------------------------------------------------
