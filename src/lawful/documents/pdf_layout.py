@@ -261,11 +261,14 @@ class Typesetter:
             + [[] for _ in range(columns - len(row))]
             for row in rows
         ]
-        widths = self._column_widths(cells, A4[0] - 2 * MARGIN - self.indent)
-        for row in cells:
+        words = [[_words(runs) for runs in row] for row in cells]  # split once for both
+        widths = self._column_widths(cells, words, A4[0] - 2 * MARGIN - self.indent)
+        for row in words:
             self._table_row(row, widths)
 
-    def _column_widths(self, cells: list[list[list[Run]]], available: float) -> list[float]:
+    def _column_widths(
+        self, cells: list[list[list[Run]]], words: list[list[list[Word | None]]], available: float
+    ) -> list[float]:
         """Between each column's longest word (at most an equal share of the width: longer
         words are broken) and its unbroken content, the slack shared in proportion."""
         padding = 2 * CELL_PADDING
@@ -273,9 +276,9 @@ class Typesetter:
         share = available / len(by_column)
         natural = [max(self._width(runs, BODY) for runs in col) + padding for col in by_column]
         least = [
-            min(max((self._width(w, BODY) for r in col for w in _words(r) if w), default=0), share)
+            min(max((self._width(w, BODY) for c in col for w in c if w), default=0), share)
             + padding
-            for col in by_column
+            for col in zip(*words, strict=True)
         ]
         least = [min(low, high) for low, high in zip(least, natural, strict=True)]
         if sum(natural) <= available:  # the page's width, in proportion to the content
@@ -283,13 +286,14 @@ class Typesetter:
         stretch = (available - sum(least)) / (sum(natural) - sum(least))
         return [low + (high - low) * stretch for low, high in zip(least, natural, strict=True)]
 
-    def _table_row(self, row: list[list[Run]], widths: list[float]) -> None:
-        """One row: on a new page when it does not fit here but would on a page of its own,
-        across pages (its cells cut at the same line) when it is taller than a page."""
+    def _table_row(self, row: list[list[Word | None]], widths: list[float]) -> None:
+        """One row (each cell's words): on a new page when it does not fit here but would on
+        a page of its own, across pages (its cells cut at the same line) when it is taller
+        than a page."""
         line_height = BODY * LEADING
         cells = [
-            self._wrap(_words(runs), w - 2 * CELL_PADDING, BODY)
-            for runs, w in zip(row, widths, strict=True)
+            self._wrap(words, w - 2 * CELL_PADDING, BODY)
+            for words, w in zip(row, widths, strict=True)
         ]
         tallest = max(len(cell) for cell in cells)
         if tallest * line_height + 2 * CELL_PADDING <= A4[1] - BOTTOM_MARGIN - MARGIN:
