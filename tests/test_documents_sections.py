@@ -71,7 +71,7 @@ def _report(language: str = "ru", *, elsewhere: bool = False) -> report.Report:
             "field": "phone",
             "category": "user.contact.phone_number",
             "value": "+7 999 000-11-22",
-        }  # fmt: skip
+        }
     ]
     now = datetime(2026, 3, 10, tzinfo=UTC)
     return report.build(_policy(), export, language, now, elsewhere=found if elsewhere else ())
