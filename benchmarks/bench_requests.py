@@ -192,7 +192,7 @@ def app_from_env() -> Any:
         # share that core's caches instead of meeting on two.
         os.sched_setaffinity(0, {int(os.environ["LAWFUL_BENCH_CPU"])})
     if os.environ.get("LAWFUL_BENCH_NO_PDF") == "1":
-        report.markdown_to_pdf = lambda markdown, title: b""  # type: ignore[assignment]
+        report.markdown_to_pdf = lambda markdown, title, shared=None: b""  # type: ignore[assignment]
     return bench_http.app_from_env()
 
 

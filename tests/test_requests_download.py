@@ -83,7 +83,7 @@ def test_a_failure_while_laying_out_the_pdf_spends_nothing(setup, monkeypatch):
     lawful, client, inbox = setup
     _request_id, path = _prepared(client, inbox)
 
-    def broken(markdown: str, *, title: str) -> bytes:
+    def broken(markdown: str, *, title: str, shared: object = None) -> bytes:
         raise RuntimeError("layout failed")
 
     monkeypatch.setattr(report, "markdown_to_pdf", broken)

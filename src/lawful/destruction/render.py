@@ -8,6 +8,7 @@ import json
 from lawful.destruction.models import DestroyedSubject, DestructionAct
 from lawful.documents.html import STYLESHEET, to_html
 from lawful.documents.pdf import markdown_to_pdf
+from lawful.documents.sections import Shared
 
 LABELS = {
     "en": {
@@ -72,12 +73,15 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def standalone_page(markdown: str, title: str, language: str) -> str:
-    """A self-contained HTML file (style inline, no links out) to keep or print."""
+def standalone_page(
+    markdown: str, title: str, language: str, *, shared: Shared | None = None
+) -> str:
+    """A self-contained HTML file (style inline, no links out) to keep or print; ``shared``
+    sections are parsed once (see :mod:`lawful.documents.sections`)."""
     return (
         f"<!doctype html><html lang='{html.escape(language)}'><head><meta charset='utf-8'>"
         f"<title>{html.escape(title)}</title><style>{STYLESHEET}</style></head>"
-        f"<body><main>{to_html(markdown)}</main></body></html>"
+        f"<body><main>{to_html(markdown, shared=shared)}</main></body></html>"
     )
 
 

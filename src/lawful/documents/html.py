@@ -14,10 +14,11 @@ from datetime import datetime
 from functools import cache
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
-from markdown_it import MarkdownIt
 from markupsafe import Markup
 
+from lawful.documents import sections
 from lawful.documents.models import DocumentVersion
+from lawful.documents.sections import Shared, markdown_parser
 
 STYLESHEET_PATH = "/documents/style.css"
 
@@ -43,15 +44,14 @@ form button[type=submit] { padding: .5rem 1.4rem; border-radius: .3rem; border: 
 """
 
 
-@cache
-def markdown_parser() -> MarkdownIt:
-    """CommonMark with tables and without raw HTML; built once (its rules take a while)."""
-    return MarkdownIt("commonmark", {"html": False}).enable("table")
-
-
-def to_html(markdown: str) -> Markup:
-    """Markdown as safe HTML: raw HTML in the source comes out as text."""
-    return Markup(markdown_parser().render(markdown))  # noqa: S704 (html disabled in the parser)
+def to_html(markdown: str, *, shared: Shared | None = None) -> Markup:
+    """Markdown as safe HTML: raw HTML in the source comes out as text. The ``shared``
+    sections (see :mod:`lawful.documents.sections`) are parsed and rendered once."""
+    if shared is None:
+        html = markdown_parser().render(markdown)
+    else:
+        html = sections.html_of(sections.parse(markdown, shared))
+    return Markup(html)  # noqa: S704 (html disabled in the parser)
 
 
 @cache

@@ -16,7 +16,8 @@ import importlib.util
 import os
 from pathlib import Path
 
-from lawful.documents.html import markdown_parser
+from lawful.documents import sections
+from lawful.documents.sections import Shared, markdown_parser
 from lawful.errors import ConfigError
 
 FONT_ENV = "LAWFUL_PDF_FONT"
@@ -55,8 +56,9 @@ def _bold_variant(regular: Path) -> Path | None:
     return bold if bold.is_file() else None
 
 
-def markdown_to_pdf(markdown: str, *, title: str) -> bytes:
-    """Lay out a Markdown document as an A4 PDF and return its bytes."""
+def markdown_to_pdf(markdown: str, *, title: str, shared: Shared | None = None) -> bytes:
+    """Lay out a Markdown document as an A4 PDF and return its bytes. The ``shared``
+    sections (see :mod:`lawful.documents.sections`) are parsed once."""
     if importlib.util.find_spec("fontTools") is None:  # pragma: no cover - depends on the install
         raise ConfigError("PDF output needs the pdf extra: pip install 'lawful[pdf]'")
     from lawful.documents import pdf_faces, pdf_layout, pdf_writer
@@ -69,5 +71,8 @@ def markdown_to_pdf(markdown: str, *, title: str) -> bytes:
         pdf_layout.BOLD: pdf_faces.face(bold, blocks),
     }
     typesetter = pdf_layout.Typesetter(faces)
-    typesetter.run(markdown_parser().parse(markdown))
+    if shared is None:
+        typesetter.run(markdown_parser().parse(markdown))
+    else:
+        typesetter.run_sections(sections.parse(markdown, shared))
     return pdf_writer.write(typesetter.content(), faces, typesetter.used, title=title)

@@ -14,11 +14,13 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from markdown_it.token import Token
 
 from lawful.documents.pdf_faces import Face
 from lawful.documents.pdf_writer import A4
+from lawful.documents.sections import Section
 
 MARGIN = 28.35  # 10 mm
 BOTTOM_MARGIN = 42.52  # 15 mm
@@ -29,6 +31,8 @@ CELL_PADDING = 3.0
 INDENT = 14.0
 BULLETS = ("\u2022", "\u2013")
 RULE = "0.6 G 0.5 w"  # table borders and rules: thin, grey
+#: Paragraphs a cached section's memo keeps (one per paragraph and cut of the faces).
+MEMO_SIZE = 256
 
 #: Resource names of the two faces: regular and bold.
 REGULAR, BOLD = "F1", "F2"
@@ -59,12 +63,21 @@ class Typesetter:
         self.heading = 0
         self.table: _Table | None = None
         self.header_cell = False
+        self.memo: dict[Any, Any] | None = None  # the cached section's, while it is laid out
+        self.faces_key = tuple((name, face.base_font) for name, face in faces.items())
         self._new_page()
 
     def content(self) -> list[str]:
         return ["\n".join(ops) for ops in self.pages]
 
     # --- tokens ---------------------------------------------------------------------------
+
+    def run_sections(self, sections: Sequence[Section]) -> None:
+        """Lay out the sections' tokens, with the memo of each cached one."""
+        for section in sections:
+            self.memo = section.layout
+            self.run(section.tokens)
+        self.memo = None
 
     def run(self, tokens: Sequence[Token]) -> None:
         for token in tokens:
@@ -85,10 +98,10 @@ class Typesetter:
         elif self.heading:
             size = HEADING.get(self.heading, BODY + 0.5)
             self.y += size * 0.5
-            self._paragraph([(BOLD, text) for _, text in runs], size)
+            self._paragraph([(BOLD, text) for _, text in runs], size, token)
             self.y += size * 0.3
         else:
-            self._paragraph(runs, BODY)
+            self._paragraph(runs, BODY, token)
             if not self.lists:
                 self.y += BODY * 0.6
 
@@ -161,17 +174,39 @@ class Typesetter:
 
     # --- paragraphs -----------------------------------------------------------------------
 
-    def _paragraph(self, runs: list[Run], size: float) -> None:
+    def _paragraph(self, runs: list[Run], size: float, token: Token | None = None) -> None:
         left = MARGIN + self.indent
-        lines = self._wrap(_words(runs), A4[0] - MARGIN - left, size)
-        for line in lines:
+        for line in self._lines(runs, A4[0] - MARGIN - left, size, token):
             self._need(size * LEADING)
             if self.marker is not None:
                 marker_x = left - self.faces[REGULAR].width(self.marker + " ", size)
                 self._text(marker_x, size, [[(REGULAR, self.marker)]])
                 self.marker = None
-            self._text(left, size, line)
+            if line:
+                self._place(left, size, line)
             self.y += size * LEADING
+
+    def _lines(self, runs: list[Run], width: float, size: float, token: Token | None) -> list[str]:
+        """The paragraph's lines as text operators ("" for an empty one), from the memo of
+        the cached section that ``token`` is in, when it is: wrapping and encoding the same
+        paragraph was most of the layout of the text all reports share."""
+        memo = self.memo if token is not None else None
+        key = (id(token), width, size, self.faces_key)  # the token lives as long as the memo
+        found = memo.get(key) if memo is not None else None
+        if found is None:
+            used: dict[str, set[str]] = {name: set() for name in self.faces}
+            lines = [
+                self._encoded(line, size, used) if line else ""
+                for line in self._wrap(_words(runs), width, size)
+            ]
+            found = lines, {name: frozenset(chars) for name, chars in used.items()}
+            if memo is not None:
+                if len(memo) >= MEMO_SIZE:  # other cuts of the faces: start again
+                    memo.clear()
+                memo[key] = found
+        for name, chars in found[1].items():
+            self.used[name] |= chars
+        return found[0]
 
     def _wrap(self, words: list[Word | None], width: float, size: float) -> list[list[Word]]:
         """Greedy line breaking; ``None`` among the words is a forced break."""
@@ -183,8 +218,8 @@ class Typesetter:
                 lines.append([])
                 used = 0.0
                 continue
-            for piece in self._fit(word, width, size):
-                needed = self._width(piece, size) + (space if lines[-1] else 0.0)
+            for piece, piece_width in self._fit(word, width, size):
+                needed = piece_width + (space if lines[-1] else 0.0)
                 if lines[-1] and used + needed > width:
                     lines.append([])
                     needed -= space
@@ -193,10 +228,12 @@ class Typesetter:
                 used += needed
         return lines
 
-    def _fit(self, word: Word, width: float, size: float) -> list[Word]:
-        """The word, broken between letters where it is wider than the line."""
-        if self._width(word, size) <= width:
-            return [word]
+    def _fit(self, word: Word, width: float, size: float) -> list[tuple[Word, float]]:
+        """The word, broken between letters where it is wider than the line, with the width
+        of each piece."""
+        whole = self._width(word, size)
+        if whole <= width:
+            return [(word, whole)]
         pieces: list[Word] = [[]]
         used = 0.0
         for name, text in word:
@@ -207,9 +244,12 @@ class Typesetter:
                     used = 0.0
                 pieces[-1].append((name, char))
                 used += advance
-        return pieces
+        return [(piece, self._width(piece, size)) for piece in pieces]
 
     def _width(self, word: Word, size: float) -> float:
+        if len(word) == 1:  # most words are in one face: no generator (the same sum)
+            name, text = word[0]
+            return self.faces[name].width(text, size)
         return sum(self.faces[name].width(text, size) for name, text in word)
 
     # --- tables ---------------------------------------------------------------------------
@@ -221,11 +261,14 @@ class Typesetter:
             + [[] for _ in range(columns - len(row))]
             for row in rows
         ]
-        widths = self._column_widths(cells, A4[0] - 2 * MARGIN - self.indent)
-        for row in cells:
+        words = [[_words(runs) for runs in row] for row in cells]  # split once for both
+        widths = self._column_widths(cells, words, A4[0] - 2 * MARGIN - self.indent)
+        for row in words:
             self._table_row(row, widths)
 
-    def _column_widths(self, cells: list[list[list[Run]]], available: float) -> list[float]:
+    def _column_widths(
+        self, cells: list[list[list[Run]]], words: list[list[list[Word | None]]], available: float
+    ) -> list[float]:
         """Between each column's longest word (at most an equal share of the width: longer
         words are broken) and its unbroken content, the slack shared in proportion."""
         padding = 2 * CELL_PADDING
@@ -233,9 +276,9 @@ class Typesetter:
         share = available / len(by_column)
         natural = [max(self._width(runs, BODY) for runs in col) + padding for col in by_column]
         least = [
-            min(max((self._width(w, BODY) for r in col for w in _words(r) if w), default=0), share)
+            min(max((self._width(w, BODY) for c in col for w in c if w), default=0), share)
             + padding
-            for col in by_column
+            for col in zip(*words, strict=True)
         ]
         least = [min(low, high) for low, high in zip(least, natural, strict=True)]
         if sum(natural) <= available:  # the page's width, in proportion to the content
@@ -243,13 +286,14 @@ class Typesetter:
         stretch = (available - sum(least)) / (sum(natural) - sum(least))
         return [low + (high - low) * stretch for low, high in zip(least, natural, strict=True)]
 
-    def _table_row(self, row: list[list[Run]], widths: list[float]) -> None:
-        """One row: on a new page when it does not fit here but would on a page of its own,
-        across pages (its cells cut at the same line) when it is taller than a page."""
+    def _table_row(self, row: list[list[Word | None]], widths: list[float]) -> None:
+        """One row (each cell's words): on a new page when it does not fit here but would on
+        a page of its own, across pages (its cells cut at the same line) when it is taller
+        than a page."""
         line_height = BODY * LEADING
         cells = [
-            self._wrap(_words(runs), w - 2 * CELL_PADDING, BODY)
-            for runs, w in zip(row, widths, strict=True)
+            self._wrap(words, w - 2 * CELL_PADDING, BODY)
+            for words, w in zip(row, widths, strict=True)
         ]
         tallest = max(len(cell) for cell in cells)
         if tallest * line_height + 2 * CELL_PADDING <= A4[1] - BOTTOM_MARGIN - MARGIN:
@@ -295,12 +339,20 @@ class Typesetter:
 
     def _text(self, x: float, size: float, line: list[Word]) -> None:
         """One line of words at ``x`` on the current line box (top at ``self.y``)."""
-        if not line:
-            return
+        if line:
+            self._place(x, size, self._encoded(line, size, self.used))
+
+    def _place(self, x: float, size: float, encoded: str) -> None:
+        """A line's text operators at ``x`` on the current line box (top at ``self.y``)."""
         regular = self.faces[REGULAR]
         baseline = self.y + (size * LEADING - (regular.ascent - regular.descent) * size / 1000) / 2
         baseline += regular.ascent * size / 1000
-        ops = [f"BT {x:.2f} {A4[1] - baseline:.2f} Td"]
+        self._draw(f"BT {x:.2f} {A4[1] - baseline:.2f} Td {encoded} ET")
+
+    def _encoded(self, line: list[Word], size: float, used: dict[str, set[str]]) -> str:
+        """The operators that show a line's words, wherever it is; its characters go to
+        ``used`` (by face)."""
+        ops = []
         current = ""
         for index, word in enumerate(line):
             runs = ([(current or REGULAR, " ")] if index else []) + word
@@ -309,9 +361,8 @@ class Typesetter:
                     ops.append(f"/{name} {size:g} Tf")
                     current = name
                 ops.append(f"<{self.faces[name].encode(text)}> Tj")
-                self.used[name].update(text)
-        ops.append("ET")
-        self._draw(" ".join(ops))
+                used[name].update(text)
+        return " ".join(ops)
 
 
 def _runs(children: Sequence[Token]) -> list[Run]:

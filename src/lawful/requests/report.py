@@ -223,12 +223,13 @@ def package(report: Report, language: str, *, pdf: bool = True, defer_pdf: bool 
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("report.md", report.markdown)
-        archive.writestr("report.html", standalone_page(report.markdown, title, language))
+        page = standalone_page(report.markdown, title, language, shared=_shared)
+        archive.writestr("report.html", page)
         if pdf and pdf_available():
             if defer_pdf:
                 archive.comment = PDF_TO_FOLLOW
             else:
-                pdf_bytes = markdown_to_pdf(report.markdown, title=title)
+                pdf_bytes = markdown_to_pdf(report.markdown, title=title, shared=_shared)
                 # Stored as it is: the PDF's streams are compressed already.
                 archive.writestr("report.pdf", pdf_bytes, compress_type=zipfile.ZIP_STORED)
         archive.writestr("data.json", json.dumps(report.data, ensure_ascii=False, indent=2))
@@ -245,9 +246,24 @@ def finish(data: bytes) -> bytes:
         markdown = archive.read("report.md").decode()
         archive.comment = b""
         # Stored as it is: the PDF's streams are compressed already.
-        pdf = markdown_to_pdf(markdown, title=_title(markdown))
+        pdf = markdown_to_pdf(markdown, title=_title(markdown), shared=_shared)
         archive.writestr("report.pdf", pdf, compress_type=zipfile.ZIP_STORED)
     return buffer.getvalue()
+
+
+#: How the report's sections that are the same for everyone start: the purposes heading, each
+#: purpose (a level-3 heading: nothing else in a report has one) and the rights.
+_SHARED_STARTS = tuple(
+    start for t in T.values() for start in (f"## {t['purposes']}\n", f"## {t['rights']}\n")
+) + ("### ",)
+
+
+def _shared(section: str) -> bool:
+    """Is this section of a report the same for everyone with the same purposes and language,
+    so that it may be parsed once and kept (:mod:`lawful.documents.sections`)? Only those
+    named above: the title's section (with the date), the data tables and anything else are
+    the person's. No value can start a section: values are table cells, on one line."""
+    return section.startswith(_SHARED_STARTS)
 
 
 def _title(markdown: str) -> str:
