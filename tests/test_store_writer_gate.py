@@ -24,7 +24,7 @@ from lawful.store.db import create_engine_for
 
 @pytest.fixture()
 def file_engine(tmp_path: Path) -> Iterator[sa.Engine]:
-    engine = create_engine_for(f"sqlite:///{tmp_path / 'gate.db'}")
+    engine = create_engine_for(f"sqlite:///{tmp_path / 'gate.db'}", queue_writers=True)
     with engine.begin() as conn:
         conn.exec_driver_sql("CREATE TABLE t (n INTEGER)")
     yield engine
@@ -173,7 +173,7 @@ def test_past_the_wait_sqlite_decides_as_before(file_engine, monkeypatch):
 
 
 def test_an_in_memory_database_has_no_gate():
-    engine = create_engine_for("sqlite://")
+    engine = create_engine_for("sqlite://", queue_writers=True)
     with engine.begin() as conn:
         conn.exec_driver_sql("CREATE TABLE t (n INTEGER)")
         conn.exec_driver_sql("INSERT INTO t VALUES (1)")
@@ -189,3 +189,11 @@ def test_the_gate_file_is_private(file_engine):
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     finally:
         os.close(fd)
+
+
+def test_an_engine_that_does_not_queue_writers_leaves_no_gate_file(tmp_path):
+    engine = create_engine_for(f"sqlite:///{tmp_path / 'one.db'}")
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE t (n INTEGER)")
+    engine.dispose()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["one.db"]

@@ -48,7 +48,7 @@ def open_lawful(settings: Settings, *, load_config: bool = True) -> Lawful:
     masters = load_master_key(settings.master_key_path, settings.master_key_b64)
     if settings.database_url.startswith("sqlite:///"):
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-    engine = create_engine_for(settings.database_url)
+    engine = create_engine_for(settings.database_url, queue_writers=True)
     try:
         migrate(engine)
         sessions = make_session_factory(engine)

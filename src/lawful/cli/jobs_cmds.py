@@ -43,7 +43,7 @@ def worker(
 
     load_job_handlers()
     settings = Settings.from_env()
-    engine = create_engine_for(settings.database_url)
+    engine = create_engine_for(settings.database_url, queue_writers=True)
     migrate(engine)
     stop_event = threading.Event()
     try:

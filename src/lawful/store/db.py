@@ -40,8 +40,12 @@ def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
-def create_engine_for(url: str, **kwargs: Any) -> Engine:
-    """Create an engine for ``url`` with lawful's connection settings."""
+def create_engine_for(url: str, *, queue_writers: bool = False, **kwargs: Any) -> Engine:
+    """Create an engine for ``url`` with lawful's connection settings.
+
+    ``queue_writers``: on SQLite, writers wait at a :class:`WriterGate` (a lock file beside
+    the database) — for the store that servers and workers share; a one-off file such as a
+    backup is left as the single file it is."""
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     engine = sa.create_engine(url, **kwargs)
@@ -50,7 +54,7 @@ def create_engine_for(url: str, **kwargs: Any) -> Engine:
         # pysqlite's own transaction handling defers BEGIN; emit it ourselves so that
         # ``BEGIN IMMEDIATE`` can be used where a writer must hold the lock (audit chain).
         event.listen(engine, "connect", _disable_pysqlite_begin)
-        gate = _queue_writers(engine)
+        gate = _queue_writers(engine) if queue_writers else None
         event.listen(engine, "begin", lambda conn: _sqlite_begin(conn, gate))
     return engine
 
