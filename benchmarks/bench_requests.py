@@ -29,6 +29,9 @@ database under the ru-design-studio policy, then measures, in this order:
 * **access lifecycles in process** — ``--flows`` lifecycles through ``lawful.requests.flows``
   and the operator's detail answer, as the routes call them, without HTTP, SMTP or thread
   hops: CPU time and SQL statements per step (where the server's time goes);
+* **access lifecycles through the ASGI app** — ``--asgi N`` (default 0: skipped) lifecycles
+  through the app in process, as the server hands requests over, with the mail kept instead
+  of sent: the app's CPU per lifecycle without uvicorn, sockets or SMTP;
 * **bulk erasure** — ``destruction.shred`` + one ``record_act`` for ``--erase`` subjects;
 
 and prints each figure against its target. Fides' figures default to those of
@@ -41,6 +44,7 @@ side. The machine is shared: compare runs made back to back.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import http.client
 import json
@@ -418,6 +422,8 @@ def run(lawful: Lawful, args: argparse.Namespace) -> None:
         reports(lawful, ids, args)
     if args.flows:
         flows_in_process(lawful, args.flows)
+    if args.asgi:
+        asgi_lifecycles(lawful, args.asgi)
     if args.lifecycles:
         http_lifecycles(lawful, args)
     if args.erase:
@@ -488,6 +494,83 @@ def flows_in_process(lawful: Lawful, count: int) -> None:
         line(f"  {name}", per, "-", True)
     total = sum(statistics.mean(spent) for spent in cpu.values()) * 1000
     line("  lifecycle", f"{total:.2f} ms", "-", True)
+
+
+def asgi_lifecycles(lawful: Lawful, count: int) -> None:
+    """``count`` access lifecycles through the ASGI app in this process — routing, middleware,
+    validation, the thread hop of every step — without uvicorn, sockets or SMTP (the mail is
+    kept): the app's CPU per lifecycle, steadier than the HTTP figures on a shared machine."""
+    from lawful.web.app import create_app
+
+    app = create_app(lawful)
+    kept = _KeptMail()
+    app.state.requests_mailer = kept
+    operator = [(b"authorization", f"Bearer {TOKEN}".encode())]
+
+    async def lifecycle(i: int) -> None:
+        answer = await _asgi(app, "POST", "/api/v1/requests", {"kind": "access", "email": email(i)})
+        request = json.loads(answer)["request_id"]
+        code = _find(r"\b(\d{6})\b", kept.sent[-1].body)
+        await _asgi(app, "POST", f"/api/v1/requests/{request}/verify", {"code": code})
+        await _asgi(app, "POST", f"/api/v1/operator/requests/{request}/act", {}, operator)
+        link = _find(r"(http\S+/downloads/\S+)", kept.sent[-1].body)
+        await _asgi(app, "GET", urlsplit(link).path)
+        await _asgi(app, "POST", f"/api/v1/operator/requests/{request}/complete", None, operator)
+
+    async def run() -> float:
+        for i in range(10):  # unmeasured: the first PDF reads the font files
+            await lifecycle(i)
+        began = time.process_time()
+        for i in range(10, 10 + count):  # seeded people, as --flows (access erases nobody)
+            await lifecycle(i)
+        return (time.process_time() - began) / count
+
+    spent = asyncio.run(run())
+    print(f"\naccess lifecycles through the ASGI app in process ({count}, mail kept)")
+    line("  CPU per lifecycle", f"{spent * 1000:.2f} ms", "-", True)
+
+
+async def _asgi(
+    app: Any,
+    method: str,
+    path: str,
+    body: object = None,
+    headers: Sequence[tuple[bytes, bytes]] = (),
+) -> bytes:
+    """One request through ``app`` as a server would hand it over; an error status raises."""
+    data = b"" if body is None else json.dumps(body).encode()
+    sent: list[dict[str, Any]] = []
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [
+            (b"host", b"bench"),
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(data)).encode()),
+            *headers,
+        ],
+        "client": ("127.0.0.1", 1),
+        "server": ("127.0.0.1", 80),
+        "state": {},
+    }
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": data, "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    await app(scope, receive, send)
+    if sent[0]["status"] >= 400:
+        raise RuntimeError(f"{method} answered {sent[0]['status']}")
+    return b"".join(m.get("body", b"") for m in sent[1:])
 
 
 def _one_flow(lawful: Lawful, i: int, step: Callable[[str, Callable[[], Any]], Any]) -> None:
@@ -667,6 +750,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--flows", type=int, default=200, help="access lifecycles in process, CPU per step"
+    )
+    parser.add_argument(
+        "--asgi", type=int, default=0, help="access lifecycles through the ASGI app in process"
     )
     parser.add_argument("--erase", type=int, default=100_000)
     parser.add_argument("--no-pdf", action="store_true", help="lifecycles without the report's PDF")
