@@ -201,3 +201,30 @@ def test_the_operator_assigns_extends_once_and_rejects_with_the_legal_reason(set
     rejected = client.post(f"{base}/reject", json={"reason": "152-FZ Art. 14(8)(4)"}, headers=AUTH)
     assert rejected.json()["state"] == "rejected" and rejected.json()["outcome"] == "refused"
     assert "152-FZ Art. 14(8)(4)" in inbox.body(inbox.last_to(EMAIL))
+
+
+def test_answers_are_their_documented_models(setup):
+    """The steps answer with JSON they serialise themselves (no second hop to the thread pool
+    for FastAPI's check); the OpenAPI document still names each step's model."""
+    from lawful.web.routes.requests import Accepted, Detail, StatusOut
+
+    _lawful, client, inbox = setup
+    submitted = client.post("/api/v1/requests", json={"kind": "access", "email": EMAIL})
+    request_id = submitted.json()["request_id"]
+    verified = client.post(
+        f"/api/v1/requests/{request_id}/verify", json={"code": inbox.code_for(EMAIL)}
+    )
+    acted = client.post(f"/api/v1/operator/requests/{request_id}/act", json={}, headers=AUTH)
+    answers = [(submitted, 202, Accepted), (verified, 200, StatusOut), (acted, 200, Detail)]
+    for answer, status, model in answers:
+        assert answer.status_code == status and answer.headers["content-type"] == "application/json"
+        assert model.model_validate(answer.json()).model_dump(mode="json") == answer.json()
+    paths = client.get("/openapi.json").json()["paths"]
+    documented = {
+        ("/api/v1/requests", "post", "202"): "Accepted",
+        ("/api/v1/requests/{request_id}/verify", "post", "200"): "StatusOut",
+        ("/api/v1/operator/requests/{request_id}/act", "post", "200"): "Detail",
+    }
+    for (path, method, status), name in documented.items():
+        schema = paths[path][method]["responses"][status]["content"]["application/json"]
+        assert schema["schema"]["$ref"].rsplit("/", 1)[1].endswith(name)

@@ -148,6 +148,17 @@ async def ip_limited(request: Request) -> None:
     limit_ip(request)
 
 
+def as_json(model: BaseModel, status_code: int = 200) -> Response:
+    """``model`` as the JSON answer, serialised in the endpoint's own thread: a sync endpoint
+    that returns a model has FastAPI validate it again in a second hop to the thread pool
+    (~0.3 ms of CPU a step; a request's lifecycle took four). The route keeps its
+    ``response_model`` for the OpenAPI document."""
+    return Response(model.model_dump_json(), status_code=status_code, media_type=JSON)
+
+
+JSON = "application/json"
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -210,7 +221,7 @@ class StatusOut(BaseModel):
 @public.post("", status_code=202, response_model=Accepted, dependencies=[Depends(ip_limited)])
 def submit_request(
     body: RequestIn, lawful: LawfulDep, mailer: MailerDep, texter: TexterDep
-) -> Accepted:
+) -> Response:
     """Exercise a right. The answer is the same whether or not we know the address (or number)."""
     identifier_kind, identifier = body.identifier()
     intake = service.Intake(
@@ -232,14 +243,14 @@ def submit_request(
         limit_per_hour=lawful.settings.request_rate_limit,
         texter=texter,
     )
-    return Accepted(request_id=request.id, state=request.state)
+    return as_json(Accepted(request_id=request.id, state=request.state), 202)
 
 
 @public.post("/{request_id}/verify", response_model=StatusOut, dependencies=[Depends(ip_limited)])
-def verify_request(request_id: str, body: CodeIn, lawful: LawfulDep) -> StatusOut:
+def verify_request(request_id: str, body: CodeIn, lawful: LawfulDep) -> Response:
     """Confirm the request with the code from the mail (5 tries, then a one-hour lock-out)."""
     verified = flows.verify(lawful, request_id, body.code, now=_now())
-    return _status_out(verified.request, verified.answer_due)
+    return as_json(_status_out(verified.request, verified.answer_due))
 
 
 @public.post("/{request_id}/resend", status_code=202, dependencies=[Depends(ip_limited)])
@@ -252,9 +263,9 @@ def resend_code(
 
 
 @public.get("/{request_id}", response_model=StatusOut, dependencies=[Depends(ip_limited)])
-def request_status(request_id: str, lawful: LawfulDep) -> StatusOut:
+def request_status(request_id: str, lawful: LawfulDep) -> Response:
     """Where the request stands and when it will be answered at the latest."""
-    return _status(lawful, request_id)
+    return as_json(_status(lawful, request_id))
 
 
 def _status(lawful: Lawful, request_id: str) -> StatusOut:
@@ -422,7 +433,7 @@ class Detail(BaseModel):
 
 
 @operator.post("", status_code=201, response_model=Detail)
-def enter_request(body: StaffRequestIn, lawful: LawfulDep, actor: ActorDep) -> Detail:
+def enter_request(body: StaffRequestIn, lawful: LawfulDep, actor: ActorDep) -> Response:
     """Enter a written or phoned request, with its scanned evidence (stored encrypted)."""
     intake = service.Intake(
         kind=body.kind,
@@ -446,7 +457,7 @@ def enter_request(body: StaffRequestIn, lawful: LawfulDep, actor: ActorDep) -> D
         actor=actor,
         now=_now(),
     )
-    return detail(lawful, request.id)
+    return as_json(detail(lawful, request.id), 201)
 
 
 def _decode(text: str, index: int) -> bytes:
@@ -457,9 +468,9 @@ def _decode(text: str, index: int) -> bytes:
 
 
 @operator.get("/{request_id}", response_model=Detail)
-def show_request(request_id: str, lawful: LawfulDep, _actor: ActorDep) -> Detail:
+def show_request(request_id: str, lawful: LawfulDep, _actor: ActorDep) -> Response:
     """One request with its deadlines and complete timeline."""
-    return detail(lawful, request_id)
+    return as_json(detail(lawful, request_id))
 
 
 def detail(lawful: Lawful, request_id: str) -> Detail:
@@ -505,7 +516,7 @@ class ActIn(BaseModel):
 
 
 @operator.post("/{request_id}/verify", response_model=Detail)
-def staff_verify(request_id: str, body: ReasonIn, lawful: LawfulDep, actor: ActorDep) -> Detail:
+def staff_verify(request_id: str, body: ReasonIn, lawful: LawfulDep, actor: ActorDep) -> Response:
     """Staff checked the identity (e.g. a signed written request): record how."""
     with lawful.sessions.begin() as session:
         service.verify_by_staff(
@@ -516,53 +527,53 @@ def staff_verify(request_id: str, body: ReasonIn, lawful: LawfulDep, actor: Acto
             actor=actor,
             now=_now(),
         )
-    return detail(lawful, request_id)
+    return as_json(detail(lawful, request_id))
 
 
 @operator.post("/{request_id}/assign", response_model=Detail)
-def assign_request(request_id: str, body: AssignIn, lawful: LawfulDep, actor: ActorDep) -> Detail:
+def assign_request(request_id: str, body: AssignIn, lawful: LawfulDep, actor: ActorDep) -> Response:
     with lawful.sessions.begin() as session:
         service.assign(
             session=session, request_id=request_id, assignee=body.assignee, actor=actor, now=_now()
         )
-    return detail(lawful, request_id)
+    return as_json(detail(lawful, request_id))
 
 
 @operator.post("/{request_id}/act", response_model=Detail)
 def act_on_request(
     request_id: str, body: ActIn, lawful: LawfulDep, actor: ActorDep, mailer: MailerDep
-) -> Detail:
+) -> Response:
     """Carry out the request (report, rectify, block, erase, withdraw, object, stop)."""
     destroyer = Destroyer(body.destroyed_by, body.position or "") if body.destroyed_by else None
     flows.act(lawful, mailer, request_id, actor=actor, now=_now(), destroyer=destroyer)
-    return detail(lawful, request_id)
+    return as_json(detail(lawful, request_id))
 
 
 @operator.post("/{request_id}/extend", response_model=Detail)
 def extend_request(
     request_id: str, body: ReasonIn, lawful: LawfulDep, actor: ActorDep, mailer: MailerDep
-) -> Detail:
+) -> Response:
     """Extend the answer deadline where the law allows, telling the person why."""
     flows.extend(lawful, mailer, request_id, body.reason, actor=actor, now=_now())
-    return detail(lawful, request_id)
+    return as_json(detail(lawful, request_id))
 
 
 @operator.post("/{request_id}/complete", response_model=Detail)
 def complete_request(
     request_id: str, lawful: LawfulDep, actor: ActorDep, mailer: MailerDep
-) -> Detail:
+) -> Response:
     """Send the response document and close the request."""
     flows.complete(lawful, mailer, request_id, actor=actor, now=_now())
-    return detail(lawful, request_id)
+    return as_json(detail(lawful, request_id))
 
 
 @operator.post("/{request_id}/reject", response_model=Detail)
 def reject_request(
     request_id: str, body: ReasonIn, lawful: LawfulDep, actor: ActorDep, mailer: MailerDep
-) -> Detail:
+) -> Response:
     """Refuse with the legal reason; the person gets the refusal as the response."""
     flows.reject(lawful, mailer, request_id, body.reason, actor=actor, now=_now())
-    return detail(lawful, request_id)
+    return as_json(detail(lawful, request_id))
 
 
 ACT_MEDIA = {
