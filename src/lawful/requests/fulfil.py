@@ -188,14 +188,17 @@ def prepare_report(
     if request.kind not in REPORT_KINDS or request.state not in ("verified", "in_progress"):
         return None
     subject_id = request.subject_id if _exists(session, request.subject_id) else None
-    export = read_subject(session, ring, subject_id)
+    export = _read_subject(session, ring, subject_id)
     data = _package(session, ring, policy, request, export, now, pdf)
     return PreparedReport(subject_id, export, data)
 
 
-def read_subject(
+def _read_subject(
     session: Session, ring: Keyring, subject_id: str | None
 ) -> subjects.SubjectExport | None:
+    """What is held about the person, decrypted (None: nobody known); journalled only when
+    it is handed out (:func:`_report`). Read a moment before the write, it is that moment's
+    snapshot."""
     if subject_id is None:
         return None
     return subjects.read_subject(session=session, ring=ring, subject_id=subject_id)
@@ -231,7 +234,7 @@ def _report(
     if prepared is not None and prepared.subject_id == subject_id:
         export, data = prepared.export, prepared.data
     else:
-        export = read_subject(session, ring, subject_id)
+        export = _read_subject(session, ring, subject_id)
         data = _package(session, ring, policy, request, export, now, pdf)
     if export is not None:
         subjects.journal_extract(session, export, actor=actor)

@@ -535,8 +535,10 @@ def overview(session: Session, request_id: str) -> Overview:
     """The request's state, its deadlines (soonest first) and its timeline, in three plain
     statements: every operator step answers with them, and loading ORM objects cost twice as
     much."""
-    found = session.connection().execute(_OVERVIEW, {"of_request": request_id}).first()
-    if len(request_id) > 32 or found is None:
+    found = None
+    if len(request_id) <= 32:  # as get(): no id of ours is longer
+        found = session.connection().execute(_OVERVIEW, {"of_request": request_id}).first()
+    if found is None:
         raise NotFound("no such request", field="request_id")
     params = {"of_request": request_id}
     deadlines = list(session.connection().execute(_OVERVIEW_DEADLINES, params))
