@@ -205,7 +205,7 @@ def act(
         outcome = fulfil.act(
             session=session,
             ring=lawful.ring,
-            policy=lawful.require_policy(),
+            policy=policy,
             request_id=request_id,
             actor=actor,
             now=now,

@@ -28,6 +28,8 @@ from lawful.subjects import service as subjects
 from lawful.subjects.models import Subject
 
 REPORT_KINDS = ("access", "transfer_info", "portability")
+#: The states a request may be acted on in.
+ACTABLE_STATES = ("verified", "in_progress")
 
 
 @dataclass
@@ -59,7 +61,7 @@ def act(
     """Carry out a verified request and move it to ``fulfilled``; an access report built
     beforehand (:func:`prepare_report`) is used when it is still about the same person."""
     request = service.get(session, request_id)
-    if request.state not in ("verified", "in_progress"):
+    if request.state not in ACTABLE_STATES:
         raise InvalidTransition(
             f"a request in state {request.state} cannot be acted on", field="state"
         )
@@ -185,7 +187,7 @@ def prepare_report(
     journals, seals and stores it, and on SQLite holds the write lock — which every writer of
     every server process waits for — for a fraction of the time."""
     request = service.get(session, request_id)
-    if request.kind not in REPORT_KINDS or request.state not in ("verified", "in_progress"):
+    if request.kind not in REPORT_KINDS or request.state not in ACTABLE_STATES:
         return None
     subject_id = request.subject_id if _exists(session, request.subject_id) else None
     export = _read_subject(session, ring, subject_id)

@@ -86,10 +86,16 @@ def contents(ring: Keyring, request: Request) -> dict[str, Any]:
 
 
 def get(session: Session, request_id: str) -> Request:
-    request = session.get(Request, request_id) if len(request_id) <= 32 else None
+    request = session.get(Request, request_id) if _may_be_ours(request_id) else None
     if request is None:
         raise NotFound("no such request", field="request_id")
     return request
+
+
+def _may_be_ours(request_id: str) -> bool:
+    """Could this be a request's id? None of ours is longer than 32 characters: a longer one
+    is not looked up at all."""
+    return len(request_id) <= 32
 
 
 def _validate(policy: Policy, intake: Intake) -> None:
@@ -247,9 +253,15 @@ def note(
     A plain INSERT on the transaction's connection: nothing reads a step back in the same
     transaction, and the unit of work's flush costs six times the statement. The request's
     own row is flushed first (a new request is pending until then)."""
+    _flush_if_new(session, request)
+    add_step(session, request.id, action, actor, now, text)
+
+
+def _flush_if_new(session: Session, request: Request) -> None:
+    """A request added in this transaction is pending until flushed: its row must exist
+    before a plain INSERT refers to it."""
     if request in session.new:
         session.flush()
-    add_step(session, request.id, action, actor, now, text)
 
 
 def add_step(
@@ -438,8 +450,7 @@ def attach(
     work's flush of the new row cost more than the statement."""
     request = get(session, request_id)
     key = key_of(ring, request)
-    if request in session.new:
-        session.flush()
+    _flush_if_new(session, request)
     values = {"role": role, "media_type": media_type[:100], "created_at": now}
     file_id = int(
         session.connection()
@@ -536,7 +547,7 @@ def overview(session: Session, request_id: str) -> Overview:
     statements: every operator step answers with them, and loading ORM objects cost twice as
     much."""
     found = None
-    if len(request_id) <= 32:  # as get(): no id of ours is longer
+    if _may_be_ours(request_id):
         found = session.connection().execute(_OVERVIEW, {"of_request": request_id}).first()
     if found is None:
         raise NotFound("no such request", field="request_id")

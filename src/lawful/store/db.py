@@ -10,6 +10,7 @@ import fcntl
 import os
 import threading
 import time
+from collections.abc import Callable
 from importlib import resources
 from typing import Any
 
@@ -148,28 +149,26 @@ def _queue_writers(engine: Engine) -> WriterGate | None:
     path = os.path.realpath(database)
     with _gates_lock:
         gate = _gates.setdefault(path, WriterGate(f"{path}-writer.lock"))
-    dialect = engine.dialect
-    commit, rollback = dialect.do_commit, dialect.do_rollback
-
     # The Connection's commit and rollback events fire before the statement; the gate must
     # open after it, and also when the pool rolls back a connection given back mid-transaction.
-    def do_commit(connection: Any) -> None:
-        try:
-            commit(connection)
-        finally:
-            gate.leave(getattr(connection, "dbapi_connection", connection))
-
-    def do_rollback(connection: Any) -> None:
-        try:
-            rollback(connection)
-        finally:
-            gate.leave(getattr(connection, "dbapi_connection", connection))
-
-    dialect.do_commit = do_commit  # type: ignore[method-assign, assignment]
-    dialect.do_rollback = do_rollback  # type: ignore[method-assign, assignment]
+    dialect = engine.dialect
+    dialect.do_commit = _then_leave(dialect.do_commit, gate)  # type: ignore[method-assign, assignment]
+    dialect.do_rollback = _then_leave(dialect.do_rollback, gate)  # type: ignore[method-assign, assignment]
     event.listen(engine, "close", lambda dbapi, _record: gate.leave(dbapi))
     event.listen(engine, "invalidate", lambda dbapi, _record, _exc: gate.leave(dbapi))
     return gate
+
+
+def _then_leave(end: Callable[[Any], None], gate: WriterGate) -> Callable[[Any], None]:
+    """The dialect's COMMIT or ROLLBACK, then the connection's turn at ``gate`` ends."""
+
+    def ended(connection: Any) -> None:
+        try:
+            end(connection)
+        finally:
+            gate.leave(getattr(connection, "dbapi_connection", connection))
+
+    return ended
 
 
 def read_only(conn: sa.Connection) -> sa.Connection:
