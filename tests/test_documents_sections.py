@@ -226,6 +226,16 @@ def test_a_report_keeps_its_shared_sections_and_none_of_the_persons_values() -> 
         assert to_html(built.markdown) in archive.read("report.html").decode()
 
 
+def test_a_report_parsed_once_for_its_page_and_pdf_is_the_same_as_parsed_for_each() -> None:
+    built = _report("en", elsewhere=True)
+    title = built.markdown.splitlines()[0].lstrip("# ")
+    for _ in range(2):  # the shared sections parsed afresh, then from the cache
+        with zipfile.ZipFile(io.BytesIO(report.package(built, "en"))) as archive:
+            assert archive.read("report.pdf") == markdown_to_pdf(built.markdown, title=title)
+            assert to_html(built.markdown) in archive.read("report.html").decode()
+            assert archive.comment == b""
+
+
 def test_the_cache_keeps_the_sections_used_last() -> None:
     small = sections._Cache(2)
     for name in ("a", "b", "c"):

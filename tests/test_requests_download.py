@@ -1,5 +1,7 @@
-"""The access report's one download: its PDF is laid out then (outside the write lock), the
-report is complete, and a failure while laying it out spends nothing."""
+"""The access report's one download. The PDF is laid out with the report, before the act's
+write (from the same parse as the HTML page); a report rebuilt inside the write transaction
+leaves its PDF to the download (outside the write lock). Either way the report handed out is
+complete, and a failure while laying the PDF out changes nothing."""
 
 from __future__ import annotations
 
@@ -65,33 +67,69 @@ def _stored(lawful: Lawful, request_id: str) -> zipfile.ZipFile:
     return zipfile.ZipFile(io.BytesIO(data))
 
 
-def test_the_pdf_is_laid_out_at_the_download_and_the_report_is_complete(setup):
-    lawful, client, inbox = setup
-    request_id, path = _prepared(client, inbox)
-    assert "report.pdf" not in _stored(lawful, request_id).namelist()  # not yet: deferred
-    got = client.get(path)
-    assert got.status_code == 200
-    files = zipfile.ZipFile(io.BytesIO(got.content))
+def _complete(content: bytes) -> None:
+    files = zipfile.ZipFile(io.BytesIO(content))
     assert {"report.html", "report.pdf", "data.json", "data.csv"} <= set(files.namelist())
     assert files.comment == b""
     pdf = pypdf.PdfReader(io.BytesIO(files.read("report.pdf")))
     assert "Ольга Петрова" in "".join(page.extract_text() for page in pdf.pages)
+
+
+def _broken_layout(markdown: str, *, title: str, **_: object) -> bytes:
+    raise RuntimeError("layout failed")
+
+
+def test_a_failure_while_laying_out_the_pdf_at_the_act_changes_nothing(setup, monkeypatch):
+    lawful, client, inbox = setup
+    request_id = client.post("/api/v1/requests", json={"kind": "access", "email": EMAIL}).json()[
+        "request_id"
+    ]
+    code = inbox.code_for(EMAIL)
+    assert client.post(f"/api/v1/requests/{request_id}/verify", json={"code": code}).is_success
+    monkeypatch.setattr(report, "markdown_to_pdf", _broken_layout)
+    act = f"/api/v1/operator/requests/{request_id}/act"
+    assert client.post(act, json={}, headers=AUTH).status_code == 500
+    with lawful.sessions() as session:  # read before the write: nothing was stored or moved
+        assert service.get(session, request_id).state == "verified"
+        assert session.scalar(sa.select(RequestFile.id)) is None
+    monkeypatch.undo()
+    assert client.post(act, json={}, headers=AUTH).is_success
+    got = client.get(inbox.link_for(EMAIL).split("127.0.0.1:8000", 1)[1])
+    _complete(got.content)
+
+
+def _rebuilt_in_the_write(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Acts as if the report prepared before the write were stale (the person erased in
+    between): it is built again inside the write transaction, its PDF left to the download."""
+    monkeypatch.setattr(fulfil, "prepare_report", lambda **_: None)
+
+
+@pytest.mark.parametrize("rebuilt", [False, True], ids=["prepared", "rebuilt-in-the-write"])
+def test_the_download_is_complete_with_its_pdf_laid_out_once(setup, monkeypatch, rebuilt):
+    lawful, client, inbox = setup
+    if rebuilt:
+        _rebuilt_in_the_write(monkeypatch)
+    request_id, path = _prepared(client, inbox)
+    stored = _stored(lawful, request_id)
+    # prepared before the write: stored with its PDF; rebuilt inside it: the PDF deferred
+    assert ("report.pdf" in stored.namelist()) is not rebuilt
+    assert stored.comment == (report.PDF_TO_FOLLOW if rebuilt else b"")
+    got = client.get(path)
+    assert got.status_code == 200
+    _complete(got.content)
     assert client.get(path).status_code == 410  # once
 
 
-def test_a_failure_while_laying_out_the_pdf_spends_nothing(setup, monkeypatch):
+def test_a_failure_while_laying_out_a_deferred_pdf_spends_nothing(setup, monkeypatch):
     lawful, client, inbox = setup
+    _rebuilt_in_the_write(monkeypatch)
     _request_id, path = _prepared(client, inbox)
-
-    def broken(markdown: str, *, title: str, shared: object = None) -> bytes:
-        raise RuntimeError("layout failed")
-
-    monkeypatch.setattr(report, "markdown_to_pdf", broken)
+    monkeypatch.setattr(report, "markdown_to_pdf", _broken_layout)
     assert client.get(path).status_code == 500
     monkeypatch.undo()
     again = client.get(path)
     assert again.status_code == 200  # the link was not spent, the file not deleted
-    assert "report.pdf" in zipfile.ZipFile(io.BytesIO(again.content)).namelist()
+    _complete(again.content)
 
 
 def test_of_two_downloads_at_once_only_one_gets_the_file(setup):

@@ -175,10 +175,34 @@ def runs_of(session: Session, request_id: str) -> list[ConnectorRun]:
     return list(session.scalars(_RUNS_OF, {"request_id": request_id}))
 
 
-# Built once: every access report and every operator's view of a request asks.
+# Built once: every access report and every operator's view of a request asks. The two
+# read-only questions are plain statements on the transaction's connection (no ORM objects
+# are made: most requests have no runs, and the ORM's execution path cost twice as much).
 _RUNS_OF = (
     sa.select(ConnectorRun)
     .where(ConnectorRun.request_id == sa.bindparam("request_id"))
+    .order_by(ConnectorRun.id)
+)
+_STATUS_OF = (
+    sa.select(
+        ConnectorRun.id.label("run"),
+        ConnectorRun.connector,
+        ConnectorRun.action,
+        ConnectorRun.state,
+        ConnectorRun.attempts,
+        ConnectorRun.counts,
+        ConnectorRun.note,
+        ConnectorRun.person,
+    )
+    .where(ConnectorRun.request_id == sa.bindparam("request_id"))
+    .order_by(ConnectorRun.id)
+)
+_FOUND_BY = (
+    sa.select(ConnectorRun.found_sealed)
+    .where(
+        ConnectorRun.request_id == sa.bindparam("request_id"),
+        ConnectorRun.found_sealed.is_not(None),
+    )
     .order_by(ConnectorRun.id)
 )
 
@@ -343,11 +367,14 @@ def add_counts(run: ConnectorRun, counts: Mapping[str, int]) -> None:
 
 def found_for(session: Session, ring: Keyring, request: Request) -> list[dict[str, str]]:
     """Every value the connectors found for an access request (for the access report)."""
+    rows = session.connection().execute(_FOUND_BY, {"request_id": request.id})
+    sealed = [one for one in rows.scalars() if one is not None]  # the statement's own filter
+    if not sealed:  # no connector found anything: the request's key is not even opened
+        return []
     key = requests.key_of(ring, request)
     found: list[dict[str, str]] = []
-    for run in runs_of(session, request.id):
-        if run.found_sealed is not None:
-            found += key.open_json(run.found_sealed, "connector-found")
+    for one in sealed:
+        found += key.open_json(one, "connector-found")
     return found
 
 
@@ -366,19 +393,8 @@ def erasures_for(session: Session, request_id: str) -> list[SystemErasure]:
 
 def status(session: Session, request_id: str) -> list[dict[str, Any]]:
     """Each connector's state, attempts and result for one request (no personal data)."""
-    return [
-        {
-            "run": r.id,
-            "connector": r.connector,
-            "action": r.action,
-            "state": r.state,
-            "attempts": r.attempts,
-            "counts": dict(r.counts),
-            "note": r.note,
-            "person": r.person,
-        }
-        for r in runs_of(session, request_id)
-    ]
+    rows = session.connection().execute(_STATUS_OF, {"request_id": request_id})
+    return [{**row._asdict(), "counts": dict(row.counts)} for row in rows]
 
 
 def describe_waiting(runs: Sequence[ConnectorRun]) -> Said:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import html
 import json
+from collections.abc import Sequence
 
 from lawful.destruction.models import DestroyedSubject, DestructionAct
 from lawful.documents.html import STYLESHEET, to_html
 from lawful.documents.pdf import markdown_to_pdf
-from lawful.documents.sections import Shared
+from lawful.documents.sections import Section, Shared
 
 LABELS = {
     "en": {
@@ -74,14 +75,20 @@ def _cell(text: str) -> str:
 
 
 def standalone_page(
-    markdown: str, title: str, language: str, *, shared: Shared | None = None
+    markdown: str,
+    title: str,
+    language: str,
+    *,
+    shared: Shared | None = None,
+    parsed: Sequence[Section] | None = None,
 ) -> str:
     """A self-contained HTML file (style inline, no links out) to keep or print; ``shared``
-    sections are parsed once (see :mod:`lawful.documents.sections`)."""
+    sections are parsed once, ``parsed`` ones not again (see :mod:`lawful.documents.sections`)."""
+    body = to_html(markdown, shared=shared, parsed=parsed)
     return (
         f"<!doctype html><html lang='{html.escape(language)}'><head><meta charset='utf-8'>"
         f"<title>{html.escape(title)}</title><style>{STYLESHEET}</style></head>"
-        f"<body><main>{to_html(markdown, shared=shared)}</main></body></html>"
+        f"<body><main>{body}</main></body></html>"
     )
 
 

@@ -18,7 +18,7 @@ from markupsafe import Markup
 
 from lawful.documents import sections
 from lawful.documents.models import DocumentVersion
-from lawful.documents.sections import Shared, markdown_parser
+from lawful.documents.sections import Section, Shared, markdown_parser
 
 STYLESHEET_PATH = "/documents/style.css"
 
@@ -44,10 +44,15 @@ form button[type=submit] { padding: .5rem 1.4rem; border-radius: .3rem; border: 
 """
 
 
-def to_html(markdown: str, *, shared: Shared | None = None) -> Markup:
+def to_html(
+    markdown: str, *, shared: Shared | None = None, parsed: Sequence[Section] | None = None
+) -> Markup:
     """Markdown as safe HTML: raw HTML in the source comes out as text. The ``shared``
-    sections (see :mod:`lawful.documents.sections`) are parsed and rendered once."""
-    if shared is None:
+    sections (see :mod:`lawful.documents.sections`) are parsed and rendered once; ``parsed``:
+    the document's sections as :func:`lawful.documents.sections.parse` gave them."""
+    if parsed is not None:
+        html = sections.html_of(parsed)
+    elif shared is None:
         html = markdown_parser().render(markdown)
     else:
         html = sections.html_of(sections.parse(markdown, shared))

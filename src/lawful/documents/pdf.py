@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import importlib.util
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 from lawful.documents import sections
-from lawful.documents.sections import Shared, markdown_parser
+from lawful.documents.sections import Section, Shared, markdown_parser
 from lawful.errors import ConfigError
 
 FONT_ENV = "LAWFUL_PDF_FONT"
@@ -56,9 +57,17 @@ def _bold_variant(regular: Path) -> Path | None:
     return bold if bold.is_file() else None
 
 
-def markdown_to_pdf(markdown: str, *, title: str, shared: Shared | None = None) -> bytes:
+def markdown_to_pdf(
+    markdown: str,
+    *,
+    title: str,
+    shared: Shared | None = None,
+    parsed: Sequence[Section] | None = None,
+) -> bytes:
     """Lay out a Markdown document as an A4 PDF and return its bytes. The ``shared``
-    sections (see :mod:`lawful.documents.sections`) are parsed once."""
+    sections (see :mod:`lawful.documents.sections`) are parsed once; ``parsed``: the
+    document's sections as :func:`lawful.documents.sections.parse` gave them (for a caller
+    that renders the same document as HTML too)."""
     if importlib.util.find_spec("fontTools") is None:  # pragma: no cover - depends on the install
         raise ConfigError("PDF output needs the pdf extra: pip install 'lawful[pdf]'")
     from lawful.documents import pdf_faces, pdf_layout, pdf_writer
@@ -71,7 +80,9 @@ def markdown_to_pdf(markdown: str, *, title: str, shared: Shared | None = None) 
         pdf_layout.BOLD: pdf_faces.face(bold, blocks),
     }
     typesetter = pdf_layout.Typesetter(faces)
-    if shared is None:
+    if parsed is not None:
+        typesetter.run_sections(parsed)
+    elif shared is None:
         typesetter.run(markdown_parser().parse(markdown))
     else:
         typesetter.run_sections(sections.parse(markdown, shared))

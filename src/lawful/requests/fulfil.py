@@ -65,10 +65,14 @@ def act(
         raise InvalidTransition(
             f"a request in state {request.state} cannot be acted on", field="state"
         )
-    subject_id = request.subject_id if _exists(session, request.subject_id) else None
     if request.kind in REPORT_KINDS:
+        subject = _subject_of(session, request)  # held while the report reads it again
+        subject_id = subject.id if subject is not None else None
         outcome = _report(session, ring, policy, request, subject_id, actor, now, pdf, prepared)
     else:
+        # Only the id: the changes below go through plain statements, and a Subject held
+        # here would answer later look-ups in this transaction with the row as it was.
+        subject_id = _known(session, request)
         outcome = _perform(session, ring, policy, request, subject_id, actor, now, destroyer)
     request.outcome = outcome.outcome
     service.move(session, request, "fulfilled", actor, now)
@@ -77,8 +81,17 @@ def act(
     return outcome
 
 
-def _exists(session: Session, subject_id: str | None) -> bool:
-    return subject_id is not None and session.get(Subject, subject_id) is not None
+def _known(session: Session, request: Request) -> str | None:
+    """The id of the person the request is about, if still known here."""
+    subject = _subject_of(session, request)
+    return subject.id if subject is not None else None
+
+
+def _subject_of(session: Session, request: Request) -> Subject | None:
+    """The person the request is about, if still known here. Held by the caller for the rest
+    of the transaction: the session keeps unchanged objects only while someone refers to them,
+    and the report reads the same row again (a second SELECT when the first was let go)."""
+    return session.get(Subject, request.subject_id) if request.subject_id is not None else None
 
 
 def _perform(
@@ -189,9 +202,10 @@ def prepare_report(
     request = service.get(session, request_id)
     if request.kind not in REPORT_KINDS or request.state not in ACTABLE_STATES:
         return None
-    subject_id = request.subject_id if _exists(session, request.subject_id) else None
+    subject = _subject_of(session, request)
+    subject_id = subject.id if subject is not None else None
     export = _read_subject(session, ring, subject_id)
-    data = _package(session, ring, policy, request, export, now, pdf)
+    data = _package(session, ring, policy, request, export, now, pdf, defer_pdf=False)
     return PreparedReport(subject_id, export, data)
 
 
@@ -214,12 +228,16 @@ def _package(
     export: subjects.SubjectExport | None,
     now: datetime,
     pdf: bool,
+    *,
+    defer_pdf: bool = True,
 ) -> bytes:
+    """The report's ZIP. Built before the write (:func:`prepare_report`) it holds the PDF,
+    laid out from the same parse as the HTML; built inside the write transaction (a report
+    prepared for someone since erased) its PDF, the slowest part, is left to the one
+    download, outside the write lock (see :func:`lawful.requests.report.finish`)."""
     elsewhere = orchestration.found_for(session, ring, request)
     built = report.build(policy, export, request.language, now, elsewhere=elsewhere)
-    # The PDF (the slowest part) is laid out at the one download, outside the
-    # transaction that holds the write lock; see report.finish.
-    return report.package(built, request.language, pdf=pdf, defer_pdf=True)
+    return report.package(built, request.language, pdf=pdf, defer_pdf=defer_pdf)
 
 
 def _report(

@@ -19,6 +19,7 @@ from typing import Any
 
 from lawful.config.models import Policy, Retention, localised
 from lawful.destruction.render import standalone_page
+from lawful.documents import sections
 from lawful.documents.pdf import available as pdf_available
 from lawful.documents.pdf import markdown_to_pdf
 from lawful.subjects.service import SubjectExport
@@ -220,16 +221,19 @@ def package(report: Report, language: str, *, pdf: bool = True, defer_pdf: bool 
     The PDF needs the ``pdf`` extra; a lean install still answers with the other formats.
     ``defer_pdf``: leave it to :func:`finish`, at the (one) download."""
     title = _title(report.markdown)
+    # Parsed once for the HTML page and the PDF: the person's sections are parsed anew for
+    # every report (the shared ones come from the cache either way).
+    parsed = sections.parse(report.markdown, _shared)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("report.md", report.markdown)
-        page = standalone_page(report.markdown, title, language, shared=_shared)
+        page = standalone_page(report.markdown, title, language, parsed=parsed)
         archive.writestr("report.html", page)
         if pdf and pdf_available():
             if defer_pdf:
                 archive.comment = PDF_TO_FOLLOW
             else:
-                pdf_bytes = markdown_to_pdf(report.markdown, title=title, shared=_shared)
+                pdf_bytes = markdown_to_pdf(report.markdown, title=title, parsed=parsed)
                 # Stored as it is: the PDF's streams are compressed already.
                 archive.writestr("report.pdf", pdf_bytes, compress_type=zipfile.ZIP_STORED)
         archive.writestr("data.json", json.dumps(report.data, ensure_ascii=False, indent=2))

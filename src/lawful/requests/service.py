@@ -17,7 +17,7 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -174,7 +174,15 @@ def submit(
 
 
 def _owner(session: Session, kind: str, digest: bytes) -> str | None:
-    return session.scalar(_OWNER, {"kind": kind, "digest": digest})
+    return cast("str | None", _scalar(session, _OWNER, kind=kind, digest=digest))
+
+
+def _scalar(session: Session, statement: sa.Executable, **params: Any) -> Any:
+    """The first column of the first row, on the transaction's connection: half the CPU of
+    ``session.scalar``, which goes through the ORM's execution path (and flushes first). For
+    statements over rows that flows change with plain statements only (never pending ORM
+    objects), as the lifecycle's look-ups here are."""
+    return session.connection().execute(statement, params).scalar()
 
 
 # The statements of a request's lifecycle are built once, here, with bound parameters: building
@@ -591,7 +599,7 @@ def deadlines_of(session: Session, request_id: str) -> list[RequestDeadline]:
 
 def due(session: Session, request_id: str, name: str) -> datetime | None:
     """When the request's deadline ``name`` falls (``None``: it has none)."""
-    return session.scalar(_DUE, {"request_id": request_id, "name": name})
+    return cast("datetime | None", _scalar(session, _DUE, request_id=request_id, name=name))
 
 
 def timeline(session: Session, request_id: str) -> list[RequestEvent]:
@@ -600,7 +608,7 @@ def timeline(session: Session, request_id: str) -> list[RequestEvent]:
 
 def count_recent(session: Session, digest: bytes, since: datetime) -> int:
     """Requests made with one identifier since ``since``: the per-identifier rate limit."""
-    return int(session.scalar(_COUNT_RECENT, {"digest": digest, "since": since}) or 0)
+    return int(_scalar(session, _COUNT_RECENT, digest=digest, since=since) or 0)
 
 
 _DEADLINES_BY_DUE = _DEADLINES.order_by(RequestDeadline.due_at)
