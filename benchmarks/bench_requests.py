@@ -21,8 +21,11 @@ database under the ru-design-studio policy, then measures, in this order:
   one after another (p50/p95 and each step's p50, against Fides' 0.70 s and 0.98 s per
   request), then ``--lifecycles`` access and a quarter as many erasure lifecycles from
   ``--clients`` concurrent clients (throughput against Fides' 1.62 access/s and 1.07
-  erasures/s under 4 clients). The client is ``http.client`` (keep-alive), not httpx: a
-  quarter of the CPU per request on a machine it shares with the servers. ``--pin`` puts each
+  erasures/s under 4 clients), once on each number of server processes in ``--servers``
+  (default 1, 2 and 4: with one client per process no two requests share an interpreter
+  lock, as ``lawful serve`` processes behind a proxy). The client is ``http.client``
+  (keep-alive), not httpx: a quarter of the CPU per request on a machine it shares with the
+  servers. ``--pin`` puts each
   server process on a core of its own. ``--no-pdf`` leaves the PDF out; ``--profile N`` runs
   py-spy on the server for N seconds of the concurrent access phase and prints the hottest
   functions;
@@ -600,7 +603,7 @@ def http_lifecycles(lawful: Lawful, args: argparse.Namespace) -> None:
     people = iter(range(10**9))
     with smtp_server() as (inbox, smtp_url):
         lawful.settings = replace(lawful.settings, smtp_url=smtp_url)
-        with serving(lawful, args.no_pdf, max(1, args.servers), args.pin) as servers:
+        with serving(lawful, args.no_pdf, max(args.servers), args.pin) as servers:
             base, pid = servers[0]
             fides = args.fides
             for kind, seconds in (("access", fides.access_s), ("erasure", fides.erasure_s)):
@@ -613,7 +616,7 @@ def http_lifecycles(lawful: Lawful, args: argparse.Namespace) -> None:
                 _server_cpu([pid], cpu, args.samples)
                 for (_, name), samples in STEPS.items():
                     line(f"  {name} p50", f"{statistics.median(samples) * 1000:.1f} ms", "-", True)
-            for used in sorted({1, len(servers)}):
+            for used in args.servers:
                 _concurrent(inbox, servers[:used], people, args)
     args.used = next(people)
 
@@ -723,6 +726,17 @@ def bulk_erasure(lawful: Lawful, ids: list[str], args: argparse.Namespace) -> No
     )
 
 
+def _counts(text: str) -> list[int]:
+    """``"1,2,4"`` -> ``[1, 2, 4]``: one concurrent run on each number of server processes."""
+    try:
+        counts = sorted({int(part) for part in text.split(",")})
+    except ValueError:
+        raise argparse.ArgumentTypeError("give whole numbers, e.g. 1,2,4") from None
+    if not counts or counts[0] < 1:
+        raise argparse.ArgumentTypeError("give whole numbers from 1 up, e.g. 1,2,4")
+    return counts
+
+
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite")
@@ -733,9 +747,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument(
         "--servers",
-        type=int,
-        default=2,
-        help="server processes for the concurrent phase (also run with one, for comparison)",
+        type=_counts,
+        default="1,2,4",
+        help="server processes for the concurrent phase, one run per count (comma-separated)",
     )
     parser.add_argument(
         "--samples", type=int, default=100, help="lifecycles of each kind for the 1-client latency"
