@@ -40,23 +40,42 @@ def serve(
     no_worker: Annotated[
         bool, typer.Option("--no-worker", help="Do not run the job worker in this process.")
     ] = False,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            min=1,
+            max=64,
+            help="Server processes sharing the port (each request is answered by one; "
+            "with one client per process no two requests wait for one interpreter).",
+        ),
+    ] = 1,
 ) -> None:
-    """Serve the HTTP API, with the job worker in a thread of the same process."""
-    lawful = open_lawful(Settings.from_env())
+    """Serve the HTTP API, with the job worker in a thread of this process."""
+    lawful = open_lawful(Settings.from_env())  # migrates once, before any server process starts
     try:
         lawful.require_policy()  # an API without the policy it enforces has nothing to serve
-        run_server(lawful, host=host, port=port, worker=not no_worker)
+        run_server(lawful, host=host, port=port, worker=not no_worker, processes=workers)
     finally:
         lawful.close()
 
 
 def run_server(
-    lawful: Lawful, *, host: str, port: int, worker: bool, demo_site: bool = False
+    lawful: Lawful,
+    *,
+    host: str,
+    port: int,
+    worker: bool,
+    demo_site: bool = False,
+    processes: int = 1,
 ) -> None:
     """Serve until interrupted; the worker finishes its job in hand before the process ends.
 
-    Uvicorn's access log is off: request paths and query strings can carry e-mails or phone
-    numbers, and a log line is beyond the reach of erasure.
+    ``processes`` > 1: uvicorn starts that many server processes on the port, each opening
+    lawful from the same environment (:func:`lawful.web.app.app_from_env`); this process
+    supervises them and runs the job worker. Uvicorn's access log is off: request paths and
+    query strings can carry e-mails or phone numbers, and a log line is beyond the reach of
+    erasure.
     """
     stop: tuple[threading.Thread, threading.Event] | None = None
     if worker:
@@ -68,8 +87,14 @@ def run_server(
     from lawful.web import create_app
 
     try:
-        app = create_app(lawful, demo_site=demo_site, freeze_heap=True)
-        uvicorn.run(app, host=host, port=port, access_log=False)
+        if processes > 1:
+            factory = "lawful.web.app:app_from_env"
+            uvicorn.run(
+                factory, factory=True, workers=processes, host=host, port=port, access_log=False
+            )
+        else:
+            app = create_app(lawful, demo_site=demo_site, freeze_heap=True)
+            uvicorn.run(app, host=host, port=port, access_log=False)
     finally:
         if stop is not None:
             thread, event = stop

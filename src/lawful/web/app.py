@@ -124,6 +124,17 @@ def create_app(
     return app
 
 
+def app_from_env() -> FastAPI:
+    """The app of one ``lawful serve --workers N`` process (uvicorn's ``--factory`` target):
+    lawful opened from the same ``LAWFUL_*`` environment as the command that started it."""
+    from lawful.context import open_lawful
+    from lawful.settings import Settings
+
+    lawful = open_lawful(Settings.from_env())
+    lawful.require_policy()
+    return create_app(lawful, freeze_heap=True)
+
+
 def freeze_heap_now() -> None:
     """Move every object alive now out of the cyclic garbage collector's sight.
 
