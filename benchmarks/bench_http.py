@@ -81,15 +81,11 @@ BLOCK = 1_000_000
 
 
 def app_from_env() -> Any:
-    """``uvicorn --factory`` target: open lawful from the ``LAWFUL_*`` environment, as
-    ``lawful serve`` does, and build the app over it (without the job worker thread)."""
-    from lawful.context import open_lawful
-    from lawful.settings import Settings
-    from lawful.web.app import create_app
+    """``uvicorn --factory`` target: the app of one ``lawful serve --workers N`` process (lawful
+    opened from the ``LAWFUL_*`` environment; the job worker runs in no server process)."""
+    from lawful.web.app import app_from_env as served
 
-    lawful = open_lawful(Settings.from_env())
-    lawful.require_policy()
-    return create_app(lawful, freeze_heap=True)  # as `lawful serve`
+    return served()
 
 
 def analyse(engine: Any) -> None:
