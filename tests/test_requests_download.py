@@ -20,7 +20,7 @@ from fastapi.testclient import TestClient
 from lawful.context import Lawful
 from lawful.documents.service import reading
 from lawful.errors import Gone, NotFound
-from lawful.requests import fulfil, outbox, report, service
+from lawful.requests import flows, fulfil, outbox, report, service
 from lawful.requests.models import RequestFile
 from lawful.web.app import create_app
 from tests.conftest import open_template
@@ -130,6 +130,28 @@ def test_a_failure_while_laying_out_a_deferred_pdf_spends_nothing(setup, monkeyp
     again = client.get(path)
     assert again.status_code == 200  # the link was not spent, the file not deleted
     _complete(again.content)
+
+
+@pytest.mark.parametrize("rebuilt", [False, True], ids=["prepared", "rebuilt-in-the-write"])
+def test_a_report_with_its_pdf_is_handed_out_in_one_transaction(setup, monkeypatch, rebuilt):
+    lawful, client, inbox = setup
+    if rebuilt:
+        _rebuilt_in_the_write(monkeypatch)
+    _request_id, path = _prepared(client, inbox)
+    begun: list[object] = []
+
+    def counted(connection: object) -> None:
+        begun.append(connection)
+
+    sa.event.listen(lawful.engine, "begin", counted)
+    try:
+        name, data = flows.download(lawful, path.rsplit("/", 1)[1], now=datetime.now(UTC))
+    finally:
+        sa.event.remove(lawful.engine, "begin", counted)
+    assert name == "report.zip"
+    _complete(data)
+    # read and spent at once; a PDF still due is laid out between a read and the write
+    assert len(begun) == (2 if rebuilt else 1)
 
 
 def test_of_two_downloads_at_once_only_one_gets_the_file(setup):

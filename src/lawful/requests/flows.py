@@ -231,11 +231,15 @@ def act(
 
 
 def download(lawful: Lawful, token: str, *, now: datetime) -> tuple[str, bytes]:
-    """The prepared report, once. The file is read and its PDF laid out before the write lock
-    is taken (a failure there spends nothing); then the link is spent, unless another download
-    spent it meanwhile (:class:`~lawful.errors.Gone`)."""
-    with reading(lawful.engine) as session:
+    """The prepared report, once: read and its link spent in one transaction. A report whose
+    PDF is still to be laid out (one rebuilt inside the act's write) is read first and laid
+    out before the write lock is taken (a failure there spends nothing); then the link is
+    spent, unless another download spent it meanwhile (:class:`~lawful.errors.Gone`)."""
+    with lawful.sessions.begin() as session:
         name, data = fulfil.peek(session=session, ring=lawful.ring, token=token, now=now)
+        if not report.pdf_due(data):
+            fulfil.spend(session=session, token=token, now=now)
+            return name, data
     data = report.finish(data)
     with lawful.sessions.begin() as session:
         fulfil.spend(session=session, token=token, now=now)

@@ -241,9 +241,14 @@ def package(report: Report, language: str, *, pdf: bool = True, defer_pdf: bool 
     return buffer.getvalue()
 
 
+def pdf_due(data: bytes) -> bool:
+    """Is this report's PDF still to be laid out (by :func:`finish`)?"""
+    return data.endswith(PDF_TO_FOLLOW)
+
+
 def finish(data: bytes) -> bytes:
     """The ZIP with its deferred PDF laid out from report.md (unchanged when none is due)."""
-    if not data.endswith(PDF_TO_FOLLOW):
+    if not pdf_due(data):
         return data
     buffer = io.BytesIO(data)
     with zipfile.ZipFile(buffer, "a", zipfile.ZIP_DEFLATED) as archive:
