@@ -29,6 +29,10 @@ database under the ru-design-studio policy, then measures, in this order:
   server process on a core of its own. ``--no-pdf`` leaves the PDF out; ``--profile N`` runs
   py-spy on the server for N seconds of the concurrent access phase and prints the hottest
   functions;
+* **as Fides' flow** — what Fides' benchmark times (a request made through its API with the
+  identity, executed at once: no verification, approval or mail) in lawful's terms: staff
+  enter an access request they verified themselves, the operator acts, the person downloads
+  the report from the mailed link; one client, then ``--clients`` on every server;
 * **access lifecycles in process** — ``--flows`` lifecycles through ``lawful.requests.flows``
   and the operator's detail answer, as the routes call them, without HTTP, SMTP or thread
   hops: CPU time and SQL statements per step (where the server's time goes);
@@ -362,6 +366,31 @@ def lifecycle(base: str, inbox: Inbox, i: int, kind: str = "access") -> float:
     return time.perf_counter() - start
 
 
+def entered(base: str, inbox: Inbox, i: int) -> float:
+    """Fides' flow in lawful's terms (shared/peers/fides/REPORT.md: a request made through the
+    API with the person's identity and executed at once, with no verification, approval or
+    mail): staff enter an access request they verified themselves, the operator acts, the
+    person downloads the report from the link mailed to them. Returns the seconds it took."""
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    client = _client(base)
+    start = time.perf_counter()
+    entry = {
+        "kind": "access",
+        "identifier_kind": "email",
+        "identifier": email(i),
+        "channel": "staff",
+        "verified_reason": "identity document seen at the desk",
+    }
+    request_id = json.loads(client.call("POST", "/api/v1/operator/requests", entry, auth))[
+        "request_id"
+    ]
+    client.call("POST", f"/api/v1/operator/requests/{request_id}/act", {}, auth)
+    link = _find(r"(http\S+/downloads/\S+)", inbox.body(inbox.wait_for(email(i), 1)))
+    if client.call("GET", link.removeprefix(base))[:2] != b"PK":
+        raise RuntimeError("the download is not a ZIP")
+    return time.perf_counter() - start
+
+
 def _find(pattern: str, text: str) -> str:
     match = re.search(pattern, text)
     if match is None:
@@ -616,9 +645,44 @@ def http_lifecycles(lawful: Lawful, args: argparse.Namespace) -> None:
                 _server_cpu([pid], cpu, args.samples)
                 for (_, name), samples in STEPS.items():
                     line(f"  {name} p50", f"{statistics.median(samples) * 1000:.1f} ms", "-", True)
+                fulfilled = _until_fulfilled(kind)
+                _latency(f"  {kind} submit -> verify -> fulfil", fulfilled, seconds)
             for used in args.servers:
                 _concurrent(inbox, servers[:used], people, args)
+            _as_fides_flow(inbox, servers, people, args)
     args.used = next(people)
+
+
+def _until_fulfilled(kind: str) -> list[float]:
+    """Each 1-client lifecycle's time until the request was fulfilled — the issue's "submit,
+    verify, fulfil": the report downloaded, the erasure done — without the closing answer."""
+    steps = [samples for (of, _name), samples in STEPS.items() if of == kind]
+    totals = [sum(one) for one in zip(*steps, strict=True)]
+    closing = STEPS[(kind, "complete + answer mail")]
+    return [total - last for total, last in zip(totals, closing, strict=True)]
+
+
+def _as_fides_flow(
+    inbox: Inbox, servers: list[tuple[str, int]], people: Iterator[int], args: argparse.Namespace
+) -> None:
+    """:func:`entered` access requests: one client, then ``--clients`` on every server."""
+    base, _pid = servers[0]
+    print("\n  as Fides' flow: staff enter a verified access request, act, the person downloads")
+    entered(base, inbox, next(people))  # unmeasured, as above
+    took = [entered(base, inbox, next(people)) for _ in range(args.samples)]
+    _latency(f"entered access, 1 client ({args.samples})", took, args.fides.access_s)
+    ids = [next(people) for _ in range(args.lifecycles)]
+    start = time.perf_counter()
+
+    def one(i: int) -> float:
+        return entered(servers[i % len(servers)][0], inbox, i)
+
+    with ThreadPoolExecutor(args.clients) as pool:
+        took = list(pool.map(one, ids))
+    where = f"{len(servers)} server process{'es' if len(servers) > 1 else ''}"
+    label = f"entered access, {args.clients} clients, {where} ({len(ids)})"
+    _throughput(label, len(ids) / (time.perf_counter() - start), args.fides.access_per_s)
+    line("  latency p50 / p95", _p50_p95(took), "-", True)
 
 
 def _concurrent(
