@@ -232,11 +232,15 @@ def serving(
 
 
 def _start_server(
-    lawful: Lawful, no_pdf: bool, base: str, core: int | None
+    lawful: Lawful, no_pdf: bool, base: str, core: int | None, code: Path | None = None
 ) -> subprocess.Popen[bytes]:
+    """A uvicorn server process; ``code``: the checkout whose lawful it runs (default: the
+    installed one), as ``benchmarks.side_by_side`` compares two."""
     s = lawful.settings
+    path = {} if code is None else {"PYTHONPATH": f"{code / 'src'}{os.pathsep}{code}"}
     env = {
         **os.environ,
+        **path,
         "LAWFUL_DATA_DIR": str(s.data_dir),
         "LAWFUL_CONFIG": str(s.config_path),
         "LAWFUL_DATABASE_URL": s.database_url,
@@ -264,6 +268,7 @@ def _start_server(
             "--no-access-log",
         ],
         env=env,
+        cwd=code,
     )
 
 
