@@ -72,10 +72,10 @@ def run_server(
     """Serve until interrupted; the worker finishes its job in hand before the process ends.
 
     ``processes`` > 1: uvicorn starts that many server processes on the port, each opening
-    lawful from the same environment (:func:`lawful.web.app.app_from_env`); this process
-    supervises them and runs the job worker. Uvicorn's access log is off: request paths and
-    query strings can carry e-mails or phone numbers, and a log line is beyond the reach of
-    erasure.
+    lawful from the same environment (:func:`lawful.web.app.app_from_env`: the API as
+    ``lawful serve`` serves it, without the demo's site); this process supervises them and
+    runs the job worker. Uvicorn's access log is off: request paths and query strings can
+    carry e-mails or phone numbers, and a log line is beyond the reach of erasure.
     """
     stop: tuple[threading.Thread, threading.Event] | None = None
     if worker:
