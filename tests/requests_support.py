@@ -18,10 +18,21 @@ from lawful.subjects import service as subjects
 
 
 class Inbox:
-    def __init__(self) -> None:
+    """An aiosmtpd handler that keeps what arrives. It advertises ESMTP PIPELINING, as the
+    mail servers operators use do (aiosmtpd reads pipelined commands in turn but does not
+    say so itself); ``pipelining=False`` for one that does not."""
+
+    def __init__(self, *, pipelining: bool = True) -> None:
         self.messages: list[Message] = []
         self.by_to: dict[str, list[Message]] = {}
         self.arrived = threading.Condition()
+        self.pipelining = pipelining
+
+    async def handle_EHLO(  # noqa: N802
+        self, server: object, session: object, envelope: object, hostname: str, responses: list[str]
+    ) -> list[str]:
+        session.host_name = hostname  # type: ignore[attr-defined]  # the hook's duty
+        return responses[:-1] + ["250-PIPELINING"] * self.pipelining + responses[-1:]
 
     async def handle_DATA(self, server: object, session: object, envelope: object) -> str:  # noqa: N802
         message = message_from_bytes(envelope.content)  # type: ignore[attr-defined]

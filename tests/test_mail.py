@@ -3,12 +3,16 @@ through the one-session and the pooled mailer."""
 
 from __future__ import annotations
 
+import smtplib
 from collections.abc import Iterator
+from contextlib import contextmanager
 from email.header import decode_header, make_header
+from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
 
+from lawful.errors import MailError
 from lawful.mail import Mail, mailer_from
 from tests.requests_support import Inbox, free_port
 
@@ -20,8 +24,8 @@ ARRIVES = BODY + "\n"
 class EnvelopeInbox(Inbox):
     """Also keeps each envelope (sender, recipients): an internationalised address is read there."""
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, *, pipelining: bool = True) -> None:
+        super().__init__(pipelining=pipelining)
         self.envelopes: list[tuple[str, list[str]]] = []
 
     async def handle_DATA(self, server: object, session: object, envelope: object) -> str:  # noqa: N802
@@ -69,3 +73,71 @@ def test_an_internationalised_address_is_sent_with_smtputf8(
         assert inbox.arrived.wait_for(lambda: inbox.messages, timeout=30)
     assert inbox.body(inbox.messages[0]) == ARRIVES
     assert inbox.envelopes == [("requests@studio.example", [to])]
+
+
+# --- ESMTP PIPELINING (RFC 2920) ------------------------------------------------------------
+
+
+class Refusing(EnvelopeInbox):
+    """Refuses one recipient, as a server refuses an unknown mailbox."""
+
+    async def handle_RCPT(  # noqa: N802
+        self, server: object, session: object, envelope: Any, address: str, options: list[str]
+    ) -> str:
+        if address.startswith("nobody@"):
+            return "550 no such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+
+@contextmanager
+def _server(inbox: EnvelopeInbox) -> Iterator[str]:
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield f"smtp://127.0.0.1:{port}"
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def sent(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
+    """What the client writes to the server, one entry per write."""
+    writes: list[bytes] = []
+    original = smtplib.SMTP.send
+
+    def recorded(self: smtplib.SMTP, data: bytes | str) -> None:
+        writes.append(data if isinstance(data, bytes) else data.encode())
+        original(self, data)
+
+    monkeypatch.setattr(smtplib.SMTP, "send", recorded)
+    return writes
+
+
+@pytest.mark.parametrize("pipelining", [True, False])
+def test_a_server_that_pipelines_gets_mail_rcpt_and_data_in_one_write(
+    sent: list[bytes], pipelining: bool
+) -> None:
+    inbox = EnvelopeInbox(pipelining=pipelining)
+    with _server(inbox) as url:
+        mailer = mailer_from(url, "requests@studio.example", keep_open=1)
+        for _ in range(2):
+            mailer.send(Mail("olga@example.org", "Код подтверждения запроса", BODY))
+        inbox.wait_for("olga@example.org", 2)
+    together = [w for w in sent if b"MAIL FROM:" in w and b"RCPT TO:" in w and b"DATA\r\n" in w]
+    assert len(together) == (2 if pipelining else 0)
+    assert inbox.body(inbox.last_to("olga@example.org")) == ARRIVES  # the leading dot kept
+    assert inbox.envelopes[-1] == ("requests@studio.example", ["olga@example.org"])
+
+
+def test_a_refused_recipient_is_a_mail_error_and_the_next_mail_goes_through() -> None:
+    inbox = Refusing()
+    with _server(inbox) as url:
+        mailer = mailer_from(url, "requests@studio.example", keep_open=1)
+        with pytest.raises(MailError) as refused:
+            mailer.send(Mail("nobody@example.org", "Ответ", BODY))
+        assert "nobody" not in str(refused.value)  # the error never names the address
+        mailer.send(Mail("olga@example.org", "Ответ", BODY))
+        inbox.wait_for("olga@example.org", 1)
+    assert [to for _sender, (to,) in inbox.envelopes] == ["olga@example.org"]

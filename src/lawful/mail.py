@@ -8,6 +8,7 @@ an SMTP error message often quotes the recipient.
 from __future__ import annotations
 
 import contextlib
+import re
 import smtplib
 import ssl
 import threading
@@ -59,7 +60,43 @@ def _deliver(smtp: smtplib.SMTP, sender: str, mail: Mail) -> None:
     # the sender's domain: make_msgid() alone asks the resolver for this host's name each time
     domain = sender.rpartition("@")[2] or "localhost"
     text["Date"], text["Message-ID"] = formatdate(), make_msgid(domain=domain)
-    smtp.sendmail(sender, [mail.to], text.as_bytes(policy=_WIRE))
+    wire = text.as_bytes(policy=_WIRE)
+    smtp.ehlo_or_helo_if_needed()  # the server's extensions are known from here on
+    if smtp.does_esmtp and smtp.has_extn("pipelining") and _plain_path(sender, mail.to):
+        _pipelined(smtp, sender, mail.to, wire)
+    else:
+        smtp.sendmail(sender, [mail.to], wire)
+
+
+def _plain_path(*addresses: str) -> bool:
+    """Can these go into MAIL FROM and RCPT TO as they are (no bracket, line break or space)?"""
+    return not any(c in address for address in addresses for c in "<>\r\n ")
+
+
+def _pipelined(smtp: smtplib.SMTP, sender: str, to: str, message: bytes) -> None:
+    """Send one message with ESMTP PIPELINING (RFC 2920): MAIL, RCPT and DATA go out together
+    and their three replies are read after, then the text — two round trips to the server
+    instead of four (every mail server in use advertises it; over a 30 ms link that is 60 ms
+    a mail). A refusal raises as ``sendmail`` does; the caller then drops the session."""
+    smtp.send(f"MAIL FROM:<{sender}>\r\nRCPT TO:<{to}>\r\nDATA\r\n".encode("ascii"))
+    replies = [smtp.getreply() for _ in range(3)]
+    (mail_code, mail_said), (rcpt_code, rcpt_said), (data_code, data_said) = replies
+    if mail_code != 250:
+        raise smtplib.SMTPSenderRefused(mail_code, mail_said, sender)
+    if rcpt_code not in (250, 251):
+        raise smtplib.SMTPRecipientsRefused({to: (rcpt_code, rcpt_said)})
+    if data_code != 354:
+        raise smtplib.SMTPDataError(data_code, data_said)
+    text = _DOT_AT_LINE_START.sub(b"..", message)  # a line's leading dot is doubled
+    if not text.endswith(b"\r\n"):
+        text += b"\r\n"
+    smtp.send(text + b".\r\n")
+    code, said = smtp.getreply()
+    if code != 250:
+        raise smtplib.SMTPDataError(code, said)
+
+
+_DOT_AT_LINE_START = re.compile(rb"(?m)^\.")
 
 
 @dataclass(frozen=True)
