@@ -677,17 +677,25 @@ def _as_fides_flow(
     took = [entered(base, inbox, next(people)) for _ in range(args.samples)]
     _latency(f"entered access, 1 client ({args.samples})", took, args.fides.access_s)
     ids = [next(people) for _ in range(args.lifecycles)]
-    start = time.perf_counter()
-
-    def one(i: int) -> float:
-        return entered(servers[i % len(servers)][0], inbox, i)
-
-    with ThreadPoolExecutor(args.clients) as pool:
-        took = list(pool.map(one, ids))
-    where = f"{len(servers)} server process{'es' if len(servers) > 1 else ''}"
-    label = f"entered access, {args.clients} clients, {where} ({len(ids)})"
-    _throughput(label, len(ids) / (time.perf_counter() - start), args.fides.access_per_s)
+    took, wall = _spread(lambda base, i: entered(base, inbox, i), servers, ids, args.clients)
+    label = f"entered access, {args.clients} clients, {_where(servers)} ({len(ids)})"
+    _throughput(label, len(ids) / wall, args.fides.access_per_s)
     line("  latency p50 / p95", _p50_p95(took), "-", True)
+
+
+def _where(servers: list[tuple[str, int]]) -> str:
+    return f"{len(servers)} server process{'es' if len(servers) > 1 else ''}"
+
+
+def _spread(
+    run: Callable[[str, int], float], servers: list[tuple[str, int]], ids: list[int], clients: int
+) -> tuple[list[float], float]:
+    """``run(base URL, person)`` for every person in ``ids`` from ``clients`` threads, spread
+    evenly over ``servers``: each run's seconds, and the seconds they took together."""
+    start = time.perf_counter()
+    with ThreadPoolExecutor(clients) as pool:
+        took = list(pool.map(lambda i: run(servers[i % len(servers)][0], i), ids))
+    return took, time.perf_counter() - start
 
 
 def _concurrent(
@@ -695,23 +703,19 @@ def _concurrent(
 ) -> None:
     """``--clients`` concurrent lifecycles spread evenly over ``servers``."""
     pids = [pid for _, pid in servers]
-    where = f"{len(servers)} server process{'es' if len(servers) > 1 else ''}"
     for kind, fides_rate, count in (
         ("access", args.fides.access_per_s, args.lifecycles),
         ("erasure", args.fides.erasure_per_s, max(1, args.lifecycles // 4)),
     ):
         ids = [next(people) for _ in range(count)]
         spy = _spy(pids[0], args.profile) if args.profile and kind == "access" else None
-        start, cpu = time.perf_counter(), bench_http.process_cpu_seconds(pids)
-        own = time.process_time()
+        cpu, own = bench_http.process_cpu_seconds(pids), time.process_time()
 
-        def one(i: int, kind: str = kind) -> float:
-            return lifecycle(servers[i % len(servers)][0], inbox, i, kind)
+        def run(base: str, i: int, kind: str = kind) -> float:
+            return lifecycle(base, inbox, i, kind)
 
-        with ThreadPoolExecutor(args.clients) as pool:
-            took = list(pool.map(one, ids))
-        wall = time.perf_counter() - start
-        label = f"{kind}, {args.clients} clients, {where} ({count})"
+        took, wall = _spread(run, servers, ids, args.clients)
+        label = f"{kind}, {args.clients} clients, {_where(servers)} ({count})"
         _throughput(label, count / wall, fides_rate)
         line("  latency p50 / p95", _p50_p95(took), "-", True)
         _server_cpu(pids, cpu, count)

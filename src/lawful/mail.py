@@ -62,7 +62,7 @@ def _deliver(smtp: smtplib.SMTP, sender: str, mail: Mail) -> None:
     text["Date"], text["Message-ID"] = formatdate(), make_msgid(domain=domain)
     wire = text.as_bytes(policy=_WIRE)
     smtp.ehlo_or_helo_if_needed()  # the server's extensions are known from here on
-    if smtp.does_esmtp and smtp.has_extn("pipelining") and _plain_path(sender, mail.to):
+    if smtp.has_extn("pipelining") and _plain_path(sender, mail.to):
         _pipelined(smtp, sender, mail.to, wire)
     else:
         smtp.sendmail(sender, [mail.to], wire)
