@@ -668,8 +668,8 @@ def _warm(servers: list[tuple[str, int]], inbox: Inbox, people: Iterator[int]) -
     """One unmeasured run of every flow measured here on every server process, as Fides'
     benchmark makes a warm-up request: a fresh process reads the PDF's font files, compiles
     each SQL statement and imports some modules on first use, and a server that first answers
-    in the middle of a measured run would count that against the run (measured: a tenth of
-    the first concurrent run's throughput on four processes)."""
+    in the middle of a measured run would count that against the run (four processes, the
+    same phase first and again last: 65.1 and 69.3 lifecycles/s)."""
     for base, _pid in servers:
         lifecycle(base, inbox, next(people), "access")
         lifecycle(base, inbox, next(people), "erasure")
