@@ -7,9 +7,10 @@ Run from the repository root::
 
 For each backend it creates a temporary data dir with the ru-design-studio policy and a fresh
 master key, publishes the documents, and starts ``uvicorn --factory
-benchmarks.bench_http:app_from_env`` as separate OS processes: one for SQLite, two on two
-ports for PostgreSQL, the load split evenly between them (not ``--workers 2``: uvicorn 0.54
-leaves Nagle on for its workers' connections, +40 ms per keep-alive answer; Kludex/uvicorn#3149).
+lawful.web.app:app_from_env`` (the app of a ``lawful serve --workers N`` process) as separate
+OS processes: one for SQLite, two on two ports for PostgreSQL, the load split evenly between
+them (not ``--workers 2``: uvicorn 0.54 leaves Nagle on for its workers' connections, +40 ms
+per keep-alive answer; Kludex/uvicorn#3149).
 Access log off and no job worker, as ``lawful serve --no-worker``. Then:
 
 * **ceilings** — the load generators against ``GET /.well-known/gpc.json`` (a constant answer),
@@ -78,14 +79,6 @@ BLOCK = 1_000_000
 
 # --------------------------------------------------------------------------------------------
 # The server side: what uvicorn imports in each worker process
-
-
-def app_from_env() -> Any:
-    """``uvicorn --factory`` target: the app of one ``lawful serve --workers N`` process (lawful
-    opened from the ``LAWFUL_*`` environment; the job worker runs in no server process)."""
-    from lawful.web.app import app_from_env as served
-
-    return served()
 
 
 def analyse(engine: Any) -> None:
@@ -389,7 +382,7 @@ def server(s: Site, workers: int) -> Iterator[Servers]:
                 "-m",
                 "uvicorn",
                 "--factory",
-                "benchmarks.bench_http:app_from_env",
+                "lawful.web.app:app_from_env",
                 "--host",
                 "127.0.0.1",
                 "--port",

@@ -207,7 +207,9 @@ def app_from_env() -> Any:
         os.sched_setaffinity(0, {int(os.environ["LAWFUL_BENCH_CPU"])})
     if os.environ.get("LAWFUL_BENCH_NO_PDF") == "1":
         report.markdown_to_pdf = lambda markdown, title, shared=None: b""  # type: ignore[assignment]
-    return bench_http.app_from_env()
+    from lawful.web.app import app_from_env as served
+
+    return served()
 
 
 @contextmanager
