@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from email import message_from_bytes
 from email.message import Message
+from typing import Any
 
 from aiosmtpd.controller import Controller
 from sqlalchemy.orm import Session
@@ -79,9 +80,11 @@ def free_port() -> int:
 
 
 @contextmanager
-def smtp_server() -> Iterator[tuple[Inbox, str]]:
-    inbox, port = Inbox(), free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+def smtp_server(inbox: Inbox | None = None, **options: Any) -> Iterator[tuple[Inbox, str]]:
+    """aiosmtpd on a free port, keeping what arrives in ``inbox`` (a new :class:`Inbox` by
+    default); ``options`` go to its ``Controller`` (e.g. ``enable_SMTPUTF8=True``)."""
+    inbox, port = inbox or Inbox(), free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port, **options)
     controller.start()
     try:
         yield inbox, f"smtp://127.0.0.1:{port}"

@@ -5,16 +5,14 @@ from __future__ import annotations
 
 import smtplib
 from collections.abc import Iterator
-from contextlib import contextmanager
 from email.header import decode_header, make_header
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from lawful.errors import MailError
 from lawful.mail import Mail, mailer_from
-from tests.requests_support import Inbox, free_port
+from tests.requests_support import Inbox, smtp_server
 
 BODY = "Здравствуйте!\n\nВаш код: 123456.\n. A line that starts with a dot stays.\n" + "х" * 300
 #: What arrives: both ways of building a message end the text with a newline.
@@ -36,11 +34,9 @@ class EnvelopeInbox(Inbox):
 @pytest.fixture
 def utf8_server() -> Iterator[tuple[EnvelopeInbox, str]]:
     """An SMTP server that speaks SMTPUTF8 (as most do), for internationalised addresses."""
-    inbox, port = EnvelopeInbox(), free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port, enable_SMTPUTF8=True)
-    controller.start()
-    yield inbox, f"smtp://127.0.0.1:{port}"
-    controller.stop()
+    inbox = EnvelopeInbox()
+    with smtp_server(inbox, enable_SMTPUTF8=True) as (_, url):
+        yield inbox, url
 
 
 def subject_of(inbox: Inbox, to: str) -> str:
@@ -90,17 +86,6 @@ class Refusing(EnvelopeInbox):
         return "250 OK"
 
 
-@contextmanager
-def _server(inbox: EnvelopeInbox) -> Iterator[str]:
-    port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield f"smtp://127.0.0.1:{port}"
-    finally:
-        controller.stop()
-
-
 @pytest.fixture
 def sent(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
     """What the client writes to the server, one entry per write."""
@@ -120,7 +105,7 @@ def test_a_server_that_pipelines_gets_mail_rcpt_and_data_in_one_write(
     sent: list[bytes], pipelining: bool
 ) -> None:
     inbox = EnvelopeInbox(pipelining=pipelining)
-    with _server(inbox) as url:
+    with smtp_server(inbox) as (_, url):
         mailer = mailer_from(url, "requests@studio.example", keep_open=1)
         for _ in range(2):
             mailer.send(Mail("olga@example.org", "Код подтверждения запроса", BODY))
@@ -133,7 +118,7 @@ def test_a_server_that_pipelines_gets_mail_rcpt_and_data_in_one_write(
 
 def test_a_refused_recipient_is_a_mail_error_and_the_next_mail_goes_through() -> None:
     inbox = Refusing()
-    with _server(inbox) as url:
+    with smtp_server(inbox) as (_, url):
         mailer = mailer_from(url, "requests@studio.example", keep_open=1)
         with pytest.raises(MailError) as refused:
             mailer.send(Mail("nobody@example.org", "Ответ", BODY))
