@@ -264,8 +264,13 @@ def test_no_personal_data_in_urls_logs_or_the_journal(portal, caplog):
     # Everything logged on our side (the test's own SMTP server logs the mail it receives).
     logged = " ".join(r.getMessage() for r in caplog.records if r.name != "mail.log").lower()
     assert "http request: post http://testserver/portal/requests/" in logged  # URLs are logged
+    # The reference is random hex made by the server, not from the form; one in about 140
+    # holds "916" by chance (30 places, 16**-3 each), so it is blanked out before the phone's
+    # digits are sought in the URLs and the log.
+    logged = logged.replace(reference, "<reference>")
+    locations = [url.lower().replace(reference, "<reference>") for url in locations]
     for secret in (EMAIL, "marina", "volkova", "916"):
-        assert all(secret not in url.lower() for url in locations)
+        assert all(secret not in url for url in locations)
         assert secret not in logged
     with lawful.sessions() as session:
         journal = " ".join(str(body) for body in session.scalars(sa.select(AuditEvent.body)))
